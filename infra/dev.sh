@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `make dev`: the whole portal on this machine.
+#   - installs the local tooling if missing (infra/bootstrap.sh)
+#   - starts the AWS emulator (moto) on 127.0.0.1:${LOCAL_AWS_PORT:-4566}
+#   - creates table, bucket, queues, secrets and the SES sender from template.yaml
+#   - seeds demo data (infra/local/seed.sh)
+#   - delivers queue and bucket events to their functions (infra/local/events.py)
+#   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
+#     real path, the CRM webhook at its Function URL path
+# Ctrl-C stops everything it started.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+VENV="$root/.venv"
+# shellcheck source=local/emulator.sh
+. "$root/infra/local/emulator.sh"
+
+state_dir="$root/.local"
+pidfile="$state_dir/dev.pid"
+aws_port="${LOCAL_AWS_PORT:-4566}"
+api_port="${PORTAL_PORT:-9000}"
+mkdir -p "$state_dir"
+
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  echo "make dev is already running (pid $(cat "$pidfile")); stop it with Ctrl-C in its terminal first." >&2
+  exit 1
+fi
+
+"$root/infra/bootstrap.sh"
+export PATH="$VENV/bin:$PATH"
+
+for port in "$aws_port" "$api_port"; do
+  if port_in_use "$port"; then
+    echo "port $port on 127.0.0.1 is already in use; free it or set LOCAL_AWS_PORT / PORTAL_PORT." >&2
+    exit 1
+  fi
+done
+
+echo $$ > "$pidfile"
+EMULATOR_PID=""
+EVENTS_PID=""
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "==> stopping the local stack"
+  stop_pid "$EVENTS_PID"
+  stop_pid "$EMULATOR_PID"
+  rm -f "$pidfile"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "==> starting the AWS emulator on 127.0.0.1:$aws_port"
+start_emulator "$aws_port" "$state_dir/emulator.log"
+
+echo "==> provisioning from template.yaml"
+python infra/local/provision.py --endpoint "http://127.0.0.1:$aws_port" --stack portal-local \
+  --param Stage=local --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
+{ cat "$state_dir/env.template"; aws_env_for "$aws_port"; echo "RUST_LOG=info"; echo "AWS_LAMBDA_LOG_FORMAT=Text"; } > "$state_dir/env"
+
+set -a
+# shellcheck disable=SC1091
+. "$state_dir/env"
+set +a
+"$root/infra/local/seed.sh"
+
+echo "==> delivering queue and bucket events to functions (log: .local/events.log)"
+python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
+  >"$state_dir/events.log" 2>&1 &
+EVENTS_PID=$!
+
+cat <<INFO
+
+  Partner portal (local)
+    API           http://127.0.0.1:$api_port/v1/health   (every route at its real path)
+    Invoke API    http://127.0.0.1:$api_port/2015-03-31/functions/<function>/invocations
+    AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)
+    Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
+  Functions compile on their first request (the first one waits for the debug build).
+  Ctrl-C stops everything.
+
+INFO
+
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
+watch_pid=$!
+wait "$watch_pid"

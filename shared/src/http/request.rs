@@ -1,0 +1,389 @@
+use super::{FieldError, Problem};
+use lambda_http::http::header;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+/// The default cap on JSON request bodies (API Gateway itself allows far more).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The request id clients quote to support: API Gateway's, else Lambda's invocation id.
+pub fn request_id(req: &Request) -> String {
+    #[allow(unreachable_patterns)]
+    let gateway = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    gateway
+        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()))
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Parses a JSON body into `T`.
+///
+/// 415 unless the content type is JSON; 413 over `limit` bytes; 400 when empty, malformed,
+/// or when a field is unknown or invalid (`T` should use `#[serde(deny_unknown_fields)]`
+/// so no field can be mass-assigned). Errors name the field, never echo its value.
+pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, Problem> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json"
+        && !(essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return Err(Problem::unsupported_media_type("application/json"));
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(Problem::payload_too_large(limit));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request(
+            "body_required",
+            "A JSON body is required.",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))?;
+    de.end().map_err(|err| body_problem(".", err))?;
+    Ok(value)
+}
+
+fn body_problem(path: &str, err: serde_json::Error) -> Problem {
+    if err.is_syntax() || err.is_eof() {
+        return Problem::bad_request(
+            "malformed_json",
+            format!(
+                "The body is not valid JSON (line {}, column {}).",
+                err.line(),
+                err.column()
+            ),
+        );
+    }
+    let field = if path == "." {
+        String::new()
+    } else {
+        format!("/{}", path.replace('.', "/"))
+    };
+    Problem::validation(vec![FieldError::new(field, describe(&err.to_string()))])
+}
+
+/// serde's message without its position suffix and without echoing the submitted value
+/// (which may be personal data): "invalid type: string \"x\", expected u32" becomes
+/// "invalid type, expected u32". Unknown field names are kept: they are the client's keys.
+fn describe(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    for kind in [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+    ] {
+        if message.starts_with(kind) {
+            return match message.find(", expected ") {
+                Some(i) => format!("{kind}, expected {}", &message[i + ", expected ".len()..]),
+                None => kind.to_string(),
+            };
+        }
+    }
+    message.to_string()
+}
+
+/// The request's path as the client sent it.
+pub fn request_path(req: &Request) -> &str {
+    let raw = req.raw_http_path();
+    if raw.is_empty() {
+        req.uri().path()
+    } else {
+        raw
+    }
+}
+
+/// A path parameter of `template` (`/v1/leads/{lead_id}`), from the gateway's
+/// `pathParameters` when present, else matched against the raw path (a router that does
+/// not fill them in). A missing parameter means no route matched: 404.
+pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, Problem> {
+    if let Some(v) = req.path_parameters().first(name) {
+        if !v.is_empty() {
+            return Ok(v.to_string());
+        }
+    }
+    let path = request_path(req);
+    match_template(template, path, name)
+        .ok_or_else(|| Problem::route_not_found(req.method().as_str(), path))
+}
+
+fn match_template(template: &str, path: &str, name: &str) -> Option<String> {
+    let want = format!("{{{name}}}");
+    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut found = None;
+    for (ts, ps) in t.iter().zip(&p) {
+        if ts.starts_with('{') && ts.ends_with('}') {
+            if ps.is_empty() {
+                return None;
+            }
+            if *ts == want {
+                found = Some(percent_decode(ps)?);
+            }
+        } else if ts != ps {
+            return None;
+        }
+    }
+    found
+}
+
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A query-string parameter, if present and non-empty.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `?limit=`: default 25, between 1 and 100, else 400.
+pub fn page_limit(req: &Request) -> Result<i32, Problem> {
+    match query_param(req, "limit") {
+        None => Ok(25),
+        Some(raw) => match raw.parse::<i32>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(Problem::validation(vec![FieldError::new(
+                "limit",
+                "must be an integer from 1 to 100",
+            )])),
+        },
+    }
+}
+
+/// The version in `If-Match` (as issued by [`super::etag`]). 428 when absent, 412 when it
+/// is not one of ours (it cannot match any current version).
+pub fn if_match(req: &Request) -> Result<u64, Problem> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(Problem::precondition_required)?
+        .to_str()
+        .map_err(|_| Problem::precondition_failed())?
+        .trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    raw.strip_prefix("\"v")
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(Problem::precondition_failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::{Method, Request as HttpRequest};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct NewThing {
+        name: String,
+        count: u32,
+    }
+
+    fn json_request(body: &str) -> Request {
+        HttpRequest::builder()
+            .method(Method::POST)
+            .uri("/v1/things")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(Body::Text(body.to_string()))
+            .unwrap()
+    }
+
+    #[test]
+    fn valid_json_is_parsed() {
+        let thing: NewThing =
+            json_body(&json_request(r#"{"name":"a","count":2}"#), MAX_JSON_BODY).unwrap();
+        assert_eq!(thing.count, 2);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_naming_the_field() {
+        let err = json_body::<NewThing>(
+            &json_request(r#"{"name":"a","count":2,"status":"approved"}"#),
+            MAX_JSON_BODY,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        let body = err.body("r");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `status`"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_without_echoing_input() {
+        let err = json_body::<NewThing>(
+            &json_request(r#"{"name":"a","count":"many-secret"}"#),
+            MAX_JSON_BODY,
+        )
+        .unwrap_err();
+        let body = err.body("r");
+        assert_eq!(body["errors"][0]["field"], "/count");
+        assert!(!body.to_string().contains("many-secret"), "{body}");
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let err = json_body::<NewThing>(&json_request(r#"{"name":"#), MAX_JSON_BODY).unwrap_err();
+        assert_eq!((err.status().as_u16(), err.code()), (400, "malformed_json"));
+        let err = json_body::<NewThing>(
+            &json_request(r#"{"name":"a","count":1} trailing"#),
+            MAX_JSON_BODY,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn oversized_bodies_are_a_413() {
+        let big = format!(r#"{{"name":"{}","count":1}}"#, "x".repeat(100));
+        let err = json_body::<NewThing>(&json_request(&big), 64).unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+
+    #[test]
+    fn non_json_content_type_is_a_415() {
+        let req = HttpRequest::builder()
+            .method(Method::POST)
+            .header("content-type", "text/plain")
+            .body(Body::Text("{}".into()))
+            .unwrap();
+        assert_eq!(
+            json_body::<NewThing>(&req, MAX_JSON_BODY)
+                .unwrap_err()
+                .status(),
+            415
+        );
+    }
+
+    #[test]
+    fn empty_body_is_a_400() {
+        assert_eq!(
+            json_body::<NewThing>(&json_request("  "), MAX_JSON_BODY)
+                .unwrap_err()
+                .code(),
+            "body_required"
+        );
+    }
+
+    #[test]
+    fn path_parameters_come_from_the_gateway_or_the_raw_path() {
+        let req = HttpRequest::builder()
+            .uri("/v1/leads/01HX%2Fz")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(
+            path_param(&req, "/v1/leads/{lead_id}", "lead_id").unwrap(),
+            "01HX/z"
+        );
+        let other = HttpRequest::builder()
+            .uri("/v1/leads/01HX/history")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(
+            path_param(&other, "/v1/leads/{lead_id}", "lead_id")
+                .unwrap_err()
+                .status(),
+            404
+        );
+        let with_params = HttpRequest::builder()
+            .uri("/anything")
+            .body(Body::Empty)
+            .unwrap()
+            .with_path_parameters(std::collections::HashMap::from([(
+                "lead_id".to_string(),
+                "01GW".to_string(),
+            )]));
+        assert_eq!(
+            path_param(&with_params, "/v1/leads/{lead_id}", "lead_id").unwrap(),
+            "01GW"
+        );
+    }
+
+    #[test]
+    fn if_match_is_required_and_must_be_one_of_our_etags() {
+        let none = HttpRequest::builder().body(Body::Empty).unwrap();
+        assert_eq!(if_match(&none).unwrap_err().status(), 428);
+        let ok = HttpRequest::builder()
+            .header("if-match", "\"v7\"")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(if_match(&ok).unwrap(), 7);
+        let weak = HttpRequest::builder()
+            .header("if-match", "W/\"v8\"")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(if_match(&weak).unwrap(), 8);
+        let foreign = HttpRequest::builder()
+            .header("if-match", "\"abc\"")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(if_match(&foreign).unwrap_err().status(), 412);
+    }
+
+    #[test]
+    fn page_limit_defaults_and_bounds() {
+        let req = |q: &str| {
+            HttpRequest::builder()
+                .uri("/")
+                .body(Body::Empty)
+                .unwrap()
+                .with_query_string_parameters(std::collections::HashMap::from([(
+                    "limit".to_string(),
+                    q.to_string(),
+                )]))
+        };
+        assert_eq!(
+            page_limit(&HttpRequest::builder().body(Body::Empty).unwrap()).unwrap(),
+            25
+        );
+        assert_eq!(page_limit(&req("100")).unwrap(), 100);
+        assert_eq!(page_limit(&req("101")).unwrap_err().status(), 400);
+        assert_eq!(page_limit(&req("0")).unwrap_err().status(), 400);
+    }
+}

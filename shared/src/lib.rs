@@ -1,0 +1,21 @@
+//! The partner portal's domain crate.
+//!
+//! Every function under `functions/` is a thin adapter over this crate: it builds its
+//! dependencies once per cold start (see [`aws`], [`config`]), then hands each request to
+//! a handler that parses input with [`http`], calls a service, and maps the outcome.
+//!
+//! Edges: [`store`] (DynamoDB), [`storage`] (S3 presigned URLs), [`queue`] (SQS),
+//! [`secrets`] (Secrets Manager), [`http`] (request/response helpers and RFC 9457
+//! problems), [`config`] and [`telemetry`].
+
+pub mod aws;
+pub mod config;
+pub mod http;
+pub mod queue;
+pub mod secrets;
+pub mod storage;
+pub mod store;
+pub mod telemetry;
+
+/// The version this build reports (`GET /v1/health`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,189 @@
+//! S3 documents: presigned uploads and downloads, and the server-side reads the upload
+//! verifier needs. Object keys are always built by the server; a client never chooses one.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Upper bound on any presigned upload's lifetime.
+pub const MAX_UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
+/// Upper bound on any presigned download's lifetime.
+pub const MAX_DOWNLOAD_TTL: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("presigning failed: {0}")]
+    Presign(String),
+    #[error("s3: {0}")]
+    S3(String),
+}
+
+impl From<StorageError> for crate::http::Problem {
+    fn from(err: StorageError) -> Self {
+        crate::http::Problem::internal(err)
+    }
+}
+
+/// What a browser needs to upload: `PUT url` with exactly these headers before `expires_at`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub method: &'static str,
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A short-lived download link.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresignedDownload {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Size and type of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+/// The documents bucket.
+#[derive(Clone, Debug)]
+pub struct Documents {
+    client: Client,
+    bucket: String,
+}
+
+fn presigning(
+    ttl: Duration,
+    cap: Duration,
+) -> Result<(PresigningConfig, DateTime<Utc>), StorageError> {
+    let ttl = ttl.min(cap);
+    let config =
+        PresigningConfig::expires_in(ttl).map_err(|e| StorageError::Presign(e.to_string()))?;
+    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+    Ok((config, expires_at))
+}
+
+impl Documents {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// A presigned PUT for `key` whose signature pins `Content-Type` and `Content-Length`,
+    /// so the upload must be exactly what was declared. `ttl` is capped at 15 minutes.
+    pub async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        ttl: Duration,
+    ) -> Result<PresignedUpload, StorageError> {
+        let (config, expires_at) = presigning(ttl, MAX_UPLOAD_TTL)?;
+        let length = i64::try_from(content_length)
+            .map_err(|_| StorageError::Presign("length too large".into()))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .presigned(config)
+            .await
+            .map_err(|e| StorageError::Presign(e.to_string()))?;
+        let headers = request
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+            .collect();
+        Ok(PresignedUpload {
+            url: request.uri().to_string(),
+            method: "PUT",
+            headers,
+            expires_at,
+        })
+    }
+
+    /// A presigned GET for `key`, capped at 5 minutes.
+    pub async fn presign_download(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<PresignedDownload, StorageError> {
+        let (config, expires_at) = presigning(ttl, MAX_DOWNLOAD_TTL)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| StorageError::Presign(e.to_string()))?;
+        Ok(PresignedDownload {
+            url: request.uri().to_string(),
+            expires_at,
+        })
+    }
+
+    /// Size and content type, or `None` when the object does not exist.
+    pub async fn info(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectInfo {
+                size: out.content_length().unwrap_or(0).max(0) as u64,
+                content_type: out.content_type().map(str::to_string),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(StorageError::S3(format!("{e:?}"))),
+        }
+    }
+
+    /// The first `n` bytes (for magic-byte checks) without downloading the whole object.
+    pub async fn head_bytes(&self, key: &str, n: usize) -> Result<Vec<u8>, StorageError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", n.saturating_sub(1)))
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::S3(e.to_string()))?;
+        let mut bytes = bytes.into_bytes().to_vec();
+        bytes.truncate(n);
+        Ok(bytes)
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,515 @@
+//! The DynamoDB adapter: one table, serde item mapping, conditional writes, transactions
+//! and cursor pagination. Services describe *what* to write; this module is the only
+//! place that speaks DynamoDB's wire types.
+
+mod cursor;
+pub mod keys;
+
+pub use cursor::{CursorCodec, InvalidCursor};
+pub use keys::{Index, Key};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+use crate::http::Problem;
+
+/// DynamoDB's limit on items in one `TransactWriteItems`.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// A record stored in the table. The key is declared by the entity (with a key function
+/// in [`keys`]); the item's other attributes are its serde fields.
+pub trait Entity: Serialize + DeserializeOwned {
+    /// The `kind` attribute every item of this entity carries.
+    const KIND: &'static str;
+
+    fn key(&self) -> Key;
+
+    /// Index keys this item appears under (sparse: only the indexes returned here).
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        Vec::new()
+    }
+}
+
+/// What a failed write condition means to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 409: the item (or the unique value a guard item stands for) already exists.
+    Conflict { code: &'static str, detail: String },
+    /// 412: the version the caller read is no longer current.
+    Stale,
+    /// 404: the item the write depends on does not exist.
+    Missing { what: &'static str },
+}
+
+impl Failure {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Failure::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("write condition failed: {0:?}")]
+    Condition(Failure),
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("transaction of {0} items exceeds DynamoDB's limit")]
+    TooLarge(usize),
+    #[error("item mapping failed: {0}")]
+    Mapping(String),
+    #[error("throttled by DynamoDB: {0}")]
+    Throttled(String),
+    #[error("dynamodb: {0}")]
+    Dynamo(String),
+}
+
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Condition(Failure::Conflict { code, detail }) => {
+                Problem::conflict(code, detail)
+            }
+            StoreError::Condition(Failure::Stale) => Problem::precondition_failed(),
+            StoreError::Condition(Failure::Missing { what }) => Problem::not_found(what),
+            StoreError::InvalidCursor => {
+                Problem::bad_request("invalid_cursor", "The cursor is not valid for this list.")
+            }
+            StoreError::Throttled(cause) => Problem::unavailable(cause),
+            other => Problem::internal(other),
+        }
+    }
+}
+
+fn sdk_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = err.code().unwrap_or("").to_string();
+    let message = format!("{}: {}", code, err.message().unwrap_or(&format!("{err:?}")));
+    match code.as_str() {
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "RequestLimitExceeded" => StoreError::Throttled(message),
+        _ => StoreError::Dynamo(message),
+    }
+}
+
+/// Maps an entity to its full item: fields, key, kind and index keys.
+pub fn to_item<T: Entity>(entity: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let mut item: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(entity).map_err(|e| StoreError::Mapping(e.to_string()))?;
+    let key = entity.key();
+    item.insert(keys::PK.into(), AttributeValue::S(key.pk));
+    item.insert(keys::SK.into(), AttributeValue::S(key.sk));
+    item.insert(keys::KIND.into(), AttributeValue::S(T::KIND.into()));
+    for (index, key) in entity.index_keys() {
+        let (pk, sk) = index.attributes();
+        item.insert(pk.into(), AttributeValue::S(key.pk));
+        item.insert(sk.into(), AttributeValue::S(key.sk));
+    }
+    Ok(item)
+}
+
+/// Maps an item back to its entity (key and index attributes are ignored).
+pub fn from_item<T: Entity>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Mapping(e.to_string()))
+}
+
+fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (keys::PK.to_string(), AttributeValue::S(key.pk.clone())),
+        (keys::SK.to_string(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// A multi-item write, committed atomically by [`Store::commit`]. Each conditional
+/// operation says what its failure means, so a cancelled transaction maps to the right
+/// 404/409/412 instead of a generic error.
+#[derive(Default)]
+pub struct Tx {
+    items: Vec<TransactWriteItem>,
+    failures: Vec<Option<Failure>>,
+    error: Option<StoreError>,
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn push(
+        &mut self,
+        item: Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError>,
+        failure: Option<Failure>,
+    ) {
+        match item {
+            Ok(item) => {
+                self.items.push(item);
+                self.failures.push(failure);
+            }
+            Err(e) => self.error = Some(StoreError::Mapping(e.to_string())),
+        }
+    }
+
+    fn put_item<T: Entity>(
+        &mut self,
+        table: &str,
+        entity: &T,
+        condition: Option<Condition>,
+        failure: Option<Failure>,
+    ) {
+        let item = match to_item(entity) {
+            Ok(item) => item,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        let mut put = Put::builder().table_name(table).set_item(Some(item));
+        if let Some(c) = condition {
+            put = put
+                .condition_expression(c.expression)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::None,
+                );
+            if !c.names.is_empty() {
+                put = put.set_expression_attribute_names(Some(c.names));
+            }
+            if !c.values.is_empty() {
+                put = put.set_expression_attribute_values(Some(c.values));
+            }
+        }
+        let item = put
+            .build()
+            .map(|p| TransactWriteItem::builder().put(p).build());
+        self.push(item, failure);
+    }
+}
+
+/// A write condition with its placeholders.
+struct Condition {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+/// The table, its client, and the codec for its page cursors.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+    cursors: Option<CursorCodec>,
+}
+
+/// A one-partition query: `partition` on the table or an index, optionally narrowed to
+/// sort keys starting with `sort_prefix`.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub index: Option<Index>,
+    pub partition: String,
+    pub sort_prefix: Option<String>,
+    pub newest_first: bool,
+    pub limit: i32,
+}
+
+/// One page of a list and the cursor of the next (absent on the last page).
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl Query {
+    fn scope(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.index.map(Index::name).unwrap_or("table"),
+            self.partition,
+            self.sort_prefix.as_deref().unwrap_or("")
+        )
+    }
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            cursors: None,
+        }
+    }
+
+    /// Enables [`Store::query`] with cursors signed by `codec`.
+    pub fn with_cursors(mut self, codec: CursorCodec) -> Self {
+        self.cursors = Some(codec);
+        self
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A strongly consistent read of one item.
+    pub async fn get<T: Entity>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Writes one new item; `on_exists` if its key is taken.
+    pub async fn create<T: Entity>(
+        &self,
+        entity: &T,
+        on_exists: Failure,
+    ) -> Result<(), StoreError> {
+        let item = to_item(entity)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Condition(on_exists))
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// One page of a single-partition query, resuming after `cursor`.
+    pub async fn query<T: Entity>(
+        &self,
+        q: &Query,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, StoreError> {
+        let codec = self
+            .cursors
+            .as_ref()
+            .ok_or_else(|| StoreError::Dynamo("store built without a cursor key".into()))?;
+        let scope = q.scope();
+        let start = cursor
+            .map(|c| {
+                codec
+                    .decode(&scope, c)
+                    .map_err(|_| StoreError::InvalidCursor)
+            })
+            .transpose()?;
+        let (pk_attr, sk_attr) = match q.index {
+            Some(index) => index.attributes(),
+            None => (keys::PK, keys::SK),
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values =
+            HashMap::from([(":pk".to_string(), AttributeValue::S(q.partition.clone()))]);
+        let mut condition = "#pk = :pk".to_string();
+        if let Some(prefix) = &q.sort_prefix {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
+            condition.push_str(" AND begins_with(#sk, :sk)");
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(|i| i.name().to_string()))
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.newest_first)
+            .limit(q.limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| codec.encode(&scope, &k));
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Commits `tx` atomically: every write lands or none does.
+    pub async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+        if let Some(e) = tx.error {
+            return Err(e);
+        }
+        if tx.items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::TooLarge(tx.items.len()));
+        }
+        if tx.items.is_empty() {
+            return Ok(());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(tx.items))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if let Some(cancelled) = err.as_service_error().and_then(|s| match s {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+            _ => None,
+        }) {
+            let reasons = cancelled.cancellation_reasons();
+            for (i, reason) in reasons.iter().enumerate() {
+                if reason.code() == Some("ConditionalCheckFailed") {
+                    if let Some(Some(failure)) = tx.failures.get(i) {
+                        return Err(StoreError::Condition(failure.clone()));
+                    }
+                }
+            }
+            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                // Another transaction touched the same items concurrently: retryable.
+                return Err(StoreError::Throttled("transaction conflict".into()));
+            }
+        }
+        Err(sdk_error(err))
+    }
+
+    /// Starts a transaction on this table.
+    pub fn tx(&self) -> TxBuilder<'_> {
+        TxBuilder {
+            table: &self.table,
+            tx: Tx::new(),
+        }
+    }
+}
+
+/// Builds a [`Tx`] against one table.
+pub struct TxBuilder<'a> {
+    table: &'a str,
+    tx: Tx,
+}
+
+impl<'a> TxBuilder<'a> {
+    /// A new item; `on_exists` if the key is taken (guard items use this for uniqueness).
+    pub fn create<T: Entity>(mut self, entity: &T, on_exists: Failure) -> Self {
+        let condition = Condition {
+            expression: "attribute_not_exists(PK)",
+            names: HashMap::new(),
+            values: HashMap::new(),
+        };
+        self.tx
+            .put_item(self.table, entity, Some(condition), Some(on_exists));
+        self
+    }
+
+    /// Replaces a versioned item whose stored `version` must equal `expected_version`
+    /// (optimistic concurrency; the entity carries `expected_version + 1`).
+    pub fn replace<T: Entity>(mut self, entity: &T, expected_version: u64) -> Self {
+        let condition = Condition {
+            expression: "#version = :expected",
+            names: HashMap::from([("#version".to_string(), "version".to_string())]),
+            values: HashMap::from([(
+                ":expected".to_string(),
+                AttributeValue::N(expected_version.to_string()),
+            )]),
+        };
+        self.tx
+            .put_item(self.table, entity, Some(condition), Some(Failure::Stale));
+        self
+    }
+
+    /// An unconditional write (derived items such as projections).
+    pub fn put<T: Entity>(mut self, entity: &T) -> Self {
+        self.tx.put_item(self.table, entity, None, None);
+        self
+    }
+
+    /// Adds `deltas` to numeric attributes of `key` (aggregate counters), creating the item
+    /// and the attributes at zero when absent.
+    pub fn add(mut self, key: &Key, kind: &'static str, deltas: &[(&str, i64)]) -> Self {
+        if deltas.is_empty() {
+            return self;
+        }
+        let mut names = HashMap::from([("#kind".to_string(), keys::KIND.to_string())]);
+        let mut values =
+            HashMap::from([(":kind".to_string(), AttributeValue::S(kind.to_string()))]);
+        let mut adds = Vec::new();
+        for (i, (attr, delta)) in deltas.iter().enumerate() {
+            names.insert(format!("#a{i}"), attr.to_string());
+            values.insert(format!(":d{i}"), AttributeValue::N(delta.to_string()));
+            adds.push(format!("#a{i} :d{i}"));
+        }
+        let update = Update::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)))
+            .update_expression(format!("SET #kind = :kind ADD {}", adds.join(", ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map(|u| TransactWriteItem::builder().update(u).build());
+        self.tx.push(update, None);
+        self
+    }
+
+    /// Deletes `key`, which must exist (`on_missing` otherwise).
+    pub fn delete(mut self, key: &Key, on_missing: Failure) -> Self {
+        let delete = Delete::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build());
+        self.tx.push(delete, Some(on_missing));
+        self
+    }
+
+    /// Requires `key` to exist without writing it.
+    pub fn require(mut self, key: &Key, on_missing: Failure) -> Self {
+        let check = ConditionCheck::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map(|c| TransactWriteItem::builder().condition_check(c).build());
+        self.tx.push(check, Some(on_missing));
+        self
+    }
+
+    pub fn build(self) -> Tx {
+        self.tx
+    }
+}

@@ -1,0 +1,359 @@
+//! The repository agrees with itself: every function has its template resource, fixtures,
+//! router entry and OpenAPI entry; the key schema in code is the template's; no IAM policy
+//! grants every resource; every dead-letter queue is alarmed.
+
+use portal_tests::root;
+use serde_yaml_ng::Value as Yaml;
+use shared::store::{Index, keys};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// template.yaml with CloudFormation's short tags (`!Ref X` → `{"Ref": X}`).
+fn template() -> Yaml {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    untag(serde_yaml_ng::from_str(&text).unwrap())
+}
+
+fn untag(v: Yaml) -> Yaml {
+    match v {
+        Yaml::Tagged(t) => {
+            let name = t.tag.to_string();
+            let name = name.trim_start_matches('!');
+            let key = if name == "Ref" {
+                "Ref".to_string()
+            } else {
+                format!("Fn::{name}")
+            };
+            let mut m = serde_yaml_ng::Mapping::new();
+            m.insert(Yaml::String(key), untag(t.value));
+            Yaml::Mapping(m)
+        }
+        Yaml::Mapping(m) => Yaml::Mapping(m.into_iter().map(|(k, v)| (k, untag(v))).collect()),
+        Yaml::Sequence(s) => Yaml::Sequence(s.into_iter().map(untag).collect()),
+        other => other,
+    }
+}
+
+fn resources(t: &Yaml) -> Vec<(String, Yaml)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_string(), v.clone()))
+        .collect()
+}
+
+fn functions(t: &Yaml) -> Vec<(String, Yaml)> {
+    resources(t)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .collect()
+}
+
+/// The package a function resource builds: `functions/<name>`.
+fn package_of(resource: &Yaml) -> String {
+    resource["Properties"]["CodeUri"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("functions/"))
+        .expect("CodeUri is functions/<name>")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+fn packages() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+/// (METHOD, path, package) for every HttpApi route; the `$default` route as ("ANY", "$default").
+fn template_routes(t: &Yaml) -> BTreeSet<(String, String, String)> {
+    let mut routes = BTreeSet::new();
+    for (_, f) in functions(t) {
+        if let Some(events) = f["Properties"]["Events"].as_mapping() {
+            for event in events.values() {
+                if event["Type"] == "HttpApi" {
+                    let p = &event["Properties"];
+                    assert_eq!(
+                        p["ApiId"]["Ref"], "HttpApi",
+                        "every route belongs to the one HttpApi"
+                    );
+                    let method = p["Method"].as_str().unwrap_or("ANY").to_uppercase();
+                    let path = p["Path"].as_str().unwrap_or("$default").to_string();
+                    routes.insert((method, path, package_of(&f)));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_function_package_has_exactly_one_template_resource_built_with_cargo_lambda() {
+    let t = template();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, f) in functions(&t) {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let package = package_of(&f);
+        assert_eq!(
+            f["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(package.as_str()),
+            "{name}"
+        );
+        *count.entry(package).or_default() += 1;
+    }
+    for package in packages() {
+        assert_eq!(
+            count.get(&package),
+            Some(&1),
+            "functions/{package} needs exactly one function in template.yaml"
+        );
+    }
+    for package in count.keys() {
+        assert!(
+            packages().contains(package),
+            "template.yaml builds functions/{package}, which does not exist"
+        );
+    }
+}
+
+#[test]
+fn every_function_has_fixtures_of_the_event_type_it_takes() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        let package = package_of(&f);
+        let kinds: BTreeSet<String> = f["Properties"]["Events"]
+            .as_mapping()
+            .map(|e| {
+                e.values()
+                    .map(|v| v["Type"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let is_http = kinds.contains("HttpApi") || !f["Properties"]["FunctionUrlConfig"].is_null();
+        let dir = root().join("events").join(&package);
+        let fixtures: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("events/{package}/ is missing"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        assert!(!fixtures.is_empty(), "events/{package}/ has no fixture");
+        for path in fixtures {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let shown = path.display();
+            if is_http {
+                let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(
+                    raw["version"], "2.0",
+                    "{shown}: API Gateway HTTP API / Function URL payload 2.0"
+                );
+                assert!(
+                    raw["requestContext"]["http"]["method"].is_string(),
+                    "{shown}"
+                );
+                lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else if kinds.contains("SQS") {
+                serde_json::from_str::<aws_lambda_events::sqs::SqsEvent>(&text)
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else if kinds.contains("S3") {
+                serde_json::from_str::<aws_lambda_events::s3::S3Event>(&text)
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else {
+                panic!("{name}: no fixture check for event types {kinds:?}; add one here");
+            }
+        }
+    }
+}
+
+/// (METHOD, path, function) from `[workspace.metadata.lambda.watch.router]`.
+fn router_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Value = toml::from_str(&text).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .unwrap()
+        .clone();
+    let mut routes = BTreeSet::new();
+    for (path, target) in router {
+        let path = if path == "/{*path}" {
+            "$default".to_string()
+        } else {
+            path
+        };
+        match target {
+            toml::Value::String(function) => {
+                routes.insert(("ANY".to_string(), path, function));
+            }
+            toml::Value::Array(entries) => {
+                for e in entries {
+                    let method = e["method"].as_str().unwrap().to_uppercase();
+                    routes.insert((
+                        method,
+                        path.clone(),
+                        e["function"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+            other => panic!("unexpected router entry {other:?}"),
+        }
+    }
+    routes
+}
+
+fn openapi_routes() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(root().join("infra/openapi.yaml")).unwrap();
+    let doc: Yaml = serde_yaml_ng::from_str(&text).unwrap();
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if ["get", "post", "put", "patch", "delete"].contains(&method) {
+                routes.insert((method.to_uppercase(), path.as_str().unwrap().to_string()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_http_route_is_in_the_local_router_and_the_openapi_document_and_back() {
+    let template = template_routes(&template());
+    let router = router_routes();
+    assert_eq!(
+        template, router,
+        "template.yaml routes (left) and the cargo lambda watch router (right) differ"
+    );
+
+    let api: BTreeSet<(String, String)> = template
+        .iter()
+        .filter(|(_, p, _)| p != "$default")
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    assert_eq!(
+        api,
+        openapi_routes(),
+        "template.yaml routes (left) and infra/openapi.yaml (right) differ"
+    );
+    assert!(
+        template.iter().any(|(_, p, _)| p == "$default"),
+        "unknown routes need the $default function"
+    );
+}
+
+#[test]
+fn the_key_schema_in_code_is_the_tables() {
+    let t = template();
+    let table = &t["Resources"]["Table"]["Properties"];
+    assert_eq!(table["KeySchema"][0]["AttributeName"], keys::PK);
+    assert_eq!(table["KeySchema"][1]["AttributeName"], keys::SK);
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        keys::EXPIRES_AT
+    );
+    let gsis = table["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(gsis.len(), Index::ALL.len());
+    for index in Index::ALL {
+        let gsi = gsis
+            .iter()
+            .find(|g| g["IndexName"] == index.name())
+            .unwrap_or_else(|| panic!("{index} missing"));
+        let (pk, sk) = index.attributes();
+        assert_eq!(gsi["KeySchema"][0]["AttributeName"], pk);
+        assert_eq!(gsi["KeySchema"][1]["AttributeName"], sk);
+    }
+}
+
+fn walk<'a>(v: &'a Yaml, out: &mut Vec<&'a Yaml>) {
+    match v {
+        Yaml::Mapping(m) => {
+            if m.contains_key("Effect") && m.contains_key("Action") {
+                out.push(v);
+            }
+            m.values().for_each(|x| walk(x, out));
+        }
+        Yaml::Sequence(s) => s.iter().for_each(|x| walk(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_iam_statement_allows_every_resource() {
+    let t = template();
+    let mut statements = Vec::new();
+    walk(&t["Resources"], &mut statements);
+    for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        let resources: Vec<&Yaml> = match &s["Resource"] {
+            Yaml::Sequence(seq) => seq.iter().collect(),
+            other => vec![other],
+        };
+        assert!(
+            !resources.iter().any(|r| r.as_str() == Some("*")),
+            "statement allows every resource: {s:?}"
+        );
+    }
+}
+
+#[test]
+fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
+    let t = template();
+    let all = resources(&t);
+    let alarmed: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .filter_map(|(_, r)| {
+            r["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"]
+                .as_str()
+                .map(|s| s.split('.').next().unwrap().to_string())
+        })
+        .collect();
+    let mut checked = 0;
+    for (name, q) in all.iter().filter(|(_, r)| r["Type"] == "AWS::SQS::Queue") {
+        let redrive = &q["Properties"]["RedrivePolicy"];
+        if redrive.is_null() {
+            continue; // a dead-letter queue itself
+        }
+        checked += 1;
+        assert!(
+            redrive["maxReceiveCount"].as_u64().unwrap() >= 5,
+            "{name}: maxReceiveCount >= 5"
+        );
+        let dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap();
+        assert!(
+            alarmed.contains(dlq),
+            "{name}: its dead-letter queue {dlq} has no alarm"
+        );
+
+        // Visibility must be at least 6x the timeout of whichever function consumes it.
+        let visibility = q["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
+        for (fname, f) in functions(&t) {
+            let consumes = f["Properties"]["Events"].as_mapping().is_some_and(|e| {
+                e.values().any(|ev| {
+                    ev["Type"] == "SQS"
+                        && ev["Properties"]["Queue"]["Fn::GetAtt"].as_str()
+                            == Some(&format!("{name}.Arn"))
+                })
+            });
+            if consumes {
+                let timeout = f["Properties"]["Timeout"]
+                    .as_u64()
+                    .or_else(|| t["Globals"]["Function"]["Timeout"].as_u64())
+                    .unwrap();
+                assert!(
+                    visibility >= 6 * timeout,
+                    "{name}: visibility {visibility} < 6 x {fname}'s timeout {timeout}"
+                );
+            }
+        }
+    }
+    assert!(
+        checked >= 2,
+        "the CRM webhook and outbound queues both redrive"
+    );
+}

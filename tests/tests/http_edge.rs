@@ -1,0 +1,94 @@
+//! The API functions of the foundation, driven by their `events/` fixtures through the same
+//! per-invocation wrapper Lambda runs.
+
+use portal_tests::{CapturedLogs, body_json, http_fixture};
+use tracing::instrument::WithSubscriber;
+
+fn health_deps() -> health::Deps {
+    health::Deps::from_source(&[("PORTAL_STAGE", "local")]).unwrap()
+}
+
+#[tokio::test]
+async fn health_reports_ok_and_the_version() {
+    let deps = health_deps();
+    let response =
+        shared::http::respond(http_fixture("health", "get"), |r| health::handle(r, &deps)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = body_json(&response);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], shared::VERSION);
+    assert_eq!(body["stage"], "local");
+}
+
+#[tokio::test]
+async fn health_refuses_other_methods_with_a_problem() {
+    let deps = health_deps();
+    let response = shared::http::respond(http_fixture("health", "post-not-allowed"), |r| {
+        health::handle(r, &deps)
+    })
+    .await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(body_json(&response)["code"], "method_not_allowed");
+}
+
+#[test]
+fn health_will_not_start_without_its_stage() {
+    let err = health::Deps::from_source(&[("PORTAL_STAGE", "")]).unwrap_err();
+    assert_eq!(err.problems, vec!["PORTAL_STAGE is required".to_string()]);
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_problem_json_404_with_the_request_id() {
+    let deps = not_found::Deps::from_source(&[("PORTAL_STAGE", "local")]).unwrap();
+    let response = shared::http::respond(http_fixture("not-found", "unknown-route"), |r| {
+        not_found::handle(r, &deps)
+    })
+    .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body = body_json(&response);
+    assert_eq!(body["code"], "route_not_found");
+    assert_eq!(body["request_id"], "not-found-0001");
+    assert_eq!(body["status"], 404);
+}
+
+#[tokio::test]
+async fn invocation_logs_carry_the_request_id_but_no_body_query_or_token() {
+    let logs = CapturedLogs::default();
+    let deps = not_found::Deps::from_source(&[("PORTAL_STAGE", "local")]).unwrap();
+    let response = shared::http::respond(http_fixture("not-found", "unknown-route"), |r| {
+        not_found::handle(r, &deps)
+    })
+    .with_subscriber(logs.subscriber())
+    .await;
+    assert_eq!(response.status(), 404);
+
+    let lines = logs.lines();
+    let outcome = lines
+        .iter()
+        .find(|l| l["message"] == "request handled")
+        .unwrap_or_else(|| panic!("no outcome line in {lines:?}"));
+    assert_eq!(outcome["status"], 404);
+    assert_eq!(outcome["method"], "POST");
+    assert_eq!(outcome["span"]["request_id"], "not-found-0001");
+    assert!(outcome["timestamp"].is_string() && outcome["level"] == "INFO");
+
+    let text = logs.text();
+    for secret in [
+        "correct horse",
+        "not-a-real-token",
+        "someone@example.com",
+        "someone%40example.com",
+        "Bearer",
+    ] {
+        assert!(!text.contains(secret), "logs leak {secret:?}: {text}");
+    }
+}
