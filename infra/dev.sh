@@ -39,16 +39,18 @@ done
 echo $$ > "$pidfile"
 EMULATOR_PID=""
 EVENTS_PID=""
+LOOPBACK_PID=""
 cleanup() {
   trap - EXIT INT TERM
   echo
   echo "==> stopping the local stack"
+  stop_pid "$LOOPBACK_PID"
   stop_pid "$EVENTS_PID"
   stop_pid "$EMULATOR_PID"
   rm -f "$pidfile"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM
 
 echo "==> starting the AWS emulator on 127.0.0.1:$aws_port"
 start_emulator "$aws_port" "$state_dir/emulator.log"
@@ -68,6 +70,10 @@ echo "==> delivering queue and bucket events to functions (log: .local/events.lo
 python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
   >"$state_dir/events.log" 2>&1 &
 EVENTS_PID=$!
+
+# `cargo lambda invoke` calls [::1]; watch listens on 127.0.0.1 only.
+python infra/local/loopback.py "$api_port" >"$state_dir/loopback.log" 2>&1 &
+LOOPBACK_PID=$!
 
 cat <<INFO
 
