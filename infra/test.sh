@@ -3,7 +3,8 @@
 #   1. installs the local tooling if missing (infra/bootstrap.sh)
 #   2. lints template.yaml with cfn-lint
 #   3. starts moto's server, provisions it from template.yaml
-#   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests)
+#   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests);
+#      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
 #   5. stops the emulator, whatever happened; exits non-zero on any failure
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -42,5 +43,5 @@ export PORTAL_TEST_STATE="$work/state.json"
 export PORTAL_PYTHON="$VENV/bin/python"
 
 echo "==> cargo test --workspace"
-cargo test --workspace --no-fail-fast --quiet
+if [ $# -gt 0 ]; then cargo test "$@"; else cargo test --workspace --no-fail-fast --quiet; fi
 echo "==> all checks passed in $(( $(date +%s) - started )) s"

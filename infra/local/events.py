@@ -100,6 +100,95 @@ def s3_record(record: dict) -> dict:
     return r
 
 
+def matches(pattern: dict, event: dict) -> bool:
+    """The subset of Lambda's event filter patterns the template uses: nested keys, each
+    leaf a list of allowed values."""
+    for key, want in pattern.items():
+        value = event.get(key) if isinstance(event, dict) else None
+        if isinstance(want, dict):
+            if not isinstance(value, dict) or not matches(want, value):
+                return False
+        elif isinstance(want, list):
+            if value not in want:
+                return False
+    return True
+
+
+def stream_record(record: dict, source: dict) -> dict:
+    """A DynamoDB Streams GetRecords record in the shape Lambda's event source sends."""
+    d = dict(record["dynamodb"])
+    created = d.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        d["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", cfn.REGION),
+        "dynamodb": d,
+        "eventSourceARN": source["stream_arn"],
+    }
+
+
+def pump_stream(source: dict, endpoint: str, invoke_url: str, timeout: float, stop: threading.Event):
+    """Reads the table's stream like Lambda's DynamoDB event source: filter, invoke, retry
+    from the first failed record up to MaximumRetryAttempts, then send the batch's details
+    to the on-failure queue and move on."""
+    streams = client("dynamodbstreams", endpoint)
+    sqs = client("sqs", endpoint)
+    fn = source["function"]
+    shards = streams.describe_stream(StreamArn=source["stream_arn"])["StreamDescription"]["Shards"]
+    iterators = {
+        s["ShardId"]: streams.get_shard_iterator(
+            StreamArn=source["stream_arn"], ShardId=s["ShardId"], ShardIteratorType=source["starting_position"]
+        )["ShardIterator"]
+        for s in shards
+    }
+    while not stop.is_set():
+        idle = True
+        for shard, iterator in list(iterators.items()):
+            out = streams.get_records(ShardIterator=iterator, Limit=source["batch_size"])
+            iterators[shard] = out.get("NextShardIterator") or iterator
+            records = [stream_record(r, source) for r in out.get("Records", [])]
+            if source["filters"]:
+                records = [r for r in records if any(matches(p, r) for p in source["filters"])]
+            if not records:
+                continue
+            idle = False
+            pending, attempts = records, 0
+            while pending and not stop.is_set():
+                ok, payload = invoke(invoke_url, fn, {"Records": pending}, timeout)
+                if ok:
+                    failed = set()
+                    if source.get("report_batch_item_failures") and isinstance(payload, dict):
+                        failed = {f.get("itemIdentifier") for f in payload.get("batchItemFailures") or []}
+                    positions = [i for i, r in enumerate(pending) if r["dynamodb"].get("SequenceNumber") in failed]
+                    if not positions:
+                        log(fn, f"delivered {len(pending)} stream record(s)")
+                        break
+                    pending = pending[positions[0]:]
+                attempts += 1
+                if attempts > source["max_retries"]:
+                    log(fn, f"{len(pending)} stream record(s) failed after {attempts} attempts; sent to the on-failure queue")
+                    if source.get("on_failure_queue_url"):
+                        sqs.send_message(QueueUrl=source["on_failure_queue_url"], MessageBody=json.dumps({
+                            "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": fn},
+                            "DDBStreamBatchInfo": {
+                                "shardId": shard,
+                                "startSequenceNumber": pending[0]["dynamodb"].get("SequenceNumber"),
+                                "endSequenceNumber": pending[-1]["dynamodb"].get("SequenceNumber"),
+                                "batchSize": len(pending),
+                                "streamArn": source["stream_arn"],
+                            },
+                            "records": pending,
+                        }, default=str))
+                    break
+                time.sleep(min(0.2 * 2 ** attempts, 5))
+        if idle:
+            time.sleep(0.3)
+
+
 def deliver_once(sqs, source: dict, invoke_url: str, wait: int, timeout: float) -> int:
     """Receives one batch and delivers it; returns how many messages were received."""
     batch = min(int(source.get("batch_size", 10)), 10)
@@ -162,6 +251,14 @@ def main():
     stop = threading.Event()
 
     def pump(source):
+        if source["kind"] == "dynamodb":
+            while not stop.is_set():
+                try:
+                    pump_stream(source, state["endpoint"], args.invoke_url, args.timeout, stop)
+                except Exception as e:
+                    log(source["function"], f"stream error: {e}")
+                    time.sleep(1)
+            return
         sqs = client("sqs", state["endpoint"])
         while not stop.is_set():
             try:

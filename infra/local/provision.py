@@ -23,6 +23,9 @@ from botocore.config import Config
 sys.path.insert(0, os.path.dirname(__file__))
 import cfn  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+signing_key = __import__("signing-key")  # infra/signing-key.py
+
 
 def client(service, endpoint):
     return boto3.client(
@@ -129,8 +132,11 @@ def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
     for logical, res in r.resources("AWS::SecretsManager::Secret"):
         p = r.value(res.get("Properties") or {})
         name = p.get("Name") or r.physical_name(logical)
+        local_value = (res.get("Metadata") or {}).get("LocalValue")
         if logical in overrides:
             value = overrides[logical]
+        elif local_value == "es256-signing-key":
+            value = signing_key.new_secret()
         elif "SecretString" in p:
             value = p["SecretString"]
         else:
@@ -182,6 +188,23 @@ def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
                     "queue_arn": arn,
                     "batch_size": int(props.get("BatchSize", 10)),
                     "report_batch_item_failures": "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                })
+            elif event["Type"] == "DynamoDB":
+                stream_arn = r.value(props["Stream"])
+                on_failure = (((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"))
+                dlq_url = None
+                if on_failure:
+                    dlq_url = sqs.get_queue_url(QueueName=r.value(on_failure).rsplit(":", 1)[1])["QueueUrl"]
+                sources.append({
+                    "kind": "dynamodb",
+                    "function": fn,
+                    "stream_arn": stream_arn,
+                    "starting_position": props.get("StartingPosition", "LATEST"),
+                    "batch_size": int(props.get("BatchSize", 100)),
+                    "max_retries": int(props.get("MaximumRetryAttempts", 3)),
+                    "report_batch_item_failures": "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                    "filters": [json.loads(f["Pattern"]) for f in ((props.get("FilterCriteria") or {}).get("Filters") or [])],
+                    "on_failure_queue_url": dlq_url,
                 })
             elif event["Type"] == "S3":
                 bucket = r.value(props["Bucket"])

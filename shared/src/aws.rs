@@ -32,3 +32,10 @@ pub fn sqs(config: &SdkConfig) -> aws_sdk_sqs::Client {
 pub fn secrets_manager(config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(config)
 }
+
+/// The SES v2 client type (re-exported so functions need not depend on the SDK crate).
+pub type SesClient = aws_sdk_sesv2::Client;
+
+pub fn ses(config: &SdkConfig) -> SesClient {
+    aws_sdk_sesv2::Client::new(config)
+}

@@ -8,9 +8,14 @@
 //! [`secrets`] (Secrets Manager), [`http`] (request/response helpers and RFC 9457
 //! problems), [`config`] and [`telemetry`].
 
+pub mod audit;
 pub mod aws;
 pub mod config;
+pub mod contact;
 pub mod http;
+pub mod identity;
+pub mod notifications;
+pub mod partners;
 pub mod queue;
 pub mod secrets;
 pub mod storage;

@@ -3,6 +3,8 @@
 //! from `events/`, and small helpers. Each test builds its own clients and uses unique ids,
 //! so tests run in parallel against one emulator.
 
+pub mod portal;
+
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
@@ -105,6 +107,19 @@ impl CapturedLogs {
         .finish()
     }
 
+    /// The process-wide capture: installed once as the global default subscriber, so every
+    /// callsite in the test binary is interested in it (a per-test subscriber races with
+    /// tracing's callsite interest cache when tests run in parallel).
+    pub fn global() -> &'static CapturedLogs {
+        static GLOBAL: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let logs = CapturedLogs::default();
+            tracing::subscriber::set_global_default(logs.subscriber())
+                .expect("no other global subscriber");
+            logs
+        })
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
@@ -124,6 +139,147 @@ impl std::io::Write for CapturedLogs {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ requests
+
+/// Replaces the fixture's JSON body.
+pub fn with_json(mut req: Request, body: &Value) -> Request {
+    *req.body_mut() = Body::Text(body.to_string());
+    req.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    req
+}
+
+/// Replaces (or removes, with `None`) the bearer token.
+pub fn with_bearer(mut req: Request, token: Option<&str>) -> Request {
+    match token {
+        Some(t) => {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        None => {
+            req.headers_mut().remove("authorization");
+        }
+    }
+    req
+}
+
+pub fn with_header(mut req: Request, name: &'static str, value: &str) -> Request {
+    req.headers_mut().insert(name, value.parse().unwrap());
+    req
+}
+
+/// Points a fixture at another path parameter value (as the gateway would set it).
+pub fn with_path_param(req: Request, name: &str, value: &str) -> Request {
+    use lambda_http::RequestExt;
+    req.with_path_parameters(std::collections::HashMap::from([(
+        name.to_string(),
+        value.to_string(),
+    )]))
+}
+
+/// Sets the client's source address in the request context.
+pub fn with_source_ip(req: Request, ip: &str) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let ctx = match req.request_context() {
+        #[allow(unreachable_patterns)]
+        RequestContext::ApiGatewayV2(mut ctx) => {
+            ctx.http.source_ip = Some(ip.to_string());
+            RequestContext::ApiGatewayV2(ctx)
+        }
+        #[allow(unreachable_patterns)]
+        other => other,
+    };
+    req.with_request_context(ctx)
+}
+
+/// Status and JSON body of a response.
+pub fn outcome(response: &Response<Body>) -> (u16, Value) {
+    (response.status().as_u16(), body_json(response))
+}
+
+// ------------------------------------------------------------------ identity
+
+/// `Identity` as a function builds it at cold start, from the test stack's environment.
+pub async fn identity(
+    stack: &Stack,
+    keys: shared::identity::setup::Keys,
+    cursors: bool,
+) -> shared::identity::service::Identity {
+    identity_with(stack.dynamodb(), stack, keys, cursors).await
+}
+
+/// Like [`identity`], with a given DynamoDB client (e.g. one that counts calls).
+pub async fn identity_with(
+    dynamodb: aws_sdk_dynamodb::Client,
+    stack: &Stack,
+    keys: shared::identity::setup::Keys,
+    cursors: bool,
+) -> shared::identity::service::Identity {
+    let config =
+        shared::identity::setup::IdentityConfig::read(&shared::config::ProcessEnv, keys, cursors)
+            .unwrap();
+    let mut id = shared::identity::setup::identity(&config, &stack.sdk, keys)
+        .await
+        .unwrap();
+    id.store = rebuild_store(id.store, dynamodb, &config.store.table_name);
+    id
+}
+
+fn rebuild_store(
+    original: shared::store::Store,
+    client: aws_sdk_dynamodb::Client,
+    table: &str,
+) -> shared::store::Store {
+    original.with_client(client, table)
+}
+
+/// Counts DynamoDB operations by name, through the SDK's interceptor hook.
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter(Arc<Mutex<Vec<String>>>);
+
+impl CallCounter {
+    pub fn calls(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn reset(&self) {
+        self.0.lock().unwrap().clear();
+    }
+
+    /// A DynamoDB client recording every operation it sends.
+    pub fn client(&self, stack: &Stack) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&stack.sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    /// Once per operation attempt that reaches the wire; DynamoDB names the operation in
+    /// `X-Amz-Target` (`DynamoDB_20120810.GetItem`).
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown");
+        let name = target.rsplit('.').next().unwrap_or(target).to_string();
+        self.0.lock().unwrap().push(name);
         Ok(())
     }
 }

@@ -160,6 +160,13 @@ fn every_function_has_fixtures_of_the_event_type_it_takes() {
             } else if kinds.contains("S3") {
                 serde_json::from_str::<aws_lambda_events::s3::S3Event>(&text)
                     .unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else if kinds.contains("DynamoDB") {
+                serde_json::from_str::<aws_lambda_events::dynamodb::Event>(&text)
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else if kinds.is_empty() && package == "admin-bootstrap" {
+                // Invoked directly by ops with this request as the event.
+                serde_json::from_str::<shared::identity::service::BootstrapAdminRequest>(&text)
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
             } else {
                 panic!("{name}: no fixture check for event types {kinds:?}; add one here");
             }
@@ -228,26 +235,47 @@ fn every_http_route_is_in_the_local_router_and_the_openapi_document_and_back() {
     let (fallbacks, router): (BTreeSet<_>, BTreeSet<_>) = router_routes()
         .into_iter()
         .partition(|(_, p, f)| f == DEFAULT_ROUTE_FUNCTION && p != "$default");
-    assert_eq!(template, router, "template.yaml routes (left) and the cargo lambda watch router (right) differ");
+    assert_eq!(
+        template, router,
+        "template.yaml routes (left) and the cargo lambda watch router (right) differ"
+    );
 
     // Every other method of a routed path falls back to the $default function, as it
     // would behind API Gateway, instead of cargo lambda's own non-problem 404.
-    let paths: BTreeSet<&String> = template.iter().filter(|(_, p, _)| p != "$default").map(|(_, p, _)| p).collect();
+    let paths: BTreeSet<&String> = template
+        .iter()
+        .filter(|(_, p, _)| p != "$default")
+        .map(|(_, p, _)| p)
+        .collect();
     for path in paths {
         for method in METHODS {
             let routed = template.iter().any(|(m, p, _)| m == method && p == path);
             let falls_back = fallbacks.iter().any(|(m, p, _)| m == method && p == path);
-            assert!(routed ^ falls_back, "{method} {path}: needs exactly one of a route or a not-found fallback");
+            assert!(
+                routed ^ falls_back,
+                "{method} {path}: needs exactly one of a route or a not-found fallback"
+            );
         }
     }
     assert!(
-        template.contains(&("ANY".into(), "$default".into(), DEFAULT_ROUTE_FUNCTION.into())),
+        template.contains(&(
+            "ANY".into(),
+            "$default".into(),
+            DEFAULT_ROUTE_FUNCTION.into()
+        )),
         "unknown routes need the $default function"
     );
 
-    let api: BTreeSet<(String, String)> =
-        template.iter().filter(|(_, p, _)| p != "$default").map(|(m, p, _)| (m.clone(), p.clone())).collect();
-    assert_eq!(api, openapi_routes(), "template.yaml routes (left) and infra/openapi.yaml (right) differ");
+    let api: BTreeSet<(String, String)> = template
+        .iter()
+        .filter(|(_, p, _)| p != "$default")
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    assert_eq!(
+        api,
+        openapi_routes(),
+        "template.yaml routes (left) and infra/openapi.yaml (right) differ"
+    );
 }
 
 #[test]
@@ -363,5 +391,20 @@ fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
     assert!(
         checked >= 2,
         "the CRM webhook and outbound queues both redrive"
+    );
+}
+
+#[test]
+fn every_route_is_in_the_permission_matrix_and_every_matrix_entry_is_a_route() {
+    use shared::identity::roles::ROUTES;
+    let template: BTreeSet<String> = template_routes(&template())
+        .into_iter()
+        .filter(|(_, p, _)| p != "$default")
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    let matrix: BTreeSet<String> = ROUTES.iter().map(|(r, _)| r.to_string()).collect();
+    assert_eq!(
+        template, matrix,
+        "template.yaml routes (left) and the permission matrix (right) differ"
     );
 }

@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 type Invocations = Arc<Mutex<Vec<(String, Value)>>>;
 
 /// A stand-in for `cargo lambda watch`'s Invoke API. The worker fails every message whose
-/// body is "poison" (reported as a batch item failure); the verifier accepts everything.
+/// body is "poison", the mailer every email to bounce@example.com (both as batch item
+/// failures); the verifier accepts everything.
 async fn fake_invoke_api() -> (String, Invocations) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -58,7 +59,16 @@ async fn fake_invoke_api() -> (String, Invocations) {
                 let function = path.split('/').nth(3).unwrap_or("").to_string();
                 let payload: Value = serde_json::from_slice(&buf[head_end..head_end + length])
                     .unwrap_or(Value::Null);
-                let response = if function == "worker" {
+                let response = if function == "mailer" {
+                    let failures: Vec<Value> = payload["Records"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|r| r["dynamodb"]["NewImage"]["to"]["S"] == "bounce@example.com")
+                        .map(|r| json!({"itemIdentifier": r["dynamodb"]["SequenceNumber"]}))
+                        .collect();
+                    json!({"batchItemFailures": failures})
+                } else if function == "worker" {
                     let failures: Vec<Value> = payload["Records"]
                         .as_array()
                         .into_iter()
@@ -93,15 +103,34 @@ impl Drop for Pump {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn queue_and_bucket_events_reach_their_functions_like_lambda_event_sources() {
-    let stack = Stack::connect().await;
-    let (invoke_url, seen) = fake_invoke_api().await;
+struct Fixture {
+    dir: std::path::PathBuf,
+    state: Value,
+    _pump: Pump,
+}
+
+impl Fixture {
+    fn resource(&self, logical: &str) -> String {
+        self.state["resources"][logical]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Provisions tests/fixtures/event-sources.yaml as its own stack and starts the event
+/// delivery against `invoke_url`.
+fn provision_and_pump(stack: &Stack, invoke_url: &str) -> Fixture {
     let dir = std::env::temp_dir().join(unique("portal-events-"));
     std::fs::create_dir_all(&dir).unwrap();
     let python = env("PORTAL_PYTHON");
     let stack_name = unique("evt").to_lowercase();
-
     let status = Command::new(&python)
         .arg(root().join("infra/local/provision.py"))
         .args([
@@ -119,27 +148,35 @@ async fn queue_and_bucket_events_reach_their_functions_like_lambda_event_sources
     assert!(status.success(), "provisioning the fixture template failed");
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
-    let inbox = state["resources"]["Inbox"].as_str().unwrap().to_string();
-    let dead_letters = state["resources"]["InboxDeadLetter"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bucket = state["resources"]["Uploads"].as_str().unwrap().to_string();
-
-    let _pump = Pump(
+    let pump = Pump(
         Command::new(&python)
             .arg(root().join("infra/local/events.py"))
             .args([
                 "--state",
                 dir.join("state.json").to_str().unwrap(),
                 "--invoke-url",
-                &invoke_url,
+                invoke_url,
                 "--wait",
                 "1",
             ])
             .spawn()
             .unwrap(),
     );
+    Fixture {
+        dir,
+        state,
+        _pump: pump,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_and_bucket_events_reach_their_functions_like_lambda_event_sources() {
+    let stack = Stack::connect().await;
+    let (invoke_url, seen) = fake_invoke_api().await;
+    let fixture = provision_and_pump(&stack, &invoke_url);
+    let inbox = fixture.resource("Inbox");
+    let dead_letters = fixture.resource("InboxDeadLetter");
+    let bucket = fixture.resource("Uploads");
 
     let sqs = stack.sqs();
     for body in ["ok-1", "poison", "ok-2"] {
@@ -241,6 +278,87 @@ async fn queue_and_bucket_events_reach_their_functions_like_lambda_event_sources
         uploads[0].records[0].s3.bucket.name.as_deref(),
         Some(bucket.as_str())
     );
+}
 
-    let _ = std::fs::remove_dir_all(&dir);
+#[tokio::test(flavor = "multi_thread")]
+async fn table_stream_records_reach_their_function_filtered_retried_then_dead_lettered() {
+    let stack = Stack::connect().await;
+    let (invoke_url, seen) = fake_invoke_api().await;
+    let fixture = provision_and_pump(&stack, &invoke_url);
+    let table = fixture.resource("Ledger");
+    let failures = fixture.resource("LedgerFailures");
+
+    let ddb = stack.dynamodb();
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    for (pk, kind, to) in [
+        ("a", "email_outbox", "ok@example.com"),
+        ("b", "lead", "-"),
+        ("c", "email_outbox", "bounce@example.com"),
+    ] {
+        ddb.put_item()
+            .table_name(&table)
+            .item("PK", S(pk.into()))
+            .item("kind", S(kind.into()))
+            .item("to", S(to.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let sqs = stack.sqs();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let dead = loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&failures)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = out.messages.unwrap_or_default().into_iter().next() {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no on-failure record; seen {:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+
+    let delivered: Vec<(String, String)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(f, _)| f == "mailer")
+        .flat_map(|(_, p)| {
+            let event: aws_lambda_events::dynamodb::Event =
+                serde_json::from_value(p.clone()).expect("a DynamoDB stream event");
+            event.records.into_iter().map(|r| {
+                let pk = match r.change.keys.get("PK") {
+                    Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
+                    other => panic!("unexpected key {other:?}"),
+                };
+                (r.event_name, pk)
+            })
+        })
+        .collect();
+    assert!(delivered.iter().all(|(name, _)| name == "INSERT"));
+    assert!(
+        !delivered.iter().any(|(_, pk)| pk == "b"),
+        "the filter lets only outbox items through: {delivered:?}"
+    );
+    assert_eq!(
+        delivered.iter().filter(|(_, pk)| pk == "a").count(),
+        1,
+        "{delivered:?}"
+    );
+    assert_eq!(
+        delivered.iter().filter(|(_, pk)| pk == "c").count(),
+        2,
+        "first try plus one retry: {delivered:?}"
+    );
+
+    let body: Value = serde_json::from_str(dead.body().unwrap()).unwrap();
+    assert_eq!(body["DDBStreamBatchInfo"]["batchSize"], 1);
+    assert_eq!(body["records"][0]["dynamodb"]["Keys"]["PK"]["S"], "c");
 }

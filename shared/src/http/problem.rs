@@ -95,12 +95,12 @@ impl Problem {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Authentication is required",
-        )
-        .with_detail(detail)
+        Self::unauthorized_because("unauthenticated", detail)
+    }
+
+    /// 401 with a more specific code (`invalid_credentials`, `invalid_refresh_token`).
+    pub fn unauthorized_because(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, "Authentication is required").with_detail(detail)
     }
 
     pub fn forbidden() -> Self {

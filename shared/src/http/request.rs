@@ -104,6 +104,17 @@ fn describe(message: &str) -> String {
     message.to_string()
 }
 
+/// The client's address as the gateway saw it (for throttling per source).
+pub fn source_ip(req: &Request) -> String {
+    #[allow(unreachable_patterns)]
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    ip.filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 /// The request's path as the client sent it.
 pub fn request_path(req: &Request) -> &str {
     let raw = req.raw_http_path();

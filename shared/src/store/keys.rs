@@ -77,3 +77,75 @@ impl fmt::Display for Index {
 pub fn partner_partition(partner_id: &str) -> String {
     format!("PARTNER#{partner_id}")
 }
+
+/// A partner's profile item.
+pub fn partner(partner_id: &str) -> Key {
+    Key::new(partner_partition(partner_id), "PROFILE")
+}
+
+/// A partner's aggregate counters (dashboards read these instead of counting items).
+pub fn partner_counters(partner_id: &str) -> Key {
+    Key::new(partner_partition(partner_id), "COUNTERS")
+}
+
+/// A user: under their partner, or under `STAFF` for internal users.
+pub fn user(partner_id: Option<&str>, user_id: &str) -> Key {
+    let pk = partner_id
+        .map(partner_partition)
+        .unwrap_or_else(|| "STAFF".to_string());
+    Key::new(pk, format!("USER#{user_id}"))
+}
+
+/// Sort-key prefix of a partner's users.
+pub const USER_PREFIX: &str = "USER#";
+
+/// A login credential, keyed by normalised email: also the email's uniqueness guard.
+pub fn credential(email: &str) -> Key {
+    Key::new(format!("LOGIN#{email}"), "LOGIN")
+}
+
+/// A public-form slug's uniqueness guard, pointing at its partner.
+pub fn slug(slug: &str) -> Key {
+    Key::new(format!("SLUG#{slug}"), "SLUG")
+}
+
+/// A refresh token, keyed by the SHA-256 of its value (the value itself is never stored).
+pub fn refresh_token(token_hash: &str) -> Key {
+    Key::new(format!("REFRESH#{token_hash}"), "REFRESH")
+}
+
+/// A session: one refresh-token family.
+pub fn session(session_id: &str) -> Key {
+    Key::new(format!("SESSION#{session_id}"), "SESSION")
+}
+
+/// An invitation, keyed by the SHA-256 of its token.
+pub fn invitation(token_hash: &str) -> Key {
+    Key::new(format!("INVITE#{token_hash}"), "INVITE")
+}
+
+/// A password reset, keyed by the SHA-256 of its token.
+pub fn password_reset(token_hash: &str) -> Key {
+    Key::new(format!("RESET#{token_hash}"), "RESET")
+}
+
+/// A throttle window for `subject` (an account or a source address) under `scope`.
+pub fn throttle(scope: &str, subject: &str) -> Key {
+    Key::new(format!("THROTTLE#{scope}#{subject}"), "THROTTLE")
+}
+
+/// An audit entry of a partner (or of `SYSTEM`), ordered by time.
+pub fn audit(partner_id: Option<&str>, entry_id: &str) -> Key {
+    let pk = partner_id
+        .map(partner_partition)
+        .unwrap_or_else(|| "SYSTEM".to_string());
+    Key::new(pk, format!("AUDIT#{entry_id}"))
+}
+
+/// An email waiting to be sent (the transactional outbox the email sender drains).
+pub fn email_outbox(message_id: &str) -> Key {
+    Key::new(format!("OUTBOX#{message_id}"), "EMAIL")
+}
+
+/// The `Due` index partition listing unsent emails, oldest first.
+pub const PENDING_EMAILS: &str = "OUTBOX#EMAIL";

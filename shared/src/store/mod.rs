@@ -24,7 +24,8 @@ use crate::http::Problem;
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// A record stored in the table. The key is declared by the entity (with a key function
-/// in [`keys`]); the item's other attributes are its serde fields.
+/// in [`keys`]); the item's other attributes are its serde fields. Optional fields should
+/// skip serialising when `None`: a stored NULL still "exists" for DynamoDB conditions.
 pub trait Entity: Serialize + DeserializeOwned {
     /// The `kind` attribute every item of this entity carries.
     const KIND: &'static str;
@@ -122,7 +123,9 @@ pub fn to_item<T: Entity>(entity: &T) -> Result<HashMap<String, AttributeValue>,
 }
 
 /// Maps an item back to its entity (key and index attributes are ignored).
-pub fn from_item<T: Entity>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
+pub fn from_item<T: DeserializeOwned>(
+    item: HashMap<String, AttributeValue>,
+) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Mapping(e.to_string()))
 }
 
@@ -205,6 +208,174 @@ impl Tx {
     }
 }
 
+/// A partial update of one item: `SET`, `REMOVE` and `ADD` clauses guarded by conditions.
+/// Used where a whole-item replace would race (counters, token rotation, flags).
+#[derive(Debug, Clone)]
+pub struct Patch {
+    key: Key,
+    sets: Vec<(String, Result<AttributeValue, String>)>,
+    removes: Vec<String>,
+    adds: Vec<(String, i64)>,
+    conditions: Vec<(String, Vec<(String, AttributeValue)>)>,
+    failure: Option<Failure>,
+    error: Option<String>,
+}
+
+impl Patch {
+    pub fn new(key: &Key) -> Self {
+        Self {
+            key: key.clone(),
+            sets: Vec::new(),
+            removes: Vec::new(),
+            adds: Vec::new(),
+            conditions: Vec::new(),
+            failure: None,
+            error: None,
+        }
+    }
+
+    /// `SET attr = value` (any serde value).
+    pub fn set(mut self, attr: &str, value: impl Serialize) -> Self {
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| e.to_string());
+        self.sets.push((attr.to_string(), value));
+        self
+    }
+
+    pub fn remove(mut self, attr: &str) -> Self {
+        self.removes.push(attr.to_string());
+        self
+    }
+
+    /// `ADD attr delta` (creates the attribute at zero).
+    pub fn add(mut self, attr: &str, delta: i64) -> Self {
+        self.adds.push((attr.to_string(), delta));
+        self
+    }
+
+    /// The item must exist.
+    pub fn require_exists(mut self) -> Self {
+        self.conditions
+            .push(("attribute_exists(PK)".into(), Vec::new()));
+        self
+    }
+
+    /// `attr` must not be set.
+    pub fn require_unset(mut self, attr: &str) -> Self {
+        self.conditions
+            .push((format!("attribute_not_exists(#{{{attr}}})"), Vec::new()));
+        self
+    }
+
+    /// `attr` must equal `value`.
+    pub fn require_eq(mut self, attr: &str, value: impl Serialize) -> Self {
+        match serde_dynamo::to_attribute_value(value) {
+            Ok(v) => self
+                .conditions
+                .push((format!("#{{{attr}}} = :{{}}"), vec![(attr.to_string(), v)])),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+        self
+    }
+
+    /// `attr` must be a number greater than `n`.
+    pub fn require_gt(mut self, attr: &str, n: i64) -> Self {
+        self.conditions.push((
+            format!("#{{{attr}}} > :{{}}"),
+            vec![(attr.to_string(), AttributeValue::N(n.to_string()))],
+        ));
+        self
+    }
+
+    /// What a failed condition means.
+    pub fn on_failure(mut self, failure: Failure) -> Self {
+        self.failure = Some(failure);
+        self
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn update_parts(
+        self,
+    ) -> Result<
+        (
+            HashMap<String, AttributeValue>,
+            String,
+            HashMap<String, String>,
+            HashMap<String, AttributeValue>,
+            Option<String>,
+        ),
+        StoreError,
+    > {
+        if let Some(e) = self.error {
+            return Err(StoreError::Mapping(e));
+        }
+        let mut names: HashMap<String, String> = HashMap::new();
+        let mut values = HashMap::new();
+        let name_of = |attr: &str, names: &mut HashMap<String, String>| {
+            let placeholder = format!("#n{}", names.len());
+            if let Some((k, _)) = names.iter().find(|(_, v)| v.as_str() == attr) {
+                return k.clone();
+            }
+            names.insert(placeholder.clone(), attr.to_string());
+            placeholder
+        };
+        let mut sets = Vec::new();
+        for (i, (attr, value)) in self.sets.into_iter().enumerate() {
+            let value = value.map_err(StoreError::Mapping)?;
+            let n = name_of(&attr, &mut names);
+            values.insert(format!(":s{i}"), value);
+            sets.push(format!("{n} = :s{i}"));
+        }
+        let mut adds = Vec::new();
+        for (i, (attr, delta)) in self.adds.into_iter().enumerate() {
+            let n = name_of(&attr, &mut names);
+            values.insert(format!(":a{i}"), AttributeValue::N(delta.to_string()));
+            adds.push(format!("{n} :a{i}"));
+        }
+        let removes: Vec<String> = self
+            .removes
+            .iter()
+            .map(|a| name_of(a, &mut names))
+            .collect();
+        let mut expr = Vec::new();
+        if !sets.is_empty() {
+            expr.push(format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            expr.push(format!("REMOVE {}", removes.join(", ")));
+        }
+        if !adds.is_empty() {
+            expr.push(format!("ADD {}", adds.join(", ")));
+        }
+        let mut conditions = Vec::new();
+        for (i, (template, operands)) in self.conditions.into_iter().enumerate() {
+            let mut text = template;
+            for (attr, value) in operands {
+                let placeholder = format!(":c{i}");
+                values.insert(placeholder.clone(), value);
+                text = text.replacen(":{}", &placeholder, 1);
+                let _ = attr;
+            }
+            // Replace #{attr} markers with name placeholders.
+            while let Some(start) = text.find("#{") {
+                let end = text[start..]
+                    .find('}')
+                    .map(|e| start + e)
+                    .unwrap_or(text.len() - 1);
+                let attr = text[start + 2..end].to_string();
+                let n = name_of(&attr, &mut names);
+                text.replace_range(start..=end, &n);
+            }
+            conditions.push(text);
+        }
+        let condition = if conditions.is_empty() {
+            None
+        } else {
+            Some(conditions.join(" AND "))
+        };
+        Ok((key_map(&self.key), expr.join(" "), names, values, condition))
+    }
+}
+
 /// A write condition with its placeholders.
 struct Condition {
     expression: &'static str,
@@ -258,6 +429,13 @@ impl Store {
         }
     }
 
+    /// The same store through another client (tests count calls this way).
+    pub fn with_client(mut self, client: Client, table: impl Into<String>) -> Self {
+        self.client = client;
+        self.table = table.into();
+        self
+    }
+
     /// Enables [`Store::query`] with cursors signed by `codec`.
     pub fn with_cursors(mut self, codec: CursorCodec) -> Self {
         self.cursors = Some(codec);
@@ -269,7 +447,7 @@ impl Store {
     }
 
     /// A strongly consistent read of one item.
-    pub async fn get<T: Entity>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+    pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -307,6 +485,92 @@ impl Store {
             }
             Err(e) => Err(sdk_error(e)),
         }
+    }
+
+    /// Applies one [`Patch`] outside a transaction.
+    pub async fn apply(&self, patch: Patch) -> Result<(), StoreError> {
+        let failure = patch.failure.clone();
+        let (key, expr, names, values, condition) = patch.update_parts()?;
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expr)
+            .set_expression_attribute_names(Some(names))
+            .set_condition_expression(condition);
+        if !values.is_empty() {
+            update = update.set_expression_attribute_values(Some(values));
+        }
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Condition(failure.unwrap_or(Failure::Stale)))
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// Strongly consistent reads of up to 100 items in one round trip, in `keys` order
+    /// (`None` for a missing item).
+    pub async fn get_many(
+        &self,
+        keys: &[Key],
+    ) -> Result<Vec<Option<HashMap<String, AttributeValue>>>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut unique: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        for k in keys {
+            let m = key_map(k);
+            if !unique.contains(&m) {
+                unique.push(m);
+            }
+        }
+        let mut request = KeysAndAttributes::builder()
+            .consistent_read(true)
+            .set_keys(Some(unique))
+            .build()
+            .map_err(|e| StoreError::Mapping(e.to_string()))?;
+        let mut found: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        // Unprocessed keys (throttling) are retried; each retry is another round trip.
+        for _ in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request.clone())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(rest) if !rest.keys().is_empty() => request = rest,
+                _ => {
+                    return Ok(keys
+                        .iter()
+                        .map(|k| {
+                            found
+                                .iter()
+                                .find(|item| {
+                                    item.get(keys::PK).and_then(|v| v.as_s().ok()) == Some(&k.pk)
+                                        && item.get(keys::SK).and_then(|v| v.as_s().ok())
+                                            == Some(&k.sk)
+                                })
+                                .cloned()
+                        })
+                        .collect());
+                }
+            }
+        }
+        Err(StoreError::Throttled(
+            "batch get kept returning unprocessed keys".into(),
+        ))
     }
 
     /// One page of a single-partition query, resuming after `cursor`.
@@ -460,28 +724,42 @@ impl<'a> TxBuilder<'a> {
 
     /// Adds `deltas` to numeric attributes of `key` (aggregate counters), creating the item
     /// and the attributes at zero when absent.
-    pub fn add(mut self, key: &Key, kind: &'static str, deltas: &[(&str, i64)]) -> Self {
+    pub fn add(self, key: &Key, kind: &'static str, deltas: &[(&str, i64)]) -> Self {
         if deltas.is_empty() {
             return self;
         }
-        let mut names = HashMap::from([("#kind".to_string(), keys::KIND.to_string())]);
-        let mut values =
-            HashMap::from([(":kind".to_string(), AttributeValue::S(kind.to_string()))]);
-        let mut adds = Vec::new();
-        for (i, (attr, delta)) in deltas.iter().enumerate() {
-            names.insert(format!("#a{i}"), attr.to_string());
-            values.insert(format!(":d{i}"), AttributeValue::N(delta.to_string()));
-            adds.push(format!("#a{i} :d{i}"));
+        let mut patch = Patch::new(key).set(keys::KIND, kind);
+        for (attr, delta) in deltas {
+            patch = patch.add(attr, *delta);
         }
-        let update = Update::builder()
-            .table_name(self.table)
-            .set_key(Some(key_map(key)))
-            .update_expression(format!("SET #kind = :kind ADD {}", adds.join(", ")))
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
+        self.patch(patch)
+    }
+
+    /// A partial update (see [`Patch`]).
+    pub fn patch(mut self, patch: Patch) -> Self {
+        let failure = patch.failure.clone();
+        let update = patch
+            .update_parts()
+            .and_then(|(key, expr, names, values, condition)| {
+                let mut u = Update::builder()
+                    .table_name(self.table)
+                    .set_key(Some(key))
+                    .update_expression(expr)
+                    .set_expression_attribute_names(Some(names))
+                    .set_condition_expression(condition);
+                if !values.is_empty() {
+                    u = u.set_expression_attribute_values(Some(values));
+                }
+                u.build().map_err(|e| StoreError::Mapping(e.to_string()))
+            })
             .map(|u| TransactWriteItem::builder().update(u).build());
-        self.tx.push(update, None);
+        match update {
+            Ok(item) => {
+                self.tx.items.push(item);
+                self.tx.failures.push(failure);
+            }
+            Err(e) => self.tx.error = Some(e),
+        }
         self
     }
 

@@ -1,0 +1,12 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let identity = shared::identity::setup::from_env(
+        auth_invitation_accept::KEYS,
+        auth_invitation_accept::CURSORS,
+    )
+    .await?;
+    shared::http::run(move |req| auth_invitation_accept::handle(req, identity)).await
+}

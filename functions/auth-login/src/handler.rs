@@ -1,0 +1,18 @@
+//! `POST /v1/auth/login`: email and password for a token pair.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::service::{self, Identity};
+use shared::identity::setup::Keys;
+
+pub const ROUTE: &str = "POST /v1/auth/login";
+pub const KEYS: Keys = Keys::Sign;
+pub const CURSORS: bool = false;
+
+pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let pair = service::login(id, body, &http::source_ip(&req), Utc::now()).await?;
+    http::json(StatusCode::OK, &pair)
+}

@@ -1,0 +1,9 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let identity =
+        shared::identity::setup::from_env(auth_register::KEYS, auth_register::CURSORS).await?;
+    shared::http::run(move |req| auth_register::handle(req, identity)).await
+}

@@ -1,0 +1,22 @@
+//! `GET /.well-known/jwks.json`: the public keys access tokens verify with. Every key in
+//! the signing secret is listed, so tokens signed before a rotation keep verifying.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::service::Identity;
+use shared::identity::setup::Keys;
+
+pub const ROUTE: &str = "GET /.well-known/jwks.json";
+pub const KEYS: Keys = Keys::Verify;
+pub const CURSORS: bool = false;
+
+pub async fn handle(_req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+    let keys = id.tokens()?.jwks();
+    let mut response = http::json(StatusCode::OK, &serde_json::json!({ "keys": keys }))?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}

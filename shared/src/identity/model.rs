@@ -1,0 +1,154 @@
+//! Identity records as stored.
+
+use serde::{Deserialize, Serialize};
+
+use super::roles::Role;
+use crate::config::Secret;
+use crate::store::{Entity, Key, keys};
+
+/// What a user can do with their account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Invited; activates by accepting the invitation.
+    Invited,
+    Active,
+    /// Deactivated by the owner: cannot log in; tokens stop at the next refresh.
+    Deactivated,
+}
+
+/// A portal user's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Entity for User {
+    const KIND: &'static str = "user";
+
+    fn key(&self) -> Key {
+        keys::user(self.partner_id.as_deref(), &self.id)
+    }
+}
+
+/// The login record of one email: what login needs in a single read (and the email's
+/// uniqueness guard). Role and status mirror the user's and change in the same transaction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credential {
+    pub email: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<Secret<String>>,
+    /// Failed logins in the current window and when it started (epoch seconds).
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub failures_since: i64,
+    /// Refresh tokens issued before this instant (epoch seconds) are void (password reset).
+    #[serde(default)]
+    pub sessions_valid_after: i64,
+}
+
+impl Entity for Credential {
+    const KIND: &'static str = "credential";
+
+    fn key(&self) -> Key {
+        keys::credential(&self.email)
+    }
+}
+
+/// One refresh token (stored by hash). `used_at` is set when it is rotated; presenting it
+/// again revokes its session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub session_id: String,
+    pub email: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<i64>,
+}
+
+impl Entity for RefreshToken {
+    const KIND: &'static str = "refresh_token";
+
+    fn key(&self) -> Key {
+        keys::refresh_token(&self.token_hash)
+    }
+}
+
+/// A session: the family of refresh tokens descending from one login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+impl Entity for Session {
+    const KIND: &'static str = "session";
+
+    fn key(&self) -> Key {
+        keys::session(&self.id)
+    }
+}
+
+/// A single-use token (invitation or password reset), stored by hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OneTimeToken {
+    pub token_hash: String,
+    pub purpose: TokenPurpose,
+    pub email: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    Invitation,
+    PasswordReset,
+}
+
+impl Entity for OneTimeToken {
+    const KIND: &'static str = "one_time_token";
+
+    fn key(&self) -> Key {
+        match self.purpose {
+            TokenPurpose::Invitation => keys::invitation(&self.token_hash),
+            TokenPurpose::PasswordReset => keys::password_reset(&self.token_hash),
+        }
+    }
+}
+
+/// Per-source throttle window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Throttle {
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub since: i64,
+}

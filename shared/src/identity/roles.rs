@@ -1,0 +1,154 @@
+//! Roles and the permission matrix: one table that decides who may call each route.
+//!
+//! Every HTTP route of the template appears here exactly once (a test walks the template),
+//! so a new route cannot ship unguarded. Handlers call [`crate::identity::auth::Auth::require`]
+//! with their route key; object-level access (whose lead, whose user) is then a property
+//! of the keys, which come from the verified token.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The partner's account holder: everything, including users and banking details.
+    Owner,
+    /// Runs the partner's pipeline and team, without users or banking.
+    Manager,
+    /// Registers and works leads (their own or assigned ones).
+    Sales,
+    /// Commissions, payouts and exports.
+    Finance,
+    /// Internal operations staff.
+    Admin,
+}
+
+impl Role {
+    pub const PARTNER_ROLES: [Role; 4] = [Role::Owner, Role::Manager, Role::Sales, Role::Finance];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Manager => "manager",
+            Role::Sales => "sales",
+            Role::Finance => "finance",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn is_partner_role(self) -> bool {
+        self != Role::Admin
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "manager" => Ok(Role::Manager),
+            "sales" => Ok(Role::Sales),
+            "finance" => Ok(Role::Finance),
+            "admin" => Ok(Role::Admin),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token needed (registration, login, public form, health).
+    Public,
+    /// Any signed-in user.
+    Authenticated,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+use Role::{Manager, Owner};
+
+const OWNER: &[Role] = &[Owner];
+const OWNER_MANAGER: &[Role] = &[Owner, Manager];
+
+/// The matrix: `"METHOD /path"` (as in template.yaml) → access.
+pub const ROUTES: &[(&str, Access)] = &[
+    ("GET /v1/health", Access::Public),
+    ("GET /.well-known/jwks.json", Access::Public),
+    ("POST /v1/auth/register", Access::Public),
+    ("POST /v1/auth/login", Access::Public),
+    ("POST /v1/auth/refresh", Access::Public),
+    ("POST /v1/auth/logout", Access::Authenticated),
+    ("POST /v1/auth/invitations/accept", Access::Public),
+    ("POST /v1/auth/password/forgot", Access::Public),
+    ("POST /v1/auth/password/reset", Access::Public),
+    ("GET /v1/me", Access::Authenticated),
+    ("GET /v1/users", Access::Roles(OWNER_MANAGER)),
+    ("POST /v1/users", Access::Roles(OWNER)),
+    ("PATCH /v1/users/{user_id}", Access::Roles(OWNER)),
+];
+
+/// The access rule of `route`; `None` (deny everyone) for a route missing from the matrix.
+pub fn access(route: &str) -> Option<Access> {
+    ROUTES.iter().find(|(r, _)| *r == route).map(|(_, a)| *a)
+}
+
+/// Whether `role` may call `route`.
+pub fn allows(route: &str, role: Role) -> bool {
+    match access(route) {
+        Some(Access::Public) | Some(Access::Authenticated) => true,
+        Some(Access::Roles(roles)) => roles.contains(&role),
+        None => false,
+    }
+}
+
+/// Permission names for `GET /v1/me`: the routes this role may call.
+pub fn permissions(role: Role) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|(_, a)| matches!(a, Access::Roles(_)))
+        .filter(|(r, _)| allows(r, role))
+        .map(|(r, _)| *r)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sales_cannot_invite_users_but_owners_can() {
+        assert!(!allows("POST /v1/users", Role::Sales));
+        assert!(allows("POST /v1/users", Role::Owner));
+        assert!(!allows("POST /v1/users", Role::Admin));
+    }
+
+    #[test]
+    fn an_unknown_route_is_denied_to_everyone() {
+        for role in [
+            Role::Owner,
+            Role::Manager,
+            Role::Sales,
+            Role::Finance,
+            Role::Admin,
+        ] {
+            assert!(!allows("DELETE /v1/everything", role));
+        }
+    }
+
+    #[test]
+    fn each_route_appears_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (route, _) in ROUTES {
+            assert!(seen.insert(route), "{route} twice");
+        }
+    }
+}

@@ -1,0 +1,1296 @@
+//! Identity services: registration, login, token rotation, invitations, password resets,
+//! and the partner's users. Functions call these; every multi-item write is one transaction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::auth::{Auth, Principal};
+use super::model::{
+    Credential, OneTimeToken, RefreshToken, Session, Throttle, TokenPurpose, User, UserStatus,
+};
+use super::password::{self, Password};
+use super::roles::{self, Role};
+use super::tokens::TokenKeys;
+use crate::audit::AuditEntry;
+use crate::config::Secret;
+use crate::contact::{Email, Phone};
+use crate::http::{FieldError, Problem};
+use crate::notifications::{EmailKind, OutboxEmail};
+use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus, slug_for};
+use crate::store::{Entity, Failure, Page, Patch, Query, Store, StoreError, from_item, keys};
+
+/// Refresh tokens (sessions) last 30 days.
+pub const SESSION_TTL_DAYS: i64 = 30;
+/// Invitations are valid 7 days, password resets 1 hour.
+pub const INVITATION_TTL_HOURS: i64 = 7 * 24;
+pub const RESET_TTL_HOURS: i64 = 1;
+/// Failed logins allowed per account in the window before 429.
+pub const MAX_ACCOUNT_FAILURES: u32 = 5;
+/// Failed logins allowed per source address in the window before 429.
+pub const MAX_SOURCE_FAILURES: u32 = 50;
+pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+
+/// What the identity functions share, built once per cold start (see [`super::setup`]).
+#[derive(Debug)]
+pub struct Identity {
+    pub store: Store,
+    /// Token verification (and signing, for the functions that issue tokens).
+    pub auth: Option<Auth>,
+    /// The web app's base URL, for links in emails.
+    pub portal_url: String,
+    /// Country code for phone numbers given without one (e.g. "27").
+    pub default_country_code: String,
+}
+
+impl Identity {
+    /// The token keys; a function built without them cannot issue or verify tokens.
+    pub fn tokens(&self) -> Result<&TokenKeys, Problem> {
+        self.auth
+            .as_ref()
+            .map(Auth::keys)
+            .ok_or_else(|| Problem::internal("function built without token keys"))
+    }
+
+    /// Authenticates and authorises the request for `route` (401, then 403).
+    pub fn require(&self, req: &lambda_http::Request, route: &str) -> Result<Principal, Problem> {
+        self.auth
+            .as_ref()
+            .ok_or_else(|| Problem::internal("function built without token keys"))?
+            .require(req, route)
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A 256-bit random token, base64url.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token: its SHA-256, hex. The token itself is never stored.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::new(field, "is required"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    v.to_string()
+}
+
+fn optional_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) if v.chars().count() > max => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+            None
+        }
+        Some(v) => Some(v.to_string()),
+    }
+}
+
+fn email_field(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<Email> {
+    Email::parse(value)
+        .map_err(|m| errors.push(FieldError::new(field, m)))
+        .ok()
+}
+
+fn password_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &Secret<String>,
+) -> Option<Password> {
+    Password::parse(value.expose())
+        .map_err(|m| errors.push(FieldError::new(field, m)))
+        .ok()
+}
+
+fn validated<T>(errors: Vec<FieldError>, value: impl FnOnce() -> T) -> Result<T, Problem> {
+    if errors.is_empty() {
+        Ok(value())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+// ------------------------------------------------------------------ registration
+
+/// `POST /v1/auth/register`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub business_name: String,
+    pub business_type: BusinessType,
+    #[serde(default)]
+    pub registration_number: Option<String>,
+    #[serde(default)]
+    pub vat_number: Option<String>,
+    pub contact_person: String,
+    pub email: String,
+    pub phone: String,
+    pub street_address: String,
+    #[serde(default)]
+    pub suburb: Option<String>,
+    pub city: String,
+    pub province: String,
+    pub postal_code: String,
+    pub country: String,
+    pub password: Secret<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub partner_id: String,
+    pub user_id: String,
+    pub status: PartnerStatus,
+    pub kyc_status: KycStatus,
+    pub slug: String,
+}
+
+/// Creates the partner application (`pending`, KYC `incomplete`, a unique slug) and its
+/// owner in one transaction; the email's credential item makes a second registration with
+/// the same email fail as a whole (409), however close together they arrive.
+pub async fn register(
+    id: &Identity,
+    req: RegisterRequest,
+    now: DateTime<Utc>,
+) -> Result<Registered, Problem> {
+    let mut e = Vec::new();
+    let business_name = text(&mut e, "/business_name", &req.business_name, 200);
+    let registration_number =
+        optional_text(&mut e, "/registration_number", &req.registration_number, 50);
+    let vat_number = optional_text(&mut e, "/vat_number", &req.vat_number, 50);
+    let contact_person = text(&mut e, "/contact_person", &req.contact_person, 200);
+    let email = email_field(&mut e, "/email", &req.email);
+    let phone = Phone::parse(&req.phone, &id.default_country_code)
+        .map_err(|m| e.push(FieldError::new("/phone", m)))
+        .ok();
+    let address = Address {
+        street_address: text(&mut e, "/street_address", &req.street_address, 200),
+        suburb: optional_text(&mut e, "/suburb", &req.suburb, 100),
+        city: text(&mut e, "/city", &req.city, 100),
+        province: text(&mut e, "/province", &req.province, 100),
+        postal_code: text(&mut e, "/postal_code", &req.postal_code, 20),
+        country: text(&mut e, "/country", &req.country, 100),
+    };
+    if req.business_type != BusinessType::SoleProprietor && registration_number.is_none() {
+        e.push(FieldError::new(
+            "/registration_number",
+            "is required for companies and partnerships",
+        ));
+    }
+    let password = password_field(&mut e, "/password", &req.password);
+    let (email, phone, password) =
+        validated(e, || (email.unwrap(), phone.unwrap(), password.unwrap()))?;
+
+    let at = rfc3339(now);
+    let partner_id = ulid::Ulid::new().to_string();
+    let user_id = ulid::Ulid::new().to_string();
+    let slug = slug_for(
+        &business_name,
+        &random_token()[..6].to_lowercase().replace(['-', '_'], "x"),
+    );
+    let partner = Partner {
+        id: partner_id.clone(),
+        business_name,
+        business_type: req.business_type,
+        registration_number,
+        vat_number,
+        contact_person,
+        email: email.to_string(),
+        phone: phone.as_str().to_string(),
+        address,
+        status: PartnerStatus::Pending,
+        kyc_status: KycStatus::Incomplete,
+        tier: "standard".into(),
+        slug: slug.clone(),
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let user = User {
+        id: user_id.clone(),
+        partner_id: Some(partner_id.clone()),
+        email: email.to_string(),
+        first_name: None,
+        last_name: None,
+        role: Role::Owner,
+        status: UserStatus::Active,
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let credential = Credential {
+        email: email.to_string(),
+        user_id: user_id.clone(),
+        partner_id: Some(partner_id.clone()),
+        role: Role::Owner,
+        status: UserStatus::Active,
+        password_hash: Some(password::hash(&password)),
+        failures: 0,
+        failures_since: 0,
+        sessions_valid_after: 0,
+    };
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &user_id,
+        "partner.registered",
+        format!("partner:{partner_id}"),
+        &at,
+    )
+    .change(
+        serde_json::Value::Null,
+        serde_json::json!({"status": "pending", "kyc_status": "incomplete"}),
+    );
+    let tx = id
+        .store
+        .tx()
+        .create(
+            &credential,
+            Failure::conflict("email_taken", "An account with this email already exists."),
+        )
+        .create(
+            &partner,
+            Failure::conflict("partner_exists", "Please retry."),
+        )
+        .create(
+            &SlugGuard {
+                slug: slug.clone(),
+                partner_id: partner_id.clone(),
+            },
+            Failure::conflict("slug_taken", "Please retry."),
+        )
+        .create(&user, Failure::conflict("user_exists", "Please retry."))
+        .add(
+            &keys::partner_counters(&partner_id),
+            "partner_counters",
+            &[("active_owners", 1)],
+        )
+        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .build();
+    id.store.commit(tx).await?;
+    tracing::info!(partner_id = %partner_id, user_id = %user_id, "partner registered");
+    Ok(Registered {
+        partner_id,
+        user_id,
+        status: PartnerStatus::Pending,
+        kyc_status: KycStatus::Incomplete,
+        slug,
+    })
+}
+
+/// Reserves a public slug for one partner.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SlugGuard {
+    pub slug: String,
+    pub partner_id: String,
+}
+
+impl Entity for SlugGuard {
+    const KIND: &'static str = "slug";
+
+    fn key(&self) -> crate::store::Key {
+        keys::slug(&self.slug)
+    }
+}
+
+// ------------------------------------------------------------------ tokens
+
+/// `{access_token, token_type, expires_in, refresh_token, user}`.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: SignedInUser,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignedInUser {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+}
+
+/// Starts a session: the session item and its first refresh token, to be written in the
+/// caller's transaction, and the token pair to return once it commits.
+fn start_session(
+    id: &Identity,
+    cred: &Credential,
+    now: DateTime<Utc>,
+) -> Result<(Session, RefreshToken, TokenPair), Problem> {
+    let session = Session {
+        id: ulid::Ulid::new().to_string(),
+        user_id: cred.user_id.clone(),
+        email: cred.email.clone(),
+        created_at: now.timestamp_millis(),
+        expires_at: (now + Duration::days(SESSION_TTL_DAYS)).timestamp(),
+        revoked: false,
+    };
+    let (refresh, pair) = issue_pair(id, cred, &session.id, now)?;
+    Ok((session, refresh, pair))
+}
+
+fn issue_pair(
+    id: &Identity,
+    cred: &Credential,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(RefreshToken, TokenPair), Problem> {
+    let refresh_value = random_token();
+    let refresh = RefreshToken {
+        token_hash: token_hash(&refresh_value),
+        session_id: session_id.to_string(),
+        email: cred.email.clone(),
+        issued_at: now.timestamp_millis(),
+        expires_at: (now + Duration::days(SESSION_TTL_DAYS)).timestamp(),
+        used_at: None,
+    };
+    let (access, expires_in) = id
+        .tokens()?
+        .issue(
+            &cred.user_id,
+            cred.role,
+            cred.partner_id.as_deref(),
+            session_id,
+            now.timestamp(),
+        )
+        .map_err(Problem::internal)?;
+    let pair = TokenPair {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token: refresh_value,
+        user: SignedInUser {
+            id: cred.user_id.clone(),
+            email: cred.email.clone(),
+            role: cred.role,
+            partner_id: cred.partner_id.clone(),
+        },
+    };
+    Ok((refresh, pair))
+}
+
+fn invalid_credentials() -> Problem {
+    Problem::unauthorized_because("invalid_credentials", "The email or password is incorrect.")
+}
+
+// ------------------------------------------------------------------ login
+
+/// `POST /v1/auth/login`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: Secret<String>,
+}
+
+/// Signs a user in: one batched read (credential and source throttle), one transaction.
+/// Unknown emails cost the same hashing work and get the same answer as wrong passwords.
+/// Five failures per account (or fifty per source address) in 15 minutes → 429.
+pub async fn login(
+    id: &Identity,
+    req: LoginRequest,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, Problem> {
+    let password = req.password.expose();
+    let email = Email::parse(&req.email).ok();
+    let source_key = keys::throttle("login-source", source);
+    let cred_key = email.as_ref().map(|e| keys::credential(e.as_str()));
+    let mut wanted = vec![source_key.clone()];
+    wanted.extend(cred_key.clone());
+    let items = id.store.get_many(&wanted).await?;
+    let source_throttle: Throttle = items[0]
+        .clone()
+        .map(from_item)
+        .transpose()?
+        .unwrap_or_default();
+    let cred: Option<Credential> = items.get(1).cloned().flatten().map(from_item).transpose()?;
+    let t = now.timestamp();
+
+    let in_window = |since: i64| t - since < FAILURE_WINDOW_SECS;
+    if source_throttle.count >= MAX_SOURCE_FAILURES && in_window(source_throttle.since) {
+        return Err(Problem::too_many_requests(
+            (source_throttle.since + FAILURE_WINDOW_SECS - t).max(1) as u64,
+        ));
+    }
+    if let Some(c) = &cred {
+        if c.failures >= MAX_ACCOUNT_FAILURES && in_window(c.failures_since) {
+            return Err(Problem::too_many_requests(
+                (c.failures_since + FAILURE_WINDOW_SECS - t).max(1) as u64,
+            ));
+        }
+    }
+
+    let verified = match cred
+        .as_ref()
+        .and_then(|c| c.password_hash.as_ref().map(|h| (c, h)))
+    {
+        Some((c, hash)) => password::verify(password, hash) && c.status == UserStatus::Active,
+        None => {
+            password::verify_nothing(password);
+            false
+        }
+    };
+
+    if !verified {
+        let mut tx = id.store.tx();
+        tx = tx.patch(
+            window_patch(source_key, &source_throttle.count, source_throttle.since, t)
+                .set(keys::KIND, "throttle")
+                .set(keys::EXPIRES_AT, t + FAILURE_WINDOW_SECS),
+        );
+        if let (Some(c), Some(k)) = (&cred, cred_key) {
+            let patch = if in_window(c.failures_since) {
+                Patch::new(&k).add("failures", 1)
+            } else {
+                Patch::new(&k).set("failures", 1).set("failures_since", t)
+            };
+            tx = tx.patch(patch.require_exists());
+        }
+        id.store.commit(tx.build()).await?;
+        tracing::info!("login failed");
+        return Err(invalid_credentials());
+    }
+
+    let cred = cred.expect("verified implies a credential");
+    let (session, refresh, pair) = start_session(id, &cred, now)?;
+    let mut tx = id
+        .store
+        .tx()
+        .create(
+            &session,
+            Failure::conflict("session_exists", "Please retry."),
+        )
+        .create(&refresh, Failure::conflict("token_exists", "Please retry."));
+    if cred.failures > 0 {
+        tx = tx.patch(
+            Patch::new(&keys::credential(&cred.email))
+                .set("failures", 0)
+                .require_exists(),
+        );
+    }
+    id.store.commit(tx.build()).await?;
+    tracing::info!(user_id = %cred.user_id, "login succeeded");
+    Ok(pair)
+}
+
+fn window_patch(key: crate::store::Key, count: &u32, since: i64, now: i64) -> Patch {
+    if *count > 0 && now - since < FAILURE_WINDOW_SECS {
+        Patch::new(&key).add("count", 1)
+    } else {
+        Patch::new(&key).set("count", 1).set("since", now)
+    }
+}
+
+// ------------------------------------------------------------------ refresh / logout
+
+/// `POST /v1/auth/refresh`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: Secret<String>,
+}
+
+fn invalid_refresh() -> Problem {
+    Problem::unauthorized_because(
+        "invalid_refresh_token",
+        "The refresh token is invalid, expired or revoked; sign in again.",
+    )
+}
+
+/// Rotates a refresh token. Presenting a token that was already rotated means it was
+/// copied: the whole session is revoked (theft detection). A deactivated user, a reset
+/// password or a logout ends the session here.
+pub async fn refresh(
+    id: &Identity,
+    req: RefreshRequest,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, Problem> {
+    let hash = token_hash(req.refresh_token.expose());
+    let token: RefreshToken = id
+        .store
+        .get(&keys::refresh_token(&hash))
+        .await?
+        .ok_or_else(invalid_refresh)?;
+    if token.expires_at <= now.timestamp() {
+        return Err(invalid_refresh());
+    }
+    let items = id
+        .store
+        .get_many(&[
+            keys::session(&token.session_id),
+            keys::credential(&token.email),
+        ])
+        .await?;
+    let session: Option<Session> = items[0].clone().map(from_item).transpose()?;
+    let cred: Option<Credential> = items[1].clone().map(from_item).transpose()?;
+
+    if token.used_at.is_some() {
+        revoke_session(&id.store, &token.session_id).await?;
+        tracing::warn!(session_id = %token.session_id, "rotated refresh token presented again; session revoked");
+        return Err(invalid_refresh());
+    }
+    let (Some(session), Some(cred)) = (session, cred) else {
+        return Err(invalid_refresh());
+    };
+    if session.revoked
+        || session.expires_at <= now.timestamp()
+        || cred.status != UserStatus::Active
+        || token.issued_at < cred.sessions_valid_after
+    {
+        return Err(invalid_refresh());
+    }
+
+    let (next, pair) = issue_pair(id, &cred, &session.id, now)?;
+    let reused = Failure::conflict("refresh_token_reused", "reused");
+    let tx = id
+        .store
+        .tx()
+        .patch(
+            Patch::new(&token.key())
+                .set("used_at", now.timestamp_millis())
+                .require_exists()
+                .require_unset("used_at")
+                .on_failure(reused.clone()),
+        )
+        .patch(
+            Patch::new(&session.key())
+                .set("last_used_at", now.timestamp_millis())
+                .require_eq("revoked", false)
+                .on_failure(reused),
+        )
+        .create(&next, Failure::conflict("token_exists", "Please retry."))
+        .build();
+    match id.store.commit(tx).await {
+        Ok(()) => Ok(pair),
+        Err(StoreError::Condition(Failure::Conflict {
+            code: "refresh_token_reused",
+            ..
+        })) => {
+            // Lost a race with another use of the same token: treat it as reuse.
+            revoke_session(&id.store, &token.session_id).await?;
+            Err(invalid_refresh())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke_session(store: &Store, session_id: &str) -> Result<(), StoreError> {
+    match store
+        .apply(
+            Patch::new(&keys::session(session_id))
+                .set("revoked", true)
+                .require_exists(),
+        )
+        .await
+    {
+        Ok(()) | Err(StoreError::Condition(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /v1/auth/logout`: revokes the caller's session (every refresh token of it).
+pub async fn logout(id: &Identity, principal: &Principal) -> Result<(), Problem> {
+    revoke_session(&id.store, &principal.session_id).await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ users
+
+/// A user as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub is_active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            role: u.role,
+            status: u.status,
+            is_active: u.status == UserStatus::Active,
+            partner_id: u.partner_id.clone(),
+            created_at: u.created_at.clone(),
+            updated_at: u.updated_at.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartnerSummary {
+    pub id: String,
+    pub business_name: String,
+    pub status: PartnerStatus,
+    pub kyc_status: KycStatus,
+    pub tier: String,
+    pub slug: String,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub user: UserView,
+    pub role: Role,
+    pub permissions: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner: Option<PartnerSummary>,
+}
+
+/// The caller, their permissions and their partner's state: one batched read.
+pub async fn me(store: &Store, principal: &Principal) -> Result<Me, Problem> {
+    let user_key = keys::user(principal.partner_id.as_deref(), &principal.user_id);
+    let mut wanted = vec![user_key];
+    if let Some(p) = &principal.partner_id {
+        wanted.push(keys::partner(p));
+    }
+    let items = store.get_many(&wanted).await?;
+    let user: User = items[0]
+        .clone()
+        .map(from_item)
+        .transpose()?
+        .ok_or_else(|| Problem::not_found("user"))?;
+    let partner: Option<Partner> = items.get(1).cloned().flatten().map(from_item).transpose()?;
+    Ok(Me {
+        role: user.role,
+        permissions: roles::permissions(user.role),
+        user: UserView::from(&user),
+        partner: partner.map(|p| PartnerSummary {
+            id: p.id,
+            business_name: p.business_name,
+            status: p.status,
+            kyc_status: p.kyc_status,
+            tier: p.tier,
+            slug: p.slug,
+        }),
+    })
+}
+
+/// `GET /v1/users`: the caller's partner's users, one page.
+pub async fn list_users(
+    store: &Store,
+    principal: &Principal,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<UserView>, Problem> {
+    let partner_id = principal.partner_id()?;
+    let query = Query {
+        index: None,
+        partition: keys::partner_partition(partner_id),
+        sort_prefix: Some(keys::USER_PREFIX.into()),
+        newest_first: false,
+        limit,
+    };
+    let page = store.query::<User>(&query, cursor).await?;
+    Ok(Page {
+        items: page.items.iter().map(UserView::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// `POST /v1/users`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    pub role: Role,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// Invites a sub-account: the user (`invited`), its credential (the email guard), a
+/// single-use token valid 7 days and the invitation email, in one transaction.
+pub async fn invite_user(
+    id: &Identity,
+    principal: &Principal,
+    req: InviteRequest,
+    now: DateTime<Utc>,
+) -> Result<User, Problem> {
+    let partner_id = principal.partner_id()?.to_string();
+    let mut e = Vec::new();
+    let email = email_field(&mut e, "/email", &req.email);
+    if !req.role.is_partner_role() {
+        e.push(FieldError::new(
+            "/role",
+            "must be owner, manager, sales or finance",
+        ));
+    }
+    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let email = validated(e, || email.unwrap())?;
+
+    let partner: Partner = id
+        .store
+        .get(&keys::partner(&partner_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("partner"))?;
+    let at = rfc3339(now);
+    let user = User {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: Some(partner_id.clone()),
+        email: email.to_string(),
+        first_name,
+        last_name,
+        role: req.role,
+        status: UserStatus::Invited,
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let credential = Credential {
+        email: email.to_string(),
+        user_id: user.id.clone(),
+        partner_id: Some(partner_id.clone()),
+        role: req.role,
+        status: UserStatus::Invited,
+        password_hash: None,
+        failures: 0,
+        failures_since: 0,
+        sessions_valid_after: 0,
+    };
+    let token = random_token();
+    let invitation = OneTimeToken {
+        token_hash: token_hash(&token),
+        purpose: TokenPurpose::Invitation,
+        email: email.to_string(),
+        user_id: user.id.clone(),
+        partner_id: Some(partner_id.clone()),
+        expires_at: (now + Duration::hours(INVITATION_TTL_HOURS)).timestamp(),
+    };
+    let mail = OutboxEmail::new(
+        email.as_str(),
+        EmailKind::Invitation {
+            inviter_business: partner.business_name.clone(),
+            role: req.role.to_string(),
+            link: format!(
+                "{}/invitations/accept?token={token}",
+                id.portal_url.trim_end_matches('/')
+            ),
+        },
+        &at,
+    );
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "user.invited",
+        format!("user:{}", user.id),
+        &at,
+    )
+    .change(
+        serde_json::Value::Null,
+        serde_json::json!({"email": user.email, "role": user.role}),
+    );
+    let tx = id
+        .store
+        .tx()
+        .create(
+            &credential,
+            Failure::conflict("email_taken", "An account with this email already exists."),
+        )
+        .create(&user, Failure::conflict("user_exists", "Please retry."))
+        .create(
+            &invitation,
+            Failure::conflict("token_exists", "Please retry."),
+        )
+        .create(&mail, Failure::conflict("email_exists", "Please retry."))
+        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .build();
+    id.store.commit(tx).await?;
+    tracing::info!(partner_id = %partner_id, user_id = %user.id, "user invited");
+    Ok(user)
+}
+
+/// `POST /v1/auth/invitations/accept`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    pub token: Secret<String>,
+    pub password: Secret<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+fn invalid_link() -> Problem {
+    Problem::bad_request(
+        "invalid_token",
+        "This link is invalid, already used or expired.",
+    )
+}
+
+/// Activates an invited user with their chosen password and signs them in. The token is
+/// consumed in the same transaction, so it works exactly once.
+pub async fn accept_invitation(
+    id: &Identity,
+    req: AcceptInvitationRequest,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, Problem> {
+    let mut e = Vec::new();
+    let password = password_field(&mut e, "/password", &req.password);
+    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let password = validated(e, || password.unwrap())?;
+
+    let key = keys::invitation(&token_hash(req.token.expose()));
+    let invitation: OneTimeToken = id.store.get(&key).await?.ok_or_else(invalid_link)?;
+    if invitation.expires_at <= now.timestamp() {
+        return Err(invalid_link());
+    }
+    let cred: Credential = id
+        .store
+        .get(&keys::credential(&invitation.email))
+        .await?
+        .ok_or_else(invalid_link)?;
+    if cred.status != UserStatus::Invited {
+        return Err(invalid_link());
+    }
+    let active = Credential {
+        status: UserStatus::Active,
+        password_hash: Some(password::hash(&password)),
+        ..cred.clone()
+    };
+    let at = rfc3339(now);
+    let (session, refresh, pair) = start_session(id, &active, now)?;
+    let mut user_patch = Patch::new(&keys::user(
+        invitation.partner_id.as_deref(),
+        &invitation.user_id,
+    ))
+    .set("status", UserStatus::Active)
+    .set("updated_at", &at)
+    .add("version", 1)
+    .require_eq("status", UserStatus::Invited)
+    .on_failure(Failure::conflict(
+        "invalid_token",
+        "This link is invalid, already used or expired.",
+    ));
+    if let Some(f) = first_name {
+        user_patch = user_patch.set("first_name", f);
+    }
+    if let Some(l) = last_name {
+        user_patch = user_patch.set("last_name", l);
+    }
+    let mut tx = id
+        .store
+        .tx()
+        .delete(
+            &key,
+            Failure::conflict(
+                "invalid_token",
+                "This link is invalid, already used or expired.",
+            ),
+        )
+        .patch(user_patch)
+        .patch(
+            Patch::new(&cred.key())
+                .set("status", UserStatus::Active)
+                .set("password_hash", active.password_hash.clone())
+                .require_eq("status", UserStatus::Invited)
+                .on_failure(Failure::conflict(
+                    "invalid_token",
+                    "This link is invalid, already used or expired.",
+                )),
+        )
+        .create(
+            &session,
+            Failure::conflict("session_exists", "Please retry."),
+        )
+        .create(&refresh, Failure::conflict("token_exists", "Please retry."));
+    if let (Role::Owner, Some(p)) = (cred.role, &cred.partner_id) {
+        tx = tx.add(
+            &keys::partner_counters(p),
+            "partner_counters",
+            &[("active_owners", 1)],
+        );
+    }
+    let audit = AuditEntry::new(
+        cred.partner_id.as_deref(),
+        &cred.user_id,
+        "user.activated",
+        format!("user:{}", cred.user_id),
+        &at,
+    );
+    tx = tx.create(&audit, Failure::conflict("audit_exists", "Please retry."));
+    id.store.commit(tx.build()).await.map_err(|err| match err {
+        StoreError::Condition(Failure::Conflict {
+            code: "invalid_token",
+            ..
+        }) => invalid_link(),
+        other => other.into(),
+    })?;
+    Ok(pair)
+}
+
+/// `PATCH /v1/users/{user_id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+/// Changes a user's role or active state. The partner's count of active owners is kept in
+/// its counters item and may not drop below one (409 `last_owner`), even under concurrent
+/// changes, because the decrement is conditional in the same transaction.
+pub async fn update_user(
+    id: &Identity,
+    principal: &Principal,
+    user_id: &str,
+    expected_version: u64,
+    req: UpdateUserRequest,
+    now: DateTime<Utc>,
+) -> Result<User, Problem> {
+    let partner_id = principal.partner_id()?.to_string();
+    if let Some(role) = req.role {
+        if !role.is_partner_role() {
+            return Err(Problem::validation(vec![FieldError::new(
+                "/role",
+                "must be owner, manager, sales or finance",
+            )]));
+        }
+    }
+    let current: User = id
+        .store
+        .get(&keys::user(Some(&partner_id), user_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("user"))?;
+    if current.version != expected_version {
+        return Err(Problem::precondition_failed());
+    }
+    let status = match (req.is_active, current.status) {
+        (None, s) => s,
+        (Some(false), _) => UserStatus::Deactivated,
+        (Some(true), UserStatus::Invited) => {
+            return Err(Problem::conflict(
+                "invitation_pending",
+                "The user activates by accepting their invitation.",
+            ));
+        }
+        (Some(true), _) => UserStatus::Active,
+    };
+    let role = req.role.unwrap_or(current.role);
+    let at = rfc3339(now);
+    let updated = User {
+        role,
+        status,
+        updated_at: at.clone(),
+        version: current.version + 1,
+        ..current.clone()
+    };
+    let is_active_owner = |r: Role, s: UserStatus| r == Role::Owner && s == UserStatus::Active;
+    let delta =
+        is_active_owner(role, status) as i64 - is_active_owner(current.role, current.status) as i64;
+
+    let mut tx = id.store.tx().replace(&updated, expected_version).patch(
+        Patch::new(&keys::credential(&current.email))
+            .set("role", role)
+            .set("status", status)
+            .require_exists(),
+    );
+    let counters = keys::partner_counters(&partner_id);
+    if delta < 0 {
+        tx = tx.patch(
+            Patch::new(&counters)
+                .add("active_owners", -1)
+                .require_gt("active_owners", 1)
+                .on_failure(Failure::conflict(
+                    "last_owner",
+                    "A partner must keep at least one active owner.",
+                )),
+        );
+    } else if delta > 0 {
+        tx = tx.add(&counters, "partner_counters", &[("active_owners", 1)]);
+    }
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "user.updated",
+        format!("user:{user_id}"),
+        &at,
+    )
+    .change(
+        serde_json::json!({"role": current.role, "status": current.status}),
+        serde_json::json!({"role": role, "status": status}),
+    );
+    tx = tx.create(&audit, Failure::conflict("audit_exists", "Please retry."));
+    id.store.commit(tx.build()).await?;
+    Ok(updated)
+}
+
+// ------------------------------------------------------------------ passwords
+
+/// `POST /v1/auth/password/forgot`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// Emails a reset link (valid 1 hour, single use) if an active account has this email.
+/// The caller answers 202 either way.
+pub async fn forgot_password(
+    id: &Identity,
+    req: ForgotPasswordRequest,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let Ok(email) = Email::parse(&req.email) else {
+        return Ok(());
+    };
+    let Some(cred) = id
+        .store
+        .get::<Credential>(&keys::credential(email.as_str()))
+        .await?
+    else {
+        return Ok(());
+    };
+    if cred.status != UserStatus::Active {
+        return Ok(());
+    }
+    let token = random_token();
+    let reset = OneTimeToken {
+        token_hash: token_hash(&token),
+        purpose: TokenPurpose::PasswordReset,
+        email: cred.email.clone(),
+        user_id: cred.user_id.clone(),
+        partner_id: cred.partner_id.clone(),
+        expires_at: (now + Duration::hours(RESET_TTL_HOURS)).timestamp(),
+    };
+    let at = rfc3339(now);
+    let mail = OutboxEmail::new(
+        &cred.email,
+        EmailKind::PasswordReset {
+            link: format!(
+                "{}/password/reset?token={token}",
+                id.portal_url.trim_end_matches('/')
+            ),
+        },
+        &at,
+    );
+    let tx = id
+        .store
+        .tx()
+        .create(&reset, Failure::conflict("token_exists", "Please retry."))
+        .create(&mail, Failure::conflict("email_exists", "Please retry."))
+        .build();
+    id.store.commit(tx).await?;
+    Ok(())
+}
+
+/// `POST /v1/auth/password/reset`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub token: Secret<String>,
+    pub password: Secret<String>,
+}
+
+/// Sets a new password with a reset token (consumed in the same transaction) and ends
+/// every existing session of the account.
+pub async fn reset_password(
+    id: &Identity,
+    req: ResetPasswordRequest,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let mut e = Vec::new();
+    let password = password_field(&mut e, "/password", &req.password);
+    let password = validated(e, || password.unwrap())?;
+    let key = keys::password_reset(&token_hash(req.token.expose()));
+    let reset: OneTimeToken = id.store.get(&key).await?.ok_or_else(invalid_link)?;
+    if reset.expires_at <= now.timestamp() {
+        return Err(invalid_link());
+    }
+    let at = rfc3339(now);
+    let audit = AuditEntry::new(
+        reset.partner_id.as_deref(),
+        &reset.user_id,
+        "user.password_reset",
+        format!("user:{}", reset.user_id),
+        &at,
+    );
+    let tx = id
+        .store
+        .tx()
+        .delete(&key, Failure::conflict("invalid_token", "used"))
+        .patch(
+            Patch::new(&keys::credential(&reset.email))
+                .set("password_hash", password::hash(&password))
+                .set("sessions_valid_after", now.timestamp_millis() + 1)
+                .set("failures", 0)
+                .require_exists(),
+        )
+        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .build();
+    id.store.commit(tx).await.map_err(|err| match err {
+        StoreError::Condition(_) => invalid_link(),
+        other => other.into(),
+    })?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ operations
+
+/// The `admin-bootstrap` event: creates an internal admin. Without `password` the admin
+/// is invited by email (the way to do it in AWS); with one (local demo data) they are
+/// active at once.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapAdminRequest {
+    pub email: String,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret<String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BootstrappedAdmin {
+    pub user_id: String,
+    pub email: String,
+    pub status: UserStatus,
+}
+
+/// Creates an internal admin user (409 `email_taken` if the email has an account).
+pub async fn bootstrap_admin(
+    id: &Identity,
+    req: BootstrapAdminRequest,
+    now: DateTime<Utc>,
+) -> Result<BootstrappedAdmin, Problem> {
+    let mut e = Vec::new();
+    let email = email_field(&mut e, "/email", &req.email);
+    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let password = req
+        .password
+        .as_ref()
+        .and_then(|p| password_field(&mut e, "/password", p));
+    let email = validated(e, || email.unwrap())?;
+    let status = if password.is_some() {
+        UserStatus::Active
+    } else {
+        UserStatus::Invited
+    };
+    let at = rfc3339(now);
+    let user = User {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: None,
+        email: email.to_string(),
+        first_name,
+        last_name,
+        role: Role::Admin,
+        status,
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let credential = Credential {
+        email: email.to_string(),
+        user_id: user.id.clone(),
+        partner_id: None,
+        role: Role::Admin,
+        status,
+        password_hash: password.as_ref().map(password::hash),
+        failures: 0,
+        failures_since: 0,
+        sessions_valid_after: 0,
+    };
+    let audit = AuditEntry::new(
+        None,
+        "system",
+        "admin.bootstrapped",
+        format!("user:{}", user.id),
+        &at,
+    );
+    let mut tx = id
+        .store
+        .tx()
+        .create(
+            &credential,
+            Failure::conflict("email_taken", "An account with this email already exists."),
+        )
+        .create(&user, Failure::conflict("user_exists", "Please retry."))
+        .create(&audit, Failure::conflict("audit_exists", "Please retry."));
+    if password.is_none() {
+        let token = random_token();
+        let invitation = OneTimeToken {
+            token_hash: token_hash(&token),
+            purpose: TokenPurpose::Invitation,
+            email: email.to_string(),
+            user_id: user.id.clone(),
+            partner_id: None,
+            expires_at: (now + Duration::hours(INVITATION_TTL_HOURS)).timestamp(),
+        };
+        let mail = OutboxEmail::new(
+            email.as_str(),
+            EmailKind::Invitation {
+                inviter_business: "Partner Portal operations".into(),
+                role: "admin".into(),
+                link: format!(
+                    "{}/invitations/accept?token={token}",
+                    id.portal_url.trim_end_matches('/')
+                ),
+            },
+            &at,
+        );
+        tx = tx
+            .create(
+                &invitation,
+                Failure::conflict("token_exists", "Please retry."),
+            )
+            .create(&mail, Failure::conflict("email_exists", "Please retry."));
+    }
+    id.store.commit(tx.build()).await?;
+    Ok(BootstrappedAdmin {
+        user_id: user.id,
+        email: user.email,
+        status,
+    })
+}

@@ -1,0 +1,161 @@
+//! Email notifications through a transactional outbox.
+//!
+//! A service that must email someone writes an [`OutboxEmail`] in the same transaction as
+//! the change it reports, so the email exists exactly when the change does. The table's
+//! stream delivers new outbox items to the `email-sender` function, which renders and
+//! sends them with SES and deletes them; a failed send is retried by the stream and, after
+//! the retries, dead-lettered with an alarm. Nothing is lost between commit and send.
+
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Entity, Index, Key, keys};
+
+/// What to send. Links carry single-use tokens and are built from the portal's base URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "template", rename_all = "snake_case")]
+pub enum EmailKind {
+    Invitation {
+        inviter_business: String,
+        role: String,
+        link: String,
+    },
+    PasswordReset {
+        link: String,
+    },
+}
+
+/// An email waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEmail {
+    pub id: String,
+    pub to: String,
+    pub created_at: String,
+    #[serde(flatten)]
+    pub kind: EmailKind,
+}
+
+impl Entity for OutboxEmail {
+    const KIND: &'static str = "email_outbox";
+
+    fn key(&self) -> Key {
+        keys::email_outbox(&self.id)
+    }
+
+    /// Unsent emails are listed oldest first, for operations and for replays.
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::Due,
+            Key::new(
+                keys::PENDING_EMAILS,
+                format!("{}#{}", self.created_at, self.id),
+            ),
+        )]
+    }
+}
+
+impl OutboxEmail {
+    pub fn new(to: &str, kind: EmailKind, now: &str) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            to: to.to_string(),
+            created_at: now.to_string(),
+            kind,
+        }
+    }
+
+    /// Subject and plain-text body.
+    pub fn render(&self) -> (String, String) {
+        match &self.kind {
+            EmailKind::Invitation {
+                inviter_business,
+                role,
+                link,
+            } => (
+                format!("You are invited to {inviter_business}'s partner portal"),
+                format!(
+                    "Hello,\n\n{inviter_business} invited you to their partner portal account as {role}.\n\n\
+                     Accept the invitation and choose your password here (the link works once, for 7 days):\n{link}\n\n\
+                     If you did not expect this, ignore this email."
+                ),
+            ),
+            EmailKind::PasswordReset { link } => (
+                "Reset your partner portal password".to_string(),
+                format!(
+                    "Hello,\n\nSomeone asked to reset the password of your partner portal account.\n\n\
+                     Choose a new password here (the link works once, for 1 hour):\n{link}\n\n\
+                     If this was not you, ignore this email; your password stays as it is."
+                ),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("email not sent: {0}")]
+pub struct SendError(pub String);
+
+/// Sends rendered emails with SES v2 from the configured identity.
+#[derive(Clone, Debug)]
+pub struct Mailer {
+    client: Client,
+    from: String,
+}
+
+impl Mailer {
+    pub fn new(client: Client, from: impl Into<String>) -> Self {
+        Self {
+            client,
+            from: from.into(),
+        }
+    }
+
+    pub async fn send(&self, email: &OutboxEmail) -> Result<(), SendError> {
+        let (subject, text) = email.render();
+        let content = |s: String| {
+            Content::builder()
+                .data(s)
+                .charset("UTF-8")
+                .build()
+                .map_err(|e| SendError(e.to_string()))
+        };
+        let message = Message::builder()
+            .subject(content(subject)?)
+            .body(Body::builder().text(content(text)?).build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&email.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| SendError(format!("{e:?}")))?;
+        Ok(())
+    }
+}
+
+/// Sends one outbox email and removes it from the outbox. Delivery is at least once: if
+/// the removal fails after the send, a retry sends it again rather than never.
+pub async fn deliver(
+    mailer: &Mailer,
+    store: &crate::store::Store,
+    email: &OutboxEmail,
+) -> Result<(), SendError> {
+    mailer.send(email).await?;
+    let tx = store
+        .tx()
+        .delete(
+            &email.key(),
+            crate::store::Failure::Missing { what: "email" },
+        )
+        .build();
+    match store.commit(tx).await {
+        Ok(()) | Err(crate::store::StoreError::Condition(_)) => Ok(()),
+        Err(e) => {
+            tracing::warn!(email_id = %email.id, error = %e, "sent, but not removed from the outbox");
+            Ok(())
+        }
+    }
+}

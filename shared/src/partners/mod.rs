@@ -1,0 +1,134 @@
+//! Partner accounts: the application a business submits, its lifecycle and its profile.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Entity, Index, Key, keys};
+
+/// Where a partner stands with us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerStatus {
+    Pending,
+    UnderReview,
+    Approved,
+    Rejected,
+    Suspended,
+}
+
+impl PartnerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerStatus::Pending => "pending",
+            PartnerStatus::UnderReview => "under_review",
+            PartnerStatus::Approved => "approved",
+            PartnerStatus::Rejected => "rejected",
+            PartnerStatus::Suspended => "suspended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KycStatus {
+    Incomplete,
+    Submitted,
+    Verified,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessType {
+    SoleProprietor,
+    Company,
+    Partnership,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suburb: Option<String>,
+    pub city: String,
+    pub province: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+/// A partner (reseller or referrer) account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    pub id: String,
+    pub business_name: String,
+    pub business_type: BusinessType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<String>,
+    pub contact_person: String,
+    pub email: String,
+    pub phone: String,
+    pub address: Address,
+    pub status: PartnerStatus,
+    pub kyc_status: KycStatus,
+    pub tier: String,
+    /// The public lead-capture form's address: `/v1/public/partners/{slug}/leads`.
+    pub slug: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Entity for Partner {
+    const KIND: &'static str = "partner";
+
+    fn key(&self) -> Key {
+        keys::partner(&self.id)
+    }
+
+    /// The admin directory lists partners by status, newest first.
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::ByState,
+            Key::new(
+                format!("PARTNERS#{}", self.status.as_str()),
+                format!("{}#{}", self.created_at, self.id),
+            ),
+        )]
+    }
+}
+
+/// The public slug for a business name: lower-case words joined by dashes, plus a random
+/// suffix so two businesses with one name never collide (the slug guard enforces it).
+pub fn slug_for(business_name: &str, suffix: &str) -> String {
+    let mut slug = String::new();
+    for c in business_name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(40).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("partner-{suffix}")
+    } else {
+        format!("{slug}-{suffix}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_url_safe_and_suffixed() {
+        assert_eq!(
+            slug_for("Acme Solar (Pty) Ltd.", "x7k2"),
+            "acme-solar-pty-ltd-x7k2"
+        );
+        assert_eq!(slug_for("  ***  ", "x7k2"), "partner-x7k2");
+        assert_eq!(slug_for("Ünïcode Trading", "a1"), "n-code-trading-a1");
+    }
+}

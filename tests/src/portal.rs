@@ -1,0 +1,217 @@
+//! A registered-partner world for end-to-end tests: the identity functions' real
+//! handlers, driven by their fixtures, against the emulator.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use shared::identity::service::Identity;
+use shared::identity::setup::Keys;
+use shared::store::keys;
+
+use crate::*;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn call<F, Fut>(req: lambda_http::Request, handler: F) -> (u16, Value)
+where
+    F: FnOnce(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem>,
+        >,
+{
+    outcome(&shared::http::respond(req, handler).await)
+}
+
+pub struct Portal {
+    pub stack: Stack,
+    pub open: Identity,
+    pub signer: Identity,
+    pub verifier: Identity,
+    pub lister: Identity,
+}
+
+impl Portal {
+    pub async fn new() -> Self {
+        let stack = Stack::connect().await;
+        Self {
+            open: identity(&stack, Keys::None, false).await,
+            signer: identity(&stack, Keys::Sign, false).await,
+            verifier: identity(&stack, Keys::Verify, false).await,
+            lister: identity(&stack, Keys::Verify, true).await,
+            stack,
+        }
+    }
+
+    pub fn registration(email: &str) -> Value {
+        json!({
+            "business_name": "Acme Solar (Pty) Ltd", "business_type": "company",
+            "registration_number": "2019/123456/07", "contact_person": "Thandi Nkosi",
+            "email": email, "phone": "082 555 1234", "street_address": "12 Long Street",
+            "city": "Cape Town", "province": "Western Cape", "postal_code": "8001", "country": "ZA",
+            "password": PASSWORD
+        })
+    }
+
+    /// Registers a partner with a fresh owner email; returns (partner_id, owner email).
+    pub async fn register(&self) -> (String, String) {
+        let email = format!("{}@acme.example", unique("owner-").to_lowercase());
+        let req = with_json(
+            http_fixture("auth-register", "application"),
+            &Self::registration(&email),
+        );
+        let (status, body) = call(req, |r| auth_register::handle(r, &self.open)).await;
+        assert_eq!(status, 201, "{body}");
+        (body["partner_id"].as_str().unwrap().to_string(), email)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        let req = with_json(
+            http_fixture("auth-login", "password"),
+            &json!({"email": email, "password": password}),
+        );
+        call(req, |r| auth_login::handle(r, &self.signer)).await
+    }
+
+    pub async fn token(&self, email: &str) -> Value {
+        let (status, body) = self.login(email, PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+        let req = with_json(
+            http_fixture("auth-refresh", "rotate"),
+            &json!({"refresh_token": refresh_token}),
+        );
+        call(req, |r| auth_refresh::handle(r, &self.signer)).await
+    }
+
+    pub async fn me(&self, access: &str) -> (u16, Value) {
+        call(with_bearer(http_fixture("me", "get"), Some(access)), |r| {
+            me::handle(r, &self.verifier)
+        })
+        .await
+    }
+
+    pub async fn invite(&self, access: &str, email: &str, role: &str) -> (u16, Value) {
+        let req = with_bearer(
+            with_json(
+                http_fixture("users-invite", "invite-sales"),
+                &json!({"email": email, "role": role}),
+            ),
+            Some(access),
+        );
+        call(req, |r| users_invite::handle(r, &self.verifier)).await
+    }
+
+    pub async fn update_user(
+        &self,
+        access: &str,
+        user_id: &str,
+        version: u64,
+        body: Value,
+    ) -> (u16, Value) {
+        let req = with_path_param(
+            with_header(
+                with_bearer(
+                    with_json(http_fixture("users-update", "deactivate"), &body),
+                    Some(access),
+                ),
+                "if-match",
+                &format!("\"v{version}\""),
+            ),
+            "user_id",
+            user_id,
+        );
+        call(req, |r| users_update::handle(r, &self.verifier)).await
+    }
+
+    /// Delivers the outbox emails addressed to `to` through the email-sender function (as
+    /// the table stream would) and returns the bodies SES accepted for that address.
+    pub async fn deliver_emails(&self, to: &str) -> Vec<String> {
+        let ddb = self.stack.dynamodb();
+        let pending = ddb
+            .query()
+            .table_name(&self.stack.table)
+            .index_name("GSI3")
+            .key_condition_expression("GSI3PK = :p")
+            .expression_attribute_values(
+                ":p",
+                aws_sdk_dynamodb::types::AttributeValue::S(keys::PENDING_EMAILS.into()),
+            )
+            .send()
+            .await
+            .unwrap();
+        let mine: Vec<_> = pending
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.get("to").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(to))
+            .collect();
+        let records: Vec<Value> = mine
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| {
+                let image: serde_dynamo::Item = item.into();
+                json!({"eventID": n.to_string(), "eventName": "INSERT", "eventSource": "aws:dynamodb",
+                       "eventVersion": "1.1", "awsRegion": "us-east-1",
+                       "dynamodb": {"Keys": {}, "NewImage": image, "SequenceNumber": format!("{n:024}"),
+                                    "SizeBytes": 512, "StreamViewType": "NEW_AND_OLD_IMAGES",
+                                    "ApproximateCreationDateTime": Utc::now().timestamp()}})
+            })
+            .collect();
+        let config = email_sender::Config::read(&shared::config::ProcessEnv).unwrap();
+        let deps = email_sender::Deps::new(&config, &self.stack.sdk);
+        let event: aws_lambda_events::dynamodb::Event =
+            serde_json::from_value(json!({ "Records": records })).unwrap();
+        let response = email_sender::handle(
+            lambda_runtime::LambdaEvent::new(event, Default::default()),
+            &deps,
+        )
+        .await
+        .unwrap();
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "emails failed to send"
+        );
+        sent_emails(&self.stack, to).await
+    }
+}
+
+/// Bodies of the emails SES (the emulator) accepted for `to`.
+pub async fn sent_emails(stack: &Stack, to: &str) -> Vec<String> {
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", stack.endpoint))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut bodies = Vec::new();
+    let mut stack_: Vec<&Value> = vec![&data["ses"]];
+    // The data dump nests per account/region; walk it for messages addressed to `to`.
+    while let Some(v) = stack_.pop() {
+        match v {
+            Value::Object(m) => {
+                let addressed = m
+                    .get("destinations")
+                    .or_else(|| m.get("destination"))
+                    .is_some_and(|d| d.to_string().contains(to));
+                if addressed {
+                    bodies.push(v.to_string());
+                } else {
+                    stack_.extend(m.values());
+                }
+            }
+            Value::Array(a) => stack_.extend(a.iter()),
+            _ => {}
+        }
+    }
+    bodies
+}
+
+pub fn token_from_link(email_body: &str) -> String {
+    let start = email_body.find("token=").expect("a link with a token") + "token=".len();
+    email_body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}

@@ -1,0 +1,675 @@
+//! Identity and access end to end: the real function handlers against the emulator.
+
+use chrono::Utc;
+use portal_tests::portal::*;
+use portal_tests::*;
+use serde_json::{Value, json};
+use shared::identity::setup::Keys;
+use std::time::Duration;
+
+// ------------------------------------------------------------------ registration
+
+#[tokio::test]
+async fn registration_creates_a_pending_partner_with_its_owner() {
+    let p = Portal::new().await;
+    let (partner_id, email) = p.register().await;
+    let tokens = p.token(&email).await;
+    assert_eq!(tokens["user"]["role"], "owner");
+    let (status, me) = p.me(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["partner"]["id"], partner_id.as_str());
+    assert_eq!(me["partner"]["status"], "pending");
+    assert_eq!(me["partner"]["kyc_status"], "incomplete");
+    assert!(
+        me["partner"]["slug"]
+            .as_str()
+            .unwrap()
+            .starts_with("acme-solar-pty-ltd-")
+    );
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("POST /v1/users"))
+    );
+}
+
+#[tokio::test]
+async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
+    let p = std::sync::Arc::new(Portal::new().await);
+    let email = format!("{}@acme.example", unique("dup-").to_lowercase());
+    let attempts: Vec<_> = (0..2)
+        .map(|_| {
+            let p = p.clone();
+            let body = Portal::registration(&email);
+            tokio::spawn(async move {
+                let req = with_json(http_fixture("auth-register", "application"), &body);
+                call(req, |r| auth_register::handle(r, &p.open)).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for a in attempts {
+        let (status, body) = a.await.unwrap();
+        if status == 409 {
+            assert_eq!(body["code"], "email_taken");
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![201, 409]);
+}
+
+#[tokio::test]
+async fn registration_refuses_unknown_fields_and_invalid_values_with_field_errors() {
+    let p = Portal::new().await;
+    let (status, body) = call(http_fixture("auth-register", "unknown-field"), |r| {
+        auth_register::handle(r, &p.open)
+    })
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `status`"),
+        "{body}"
+    );
+
+    let mut bad = Portal::registration("not-an-email");
+    bad["password"] = json!("short");
+    bad["phone"] = json!("call me");
+    let (status, body) = call(
+        with_json(http_fixture("auth-register", "application"), &bad),
+        |r| auth_register::handle(r, &p.open),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["/email", "/phone", "/password"]);
+}
+
+#[tokio::test]
+async fn stored_password_hashes_are_argon2id_at_owasp_strength() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let item = p
+        .stack
+        .dynamodb()
+        .get_item()
+        .table_name(&p.stack.table)
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("LOGIN#{email}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("LOGIN".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let hash = item["password_hash"].as_s().unwrap();
+    let params = hash.strip_prefix("$argon2id$v=19$").expect("argon2id v19");
+    let nums: Vec<u32> = params
+        .split('$')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|kv| kv[2..].parse().unwrap())
+        .collect();
+    assert!(nums[0] >= 19456 && nums[1] >= 2 && nums[2] >= 1, "{hash}");
+    assert!(!hash.contains(PASSWORD));
+}
+
+// ------------------------------------------------------------------ login
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let (s1, wrong) = p.login(&email, "not the right password").await;
+    let (s2, unknown) = p.login("nobody-here@acme.example", PASSWORD).await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(wrong["code"], unknown["code"]);
+    assert_eq!(wrong["detail"], unknown["detail"]);
+}
+
+#[tokio::test]
+async fn the_sixth_wrong_password_in_the_window_is_throttled() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    for _ in 0..5 {
+        assert_eq!(p.login(&email, "not the right password").await.0, 401);
+    }
+    let req = with_json(
+        http_fixture("auth-login", "password"),
+        &json!({"email": email, "password": PASSWORD}),
+    );
+    let response = shared::http::respond(req, |r| auth_login::handle(r, &p.signer)).await;
+    assert_eq!(
+        response.status(),
+        429,
+        "even the right password waits out the window"
+    );
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 900);
+}
+
+#[tokio::test]
+async fn a_successful_login_resets_the_failure_count() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    for _ in 0..4 {
+        p.login(&email, "not the right password").await;
+    }
+    p.token(&email).await;
+    for _ in 0..4 {
+        assert_eq!(p.login(&email, "not the right password").await.0, 401);
+    }
+    assert_eq!(p.login(&email, PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn login_costs_one_batched_read_and_one_transaction_and_me_one_read() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let counter = CallCounter::default();
+    let signer = identity_with(counter.client(&p.stack), &p.stack, Keys::Sign, false).await;
+    let req = with_json(
+        http_fixture("auth-login", "password"),
+        &json!({"email": email, "password": PASSWORD}),
+    );
+    let (status, tokens) = call(req, |r| auth_login::handle(r, &signer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(counter.calls(), vec!["BatchGetItem", "TransactWriteItems"]);
+
+    counter.reset();
+    let verifier = identity_with(counter.client(&p.stack), &p.stack, Keys::Verify, false).await;
+    let req = with_bearer(http_fixture("me", "get"), tokens["access_token"].as_str());
+    assert_eq!(call(req, |r| me::handle(r, &verifier)).await.0, 200);
+    assert_eq!(counter.calls(), vec!["BatchGetItem"]);
+}
+
+// ------------------------------------------------------------------ refresh tokens
+
+#[tokio::test]
+async fn a_rotated_refresh_token_presented_again_revokes_the_whole_session() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let first = p.token(&email).await;
+    let old = first["refresh_token"].as_str().unwrap();
+
+    let (status, second) = p.refresh(old).await;
+    assert_eq!(status, 200, "{second}");
+    let newer = second["refresh_token"].as_str().unwrap();
+    assert_ne!(newer, old);
+
+    let (status, body) = p.refresh(old).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "invalid_refresh_token");
+    // The thief's replay also ends the legitimate holder's session.
+    assert_eq!(p.refresh(newer).await.0, 401);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let tokens = p.token(&email).await;
+    let req = with_bearer(
+        http_fixture("auth-logout", "signed-in"),
+        tokens["access_token"].as_str(),
+    );
+    assert_eq!(
+        call(req, |r| auth_logout::handle(r, &p.verifier)).await.0,
+        204
+    );
+    assert_eq!(
+        p.refresh(tokens["refresh_token"].as_str().unwrap()).await.0,
+        401
+    );
+}
+
+// ------------------------------------------------------------------ access tokens
+
+fn b64(v: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
+}
+
+fn unb64(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+/// A token re-signed with a fresh key pair made by infra/signing-key.py (same kid or not).
+fn resign_with_new_key(header: &Value, claims: &Value) -> String {
+    let out = std::process::Command::new(env("PORTAL_PYTHON"))
+        .arg(root().join("infra/signing-key.py"))
+        .arg("new")
+        .output()
+        .unwrap();
+    let secret: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pem = secret["keys"][0]["private_key_pem"].as_str().unwrap();
+    let key = jsonwebtoken_key(pem);
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = header["kid"].as_str().map(str::to_string);
+    jsonwebtoken::encode(&h, claims, &key).unwrap()
+}
+
+fn jsonwebtoken_key(pem: &str) -> jsonwebtoken::EncodingKey {
+    jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap()
+}
+
+#[tokio::test]
+async fn forged_expired_or_misaddressed_tokens_are_401_problems() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let good = p.token(&email).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(p.me(&good).await.0, 200);
+
+    let parts: Vec<&str> = good.split('.').collect();
+    let header: Value = serde_json::from_slice(&unb64(parts[0])).unwrap();
+    let claims: Value = serde_json::from_slice(&unb64(parts[1])).unwrap();
+    let jwks = serde_json::to_string(&p.verifier.tokens().unwrap().jwks()[0]).unwrap();
+
+    let with_claims = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        f(&mut c);
+        c
+    };
+    let now = Utc::now().timestamp();
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    cases.push((
+        "alg none",
+        format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1]),
+    ));
+    {
+        use hmac::Mac;
+        let signing_input = format!(
+            "{}.{}",
+            b64(format!(
+                r#"{{"alg":"HS256","typ":"JWT","kid":"{}"}}"#,
+                header["kid"].as_str().unwrap()
+            )
+            .as_bytes()),
+            parts[1]
+        );
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(jwks.as_bytes()).unwrap();
+        mac.update(signing_input.as_bytes());
+        cases.push((
+            "HS256 keyed with the public key",
+            format!("{signing_input}.{}", b64(&mac.finalize().into_bytes())),
+        ));
+    }
+    cases.push((
+        "tampered payload",
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(with_claims(&|c| c["role"] = json!("admin"))
+                .to_string()
+                .as_bytes()),
+            parts[2]
+        ),
+    ));
+    cases.push((
+        "unknown kid",
+        resign_with_new_key(&json!({"kid": "not-a-key-of-ours"}), &claims),
+    ));
+    cases.push((
+        "signed by another key under our kid",
+        resign_with_new_key(&header, &claims),
+    ));
+    // The remaining cases must be signed by our own key to prove the claim check itself.
+    let sm = p.stack.secrets_manager();
+    let secret_text = sm
+        .get_secret_value()
+        .secret_id(env("SIGNING_KEY_SECRET_ARN"))
+        .send()
+        .await
+        .unwrap();
+    let secret: Value = serde_json::from_str(secret_text.secret_string().unwrap()).unwrap();
+    let ours = |c: Value| {
+        let key = jsonwebtoken_key(secret["keys"][0]["private_key_pem"].as_str().unwrap());
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(secret["keys"][0]["kid"].as_str().unwrap().to_string());
+        jsonwebtoken::encode(&h, &c, &key).unwrap()
+    };
+    cases.push((
+        "expired beyond leeway",
+        ours(with_claims(&|c| {
+            c["exp"] = json!(now - 120);
+            c["iat"] = json!(now - 1200);
+        })),
+    ));
+    cases.push((
+        "wrong issuer",
+        ours(with_claims(&|c| c["iss"] = json!("someone-else"))),
+    ));
+    cases.push((
+        "wrong audience",
+        ours(with_claims(&|c| c["aud"] = json!("another-api"))),
+    ));
+    cases.push((
+        "missing exp",
+        ours(with_claims(&|c| {
+            c.as_object_mut().unwrap().remove("exp");
+        })),
+    ));
+    // Sanity: our own signature over unchanged claims verifies, so the rejections above are about the changes.
+    assert_eq!(p.me(&ours(claims.clone())).await.0, 200);
+
+    for (case, token) in cases {
+        let (status, body) = p.me(&token).await;
+        assert_eq!(status, 401, "{case}: {body}");
+        assert_eq!(body["code"], "unauthenticated", "{case}");
+    }
+    assert_eq!(
+        call(
+            with_bearer(http_fixture("me", "get"), None),
+            |r| me::handle(r, &p.verifier)
+        )
+        .await
+        .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_jwks_lists_the_public_key_that_verifies_our_tokens() {
+    let p = Portal::new().await;
+    let (status, body) = call(http_fixture("jwks", "get"), |r| {
+        jwks::handle(r, &p.verifier)
+    })
+    .await;
+    assert_eq!(status, 200);
+    let key = &body["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["crv"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
+    assert!(
+        key.get("d").is_none() && !body.to_string().contains("PRIVATE"),
+        "no private material: {body}"
+    );
+
+    let (_, email) = p.register().await;
+    let access = p.token(&email).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let header: Value = serde_json::from_slice(&unb64(access.split('.').next().unwrap())).unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+    let decoding = jsonwebtoken::DecodingKey::from_ec_components(
+        key["x"].as_str().unwrap(),
+        key["y"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[env("TOKEN_AUDIENCE")]);
+    assert!(jsonwebtoken::decode::<Value>(&access, &decoding, &validation).is_ok());
+}
+
+// ------------------------------------------------------------------ users and roles
+
+#[tokio::test]
+async fn an_invitation_is_emailed_and_its_link_activates_the_account() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invitee = format!("{}@acme.example", unique("sales-").to_lowercase());
+    let (status, invited) = p.invite(&access, &invitee, "sales").await;
+    assert_eq!(status, 201, "{invited}");
+    assert_eq!(invited["status"], "invited");
+    assert_eq!(p.login(&invitee, PASSWORD).await.0, 401, "no password yet");
+
+    let sent = p.deliver_emails(&invitee).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("/invitations/accept?token="),
+        "{}",
+        sent[0]
+    );
+    let token = token_from_link(&sent[0]);
+
+    let accept =
+        json!({"token": token, "password": "another long passphrase", "first_name": "Sipho"});
+    let (status, pair) = call(
+        with_json(http_fixture("auth-invitation-accept", "accept"), &accept),
+        |r| auth_invitation_accept::handle(r, &p.signer),
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
+    let (_, me) = p.me(pair["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (me["role"].as_str(), me["user"]["first_name"].as_str()),
+        (Some("sales"), Some("Sipho"))
+    );
+    assert_eq!(me["partner"]["id"], partner_id.as_str());
+
+    // The link works once.
+    let (status, body) = call(
+        with_json(http_fixture("auth-invitation-accept", "accept"), &accept),
+        |r| auth_invitation_accept::handle(r, &p.signer),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_token"))
+    );
+    assert_eq!(p.login(&invitee, "another long passphrase").await.0, 200);
+}
+
+#[tokio::test]
+async fn sales_cannot_invite_and_another_partners_user_is_not_found() {
+    let p = Portal::new().await;
+    let (_, owner_a) = p.register().await;
+    let (_, owner_b) = p.register().await;
+    let a = p.token(&owner_a).await;
+    let b = p.token(&owner_b).await;
+
+    // A sales user of partner A.
+    let sales = format!("{}@acme.example", unique("s-").to_lowercase());
+    p.invite(a["access_token"].as_str().unwrap(), &sales, "sales")
+        .await;
+    let token = token_from_link(&p.deliver_emails(&sales).await[0]);
+    let accept = json!({"token": token, "password": "another long passphrase"});
+    let (_, sales_pair) = call(
+        with_json(http_fixture("auth-invitation-accept", "accept"), &accept),
+        |r| auth_invitation_accept::handle(r, &p.signer),
+    )
+    .await;
+
+    let (status, body) = p
+        .invite(
+            sales_pair["access_token"].as_str().unwrap(),
+            "x@acme.example",
+            "sales",
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let req = with_bearer(
+        http_fixture("users-list", "first-page"),
+        sales_pair["access_token"].as_str(),
+    );
+    assert_eq!(call(req, |r| users_list::handle(r, &p.lister)).await.0, 403);
+
+    // Partner B's owner addresses partner A's user: not found, not forbidden.
+    let a_user = a["user"]["id"].as_str().unwrap();
+    let (status, _) = p
+        .update_user(
+            b["access_token"].as_str().unwrap(),
+            a_user,
+            1,
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // And A's user list does not contain B's owner.
+    let req = with_bearer(
+        http_fixture("users-list", "first-page"),
+        a["access_token"].as_str(),
+    );
+    let (status, list) = call(req, |r| users_list::handle(r, &p.lister)).await;
+    assert_eq!(status, 200);
+    let emails: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(
+        emails.contains(&owner_a.as_str())
+            && emails.contains(&sales.as_str())
+            && !emails.contains(&owner_b.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_last_active_owner_cannot_be_demoted_or_deactivated() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register().await;
+    let t = p.token(&owner).await;
+    let access = t["access_token"].as_str().unwrap();
+    let me_id = t["user"]["id"].as_str().unwrap();
+    let (status, body) = p
+        .update_user(access, me_id, 1, json!({"role": "manager"}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("last_owner")),
+        "{body}"
+    );
+    let (status, _) = p
+        .update_user(access, me_id, 1, json!({"is_active": false}))
+        .await;
+    assert_eq!(status, 409);
+    // A stale version is a 412, a missing If-Match a 428.
+    assert_eq!(
+        p.update_user(access, me_id, 7, json!({"role": "manager"}))
+            .await
+            .0,
+        412
+    );
+    let req = with_path_param(
+        with_bearer(http_fixture("users-update", "deactivate"), Some(access)),
+        "user_id",
+        me_id,
+    );
+    let mut req = req;
+    req.headers_mut().remove("if-match");
+    assert_eq!(
+        call(req, |r| users_update::handle(r, &p.verifier)).await.0,
+        428
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_user_cannot_refresh_or_log_in() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register().await;
+    let owner_access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let member = format!("{}@acme.example", unique("m-").to_lowercase());
+    let (_, invited) = p.invite(&owner_access, &member, "manager").await;
+    let token = token_from_link(&p.deliver_emails(&member).await[0]);
+    let accept = json!({"token": token, "password": "another long passphrase"});
+    let (_, pair) = call(
+        with_json(http_fixture("auth-invitation-accept", "accept"), &accept),
+        |r| auth_invitation_accept::handle(r, &p.signer),
+    )
+    .await;
+
+    let member_id = invited["id"].as_str().unwrap();
+    let (status, updated) = p
+        .update_user(&owner_access, member_id, 2, json!({"is_active": false}))
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["status"], "deactivated");
+    assert_eq!(
+        p.refresh(pair["refresh_token"].as_str().unwrap()).await.0,
+        401
+    );
+    assert_eq!(p.login(&member, "another long passphrase").await.0, 401);
+}
+
+// ------------------------------------------------------------------ password reset
+
+#[tokio::test]
+async fn a_password_reset_link_sets_a_new_password_and_ends_old_sessions() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register().await;
+    let before = p.token(&owner).await;
+
+    let forgot = |email: &str| {
+        with_json(
+            http_fixture("auth-password-forgot", "request"),
+            &json!({"email": email}),
+        )
+    };
+    let (status, _) = call(forgot(&owner), |r| auth_password_forgot::handle(r, &p.open)).await;
+    assert_eq!(status, 202);
+    let nobody = format!("{}@acme.example", unique("nobody-").to_lowercase());
+    assert_eq!(
+        call(forgot(&nobody), |r| auth_password_forgot::handle(
+            r, &p.open
+        ))
+        .await
+        .0,
+        202
+    );
+    assert!(
+        p.deliver_emails(&nobody).await.is_empty(),
+        "no email for an unknown address"
+    );
+
+    let token = token_from_link(&p.deliver_emails(&owner).await[0]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let reset = json!({"token": token, "password": "a brand new passphrase"});
+    let (status, _) = call(
+        with_json(http_fixture("auth-password-reset", "reset"), &reset),
+        |r| auth_password_reset::handle(r, &p.open),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(p.login(&owner, PASSWORD).await.0, 401);
+    assert_eq!(p.login(&owner, "a brand new passphrase").await.0, 200);
+    assert_eq!(
+        p.refresh(before["refresh_token"].as_str().unwrap()).await.0,
+        401,
+        "old sessions end"
+    );
+    let (status, _) = call(
+        with_json(http_fixture("auth-password-reset", "reset"), &reset),
+        |r| auth_password_reset::handle(r, &p.open),
+    )
+    .await;
+    assert_eq!(status, 400, "the link works once");
+}
