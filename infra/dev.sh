@@ -3,10 +3,10 @@
 #   - installs the local tooling if missing (infra/bootstrap.sh)
 #   - starts the AWS emulator (moto) on 127.0.0.1:${LOCAL_AWS_PORT:-4566}
 #   - creates table, bucket, queues, secrets and the SES sender from template.yaml
-#   - seeds demo data (infra/local/seed.sh)
-#   - delivers queue and bucket events to their functions (infra/local/events.py)
+#   - delivers queue, bucket and table-stream events to their functions (infra/local/events.py)
 #   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
 #     real path, the CRM webhook at its Function URL path
+#   - seeds a demo admin and partner owner through the functions (infra/local/seed.sh)
 # Ctrl-C stops everything it started.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,7 +64,6 @@ set -a
 # shellcheck disable=SC1091
 . "$state_dir/env"
 set +a
-"$root/infra/local/seed.sh"
 
 echo "==> delivering queue and bucket events to functions (log: .local/events.log)"
 python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
@@ -89,4 +88,6 @@ INFO
 
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
 watch_pid=$!
+for _ in $(seq 1 100); do port_in_use "$api_port" && break; sleep 0.2; done
+PORTAL_PORT="$api_port" "$root/infra/local/seed.sh" || echo "demo data not seeded (see above); the portal still runs" >&2
 wait "$watch_pid"

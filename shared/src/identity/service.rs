@@ -274,24 +274,18 @@ pub async fn register(
             &credential,
             Failure::conflict("email_taken", "An account with this email already exists."),
         )
-        .create(
-            &partner,
-            Failure::conflict("partner_exists", "Please retry."),
-        )
-        .create(
-            &SlugGuard {
-                slug: slug.clone(),
-                partner_id: partner_id.clone(),
-            },
-            Failure::conflict("slug_taken", "Please retry."),
-        )
-        .create(&user, Failure::conflict("user_exists", "Please retry."))
+        .insert(&partner)
+        .insert(&SlugGuard {
+            slug: slug.clone(),
+            partner_id: partner_id.clone(),
+        })
+        .insert(&user)
         .add(
             &keys::partner_counters(&partner_id),
             "partner_counters",
             &[("active_owners", 1)],
         )
-        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .insert(&audit)
         .build();
     id.store.commit(tx).await?;
     tracing::info!(partner_id = %partner_id, user_id = %user_id, "partner registered");
@@ -484,14 +478,7 @@ pub async fn login(
 
     let cred = cred.expect("verified implies a credential");
     let (session, refresh, pair) = start_session(id, &cred, now)?;
-    let mut tx = id
-        .store
-        .tx()
-        .create(
-            &session,
-            Failure::conflict("session_exists", "Please retry."),
-        )
-        .create(&refresh, Failure::conflict("token_exists", "Please retry."));
+    let mut tx = id.store.tx().insert(&session).insert(&refresh);
     if cred.failures > 0 {
         tx = tx.patch(
             Patch::new(&keys::credential(&cred.email))
@@ -589,7 +576,7 @@ pub async fn refresh(
                 .require_eq("revoked", false)
                 .on_failure(reused),
         )
-        .create(&next, Failure::conflict("token_exists", "Please retry."))
+        .insert(&next)
         .build();
     match id.store.commit(tx).await {
         Ok(()) => Ok(pair),
@@ -793,27 +780,7 @@ pub async fn invite_user(
         failures_since: 0,
         sessions_valid_after: 0,
     };
-    let token = random_token();
-    let invitation = OneTimeToken {
-        token_hash: token_hash(&token),
-        purpose: TokenPurpose::Invitation,
-        email: email.to_string(),
-        user_id: user.id.clone(),
-        partner_id: Some(partner_id.clone()),
-        expires_at: (now + Duration::hours(INVITATION_TTL_HOURS)).timestamp(),
-    };
-    let mail = OutboxEmail::new(
-        email.as_str(),
-        EmailKind::Invitation {
-            inviter_business: partner.business_name.clone(),
-            role: req.role.to_string(),
-            link: format!(
-                "{}/invitations/accept?token={token}",
-                id.portal_url.trim_end_matches('/')
-            ),
-        },
-        &at,
-    );
+    let (invitation, mail) = invitation_for(id, &user, &partner.business_name, now);
     let audit = AuditEntry::new(
         Some(&partner_id),
         &principal.user_id,
@@ -832,17 +799,46 @@ pub async fn invite_user(
             &credential,
             Failure::conflict("email_taken", "An account with this email already exists."),
         )
-        .create(&user, Failure::conflict("user_exists", "Please retry."))
-        .create(
-            &invitation,
-            Failure::conflict("token_exists", "Please retry."),
-        )
-        .create(&mail, Failure::conflict("email_exists", "Please retry."))
-        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .insert(&user)
+        .insert(&invitation)
+        .insert(&mail)
+        .insert(&audit)
         .build();
     id.store.commit(tx).await?;
     tracing::info!(partner_id = %partner_id, user_id = %user.id, "user invited");
     Ok(user)
+}
+
+/// The single-use invitation token (valid 7 days) for an invited user and the email that
+/// carries its link; both belong in the transaction that creates the user.
+fn invitation_for(
+    id: &Identity,
+    user: &User,
+    inviter: &str,
+    now: DateTime<Utc>,
+) -> (OneTimeToken, OutboxEmail) {
+    let token = random_token();
+    let invitation = OneTimeToken {
+        token_hash: token_hash(&token),
+        purpose: TokenPurpose::Invitation,
+        email: user.email.clone(),
+        user_id: user.id.clone(),
+        partner_id: user.partner_id.clone(),
+        expires_at: (now + Duration::hours(INVITATION_TTL_HOURS)).timestamp(),
+    };
+    let mail = OutboxEmail::new(
+        &user.email,
+        EmailKind::Invitation {
+            inviter_business: inviter.to_string(),
+            role: user.role.to_string(),
+            link: format!(
+                "{}/invitations/accept?token={token}",
+                id.portal_url.trim_end_matches('/')
+            ),
+        },
+        &rfc3339(now),
+    );
+    (invitation, mail)
 }
 
 /// `POST /v1/auth/invitations/accept`.
@@ -936,11 +932,8 @@ pub async fn accept_invitation(
                     "This link is invalid, already used or expired.",
                 )),
         )
-        .create(
-            &session,
-            Failure::conflict("session_exists", "Please retry."),
-        )
-        .create(&refresh, Failure::conflict("token_exists", "Please retry."));
+        .insert(&session)
+        .insert(&refresh);
     if let (Role::Owner, Some(p)) = (cred.role, &cred.partner_id) {
         tx = tx.add(
             &keys::partner_counters(p),
@@ -955,7 +948,7 @@ pub async fn accept_invitation(
         format!("user:{}", cred.user_id),
         &at,
     );
-    tx = tx.create(&audit, Failure::conflict("audit_exists", "Please retry."));
+    tx = tx.insert(&audit);
     id.store.commit(tx.build()).await.map_err(|err| match err {
         StoreError::Condition(Failure::Conflict {
             code: "invalid_token",
@@ -1059,7 +1052,7 @@ pub async fn update_user(
         serde_json::json!({"role": current.role, "status": current.status}),
         serde_json::json!({"role": role, "status": status}),
     );
-    tx = tx.create(&audit, Failure::conflict("audit_exists", "Please retry."));
+    tx = tx.insert(&audit);
     id.store.commit(tx.build()).await?;
     Ok(updated)
 }
@@ -1113,12 +1106,7 @@ pub async fn forgot_password(
         },
         &at,
     );
-    let tx = id
-        .store
-        .tx()
-        .create(&reset, Failure::conflict("token_exists", "Please retry."))
-        .create(&mail, Failure::conflict("email_exists", "Please retry."))
-        .build();
+    let tx = id.store.tx().insert(&reset).insert(&mail).build();
     id.store.commit(tx).await?;
     Ok(())
 }
@@ -1165,7 +1153,7 @@ pub async fn reset_password(
                 .set("failures", 0)
                 .require_exists(),
         )
-        .create(&audit, Failure::conflict("audit_exists", "Please retry."))
+        .insert(&audit)
         .build();
     id.store.commit(tx).await.map_err(|err| match err {
         StoreError::Condition(_) => invalid_link(),
@@ -1256,36 +1244,11 @@ pub async fn bootstrap_admin(
             &credential,
             Failure::conflict("email_taken", "An account with this email already exists."),
         )
-        .create(&user, Failure::conflict("user_exists", "Please retry."))
-        .create(&audit, Failure::conflict("audit_exists", "Please retry."));
+        .insert(&user)
+        .insert(&audit);
     if password.is_none() {
-        let token = random_token();
-        let invitation = OneTimeToken {
-            token_hash: token_hash(&token),
-            purpose: TokenPurpose::Invitation,
-            email: email.to_string(),
-            user_id: user.id.clone(),
-            partner_id: None,
-            expires_at: (now + Duration::hours(INVITATION_TTL_HOURS)).timestamp(),
-        };
-        let mail = OutboxEmail::new(
-            email.as_str(),
-            EmailKind::Invitation {
-                inviter_business: "Partner Portal operations".into(),
-                role: "admin".into(),
-                link: format!(
-                    "{}/invitations/accept?token={token}",
-                    id.portal_url.trim_end_matches('/')
-                ),
-            },
-            &at,
-        );
-        tx = tx
-            .create(
-                &invitation,
-                Failure::conflict("token_exists", "Please retry."),
-            )
-            .create(&mail, Failure::conflict("email_exists", "Please retry."));
+        let (invitation, mail) = invitation_for(id, &user, "Partner Portal operations", now);
+        tx = tx.insert(&invitation).insert(&mail);
     }
     id.store.commit(tx.build()).await?;
     Ok(BootstrappedAdmin {

@@ -700,6 +700,15 @@ impl<'a> TxBuilder<'a> {
         self
     }
 
+    /// A new item under a freshly generated id (a ULID): its key cannot be taken unless the
+    /// id generator repeats itself, which the client should simply retry.
+    pub fn insert<T: Entity>(self, entity: &T) -> Self {
+        self.create(
+            entity,
+            Failure::conflict("id_collision", "Please retry the request."),
+        )
+    }
+
     /// Replaces a versioned item whose stored `version` must equal `expected_version`
     /// (optimistic concurrency; the entity carries `expected_version + 1`).
     pub fn replace<T: Entity>(mut self, entity: &T, expected_version: u64) -> Self {
