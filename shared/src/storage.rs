@@ -27,6 +27,48 @@ impl From<StorageError> for crate::http::Problem {
     }
 }
 
+/// An object key as S3 event notifications carry it: form-encoded (`my+file%2B1.pdf` is
+/// `my file+1.pdf`).
+pub fn decode_event_key(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| key.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], escaped) {
+            (_, Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn event_keys_are_form_decoded() {
+        assert_eq!(super::decode_event_key("kyc/P1/D1"), "kyc/P1/D1");
+        assert_eq!(
+            super::decode_event_key("kyc%2FP1%2Fmy+file%2B1%20x"),
+            "kyc/P1/my file+1 x"
+        );
+        assert_eq!(super::decode_event_key("100%"), "100%");
+    }
+}
+
 /// What a browser needs to upload: `PUT url` with exactly these headers before `expires_at`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PresignedUpload {

@@ -27,6 +27,8 @@ pub struct Portal {
     pub signer: Identity,
     pub verifier: Identity,
     pub lister: Identity,
+    /// A context with everything (documents bucket, field key, cursors, token keys).
+    pub ctx: shared::identity::setup::Context,
 }
 
 impl Portal {
@@ -37,6 +39,18 @@ impl Portal {
             signer: identity(&stack, Keys::Sign, false).await,
             verifier: identity(&stack, Keys::Verify, false).await,
             lister: identity(&stack, Keys::Verify, true).await,
+            ctx: shared::identity::setup::context(
+                &shared::config::ProcessEnv,
+                &stack.sdk,
+                shared::identity::setup::Needs {
+                    keys: Keys::Verify,
+                    cursors: true,
+                    documents: true,
+                    field_cipher: true,
+                },
+            )
+            .await
+            .unwrap(),
             stack,
         }
     }
@@ -53,11 +67,17 @@ impl Portal {
 
     /// Registers a partner with a fresh owner email; returns (partner_id, owner email).
     pub async fn register(&self) -> (String, String) {
-        let email = format!("{}@acme.example", unique("owner-").to_lowercase());
-        let req = with_json(
-            http_fixture("auth-register", "application"),
-            &Self::registration(&email),
-        );
+        self.register_as(&Self::registration(&format!(
+            "{}@acme.example",
+            unique("owner-").to_lowercase()
+        )))
+        .await
+    }
+
+    /// Registers a partner from a registration body; returns (partner_id, owner email).
+    pub async fn register_as(&self, body: &Value) -> (String, String) {
+        let email = body["email"].as_str().unwrap().to_string();
+        let req = with_json(http_fixture("auth-register", "application"), body);
         let (status, body) = call(req, |r| auth_register::handle(r, &self.open)).await;
         assert_eq!(status, 201, "{body}");
         (body["partner_id"].as_str().unwrap().to_string(), email)
@@ -214,4 +234,39 @@ pub fn token_from_link(email_body: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
+}
+
+impl Portal {
+    /// An access token for a fresh internal admin.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("{}@ops.example", unique("admin-").to_lowercase());
+        let req: shared::identity::service::BootstrapAdminRequest =
+            serde_json::from_value(json!({"email": email, "password": PASSWORD})).unwrap();
+        shared::identity::service::bootstrap_admin(&self.open, req, Utc::now())
+            .await
+            .unwrap();
+        self.token(&email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Invites `role` into the owner's partner and accepts; returns the new user's token pair.
+    pub async fn member(&self, owner_access: &str, role: &str) -> Value {
+        let email = format!(
+            "{}@acme.example",
+            unique(&format!("{role}-")).to_lowercase()
+        );
+        let (status, body) = self.invite(owner_access, &email, role).await;
+        assert_eq!(status, 201, "{body}");
+        let token = token_from_link(&self.deliver_emails(&email).await[0]);
+        let accept = json!({"token": token, "password": "another long passphrase"});
+        let (status, pair) = call(
+            with_json(http_fixture("auth-invitation-accept", "accept"), &accept),
+            |r| auth_invitation_accept::handle(r, &self.signer),
+        )
+        .await;
+        assert_eq!(status, 200, "{pair}");
+        pair
+    }
 }

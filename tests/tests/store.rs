@@ -273,6 +273,7 @@ async fn pages_follow_cursors_to_the_end_newest_first() {
         sort_prefix: Some("NOTE#".into()),
         newest_first: true,
         limit: 3,
+        filter: None,
     };
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -318,6 +319,7 @@ async fn an_index_lists_one_state_only() {
         sort_prefix: None,
         newest_first: false,
         limit: 25,
+        filter: None,
     };
     let page = store.query::<Note>(&query, None).await.unwrap();
     assert_eq!(
@@ -349,6 +351,7 @@ async fn another_partners_cursor_or_a_forged_one_is_a_400_not_their_page() {
         sort_prefix: Some("NOTE#".into()),
         newest_first: false,
         limit: 1,
+        filter: None,
     };
     let a_cursor = store
         .query::<Note>(&query_for(&a), None)

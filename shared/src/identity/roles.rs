@@ -74,10 +74,12 @@ pub enum Access {
     Roles(&'static [Role]),
 }
 
-use Role::{Manager, Owner};
+use Role::{Admin, Finance, Manager, Owner, Sales};
 
+const PARTNER: &[Role] = &[Owner, Manager, Sales, Finance];
 const OWNER: &[Role] = &[Owner];
 const OWNER_MANAGER: &[Role] = &[Owner, Manager];
+const ADMIN: &[Role] = &[Admin];
 
 /// The matrix: `"METHOD /path"` (as in template.yaml) → access.
 pub const ROUTES: &[(&str, Access)] = &[
@@ -94,6 +96,32 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("GET /v1/users", Access::Roles(OWNER_MANAGER)),
     ("POST /v1/users", Access::Roles(OWNER)),
     ("PATCH /v1/users/{user_id}", Access::Roles(OWNER)),
+    ("GET /v1/partner", Access::Roles(PARTNER)),
+    ("PATCH /v1/partner", Access::Roles(OWNER_MANAGER)),
+    ("POST /v1/partner/logo", Access::Roles(OWNER_MANAGER)),
+    ("GET /v1/partner/field-options", Access::Roles(PARTNER)),
+    ("POST /v1/kyc/documents", Access::Roles(OWNER)),
+    ("GET /v1/kyc/documents", Access::Roles(OWNER_MANAGER)),
+    (
+        "GET /v1/kyc/documents/{document_id}/download",
+        Access::Roles(OWNER_MANAGER),
+    ),
+    (
+        "DELETE /v1/kyc/documents/{document_id}",
+        Access::Roles(OWNER),
+    ),
+    ("POST /v1/kyc/submit", Access::Roles(OWNER)),
+    ("GET /v1/admin/partners", Access::Roles(ADMIN)),
+    ("GET /v1/admin/partners/{partner_id}", Access::Roles(ADMIN)),
+    (
+        "POST /v1/admin/partners/{partner_id}/decision",
+        Access::Roles(ADMIN),
+    ),
+    ("POST /v1/admin/partners/bulk-status", Access::Roles(ADMIN)),
+    (
+        "POST /v1/admin/kyc/documents/{document_id}/review",
+        Access::Roles(ADMIN),
+    ),
 ];
 
 /// The access rule of `route`; `None` (deny everyone) for a route missing from the matrix.

@@ -229,9 +229,23 @@ pub async fn register(
         kyc_status: KycStatus::Incomplete,
         tier: "standard".into(),
         slug: slug.clone(),
+        description: None,
+        service_areas: Vec::new(),
+        regions: Vec::new(),
+        website: None,
+        logo_key: None,
+        banking_encrypted: None,
+        banking_masked: None,
+        commission_rate_bps: None,
+        status_reason: None,
+        search_text: String::new(),
         created_at: at.clone(),
         updated_at: at.clone(),
         version: 1,
+    };
+    let partner = Partner {
+        search_text: partner.searchable(),
+        ..partner
     };
     let user = User {
         id: user_id.clone(),
@@ -704,13 +718,8 @@ pub async fn list_users(
     cursor: Option<&str>,
 ) -> Result<Page<UserView>, Problem> {
     let partner_id = principal.partner_id()?;
-    let query = Query {
-        index: None,
-        partition: keys::partner_partition(partner_id),
-        sort_prefix: Some(keys::USER_PREFIX.into()),
-        newest_first: false,
-        limit,
-    };
+    let query = Query::partition(None, keys::partner_partition(partner_id), limit)
+        .prefix(keys::USER_PREFIX);
     let page = store.query::<User>(&query, cursor).await?;
     Ok(Page {
         items: page.items.iter().map(UserView::from).collect(),

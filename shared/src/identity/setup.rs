@@ -116,3 +116,96 @@ pub async fn from_env(keys: Keys, cursors: bool) -> Result<&'static Identity, Se
     let sdk = crate::aws::sdk_config().await;
     Ok(Box::leak(Box::new(identity(&config, &sdk, keys).await?)))
 }
+
+/// What a function needs beyond the store and token keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub keys: Keys,
+    pub cursors: bool,
+    /// The documents bucket (`DOCUMENTS_BUCKET`).
+    pub documents: bool,
+    /// The field-encryption key (`FIELD_KEY_SECRET_ARN`), for banking details.
+    pub field_cipher: bool,
+}
+
+/// Everything a portal function may need, built once per cold start.
+#[derive(Debug)]
+pub struct Context {
+    pub identity: Identity,
+    pub documents: Option<crate::storage::Documents>,
+    pub cipher: Option<crate::crypto::FieldCipher>,
+}
+
+impl Context {
+    pub fn store(&self) -> &Store {
+        &self.identity.store
+    }
+
+    pub fn require(
+        &self,
+        req: &lambda_http::Request,
+        route: &str,
+    ) -> Result<super::Principal, crate::http::Problem> {
+        self.identity.require(req, route)
+    }
+
+    pub fn documents(&self) -> Result<&crate::storage::Documents, crate::http::Problem> {
+        self.documents.as_ref().ok_or_else(|| {
+            crate::http::Problem::internal("function built without the documents bucket")
+        })
+    }
+
+    pub fn cipher(&self) -> Result<&crate::crypto::FieldCipher, crate::http::Problem> {
+        self.cipher
+            .as_ref()
+            .ok_or_else(|| crate::http::Problem::internal("function built without the field key"))
+    }
+}
+
+/// Builds a [`Context`] from a configuration source.
+pub async fn context(
+    source: &dyn Source,
+    sdk: &aws_config::SdkConfig,
+    needs: Needs,
+) -> Result<Context, SetupError> {
+    let config = IdentityConfig::read(source, needs.keys, needs.cursors)?;
+    let mut r = Reader::new(source);
+    let bucket = needs
+        .documents
+        .then(|| crate::config::DocumentsConfig::read(&mut r));
+    let field_key_id = needs
+        .field_cipher
+        .then(|| r.required("FIELD_KEY_SECRET_ARN"));
+    r.finish()?;
+    let identity = identity(&config, sdk, needs.keys).await?;
+    let documents = bucket.map(|b| crate::storage::Documents::new(crate::aws::s3(sdk), b.bucket));
+    let cipher = match field_key_id {
+        Some(id) => {
+            let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
+            let material = secrets.string(&id).await?;
+            Some(
+                crate::crypto::FieldCipher::new(material.expose().as_bytes()).map_err(|cause| {
+                    crate::secrets::SecretError::Malformed {
+                        id: id.clone(),
+                        cause,
+                    }
+                })?,
+            )
+        }
+        None => None,
+    };
+    Ok(Context {
+        identity,
+        documents,
+        cipher,
+    })
+}
+
+/// A function's cold start: [`context`] from the process environment, leaked on purpose
+/// (it lives as long as the process).
+pub async fn context_from_env(needs: Needs) -> Result<&'static Context, SetupError> {
+    let sdk = crate::aws::sdk_config().await;
+    Ok(Box::leak(Box::new(
+        context(&crate::config::ProcessEnv, &sdk, needs).await?,
+    )))
+}

@@ -24,6 +24,18 @@ pub enum EmailKind {
     PasswordReset {
         link: String,
     },
+    /// An operations decision on the partner's application or account.
+    PartnerDecision {
+        business_name: String,
+        decision: String,
+        reason: Option<String>,
+    },
+    /// A KYC document was reviewed.
+    DocumentReviewed {
+        document_type: String,
+        decision: String,
+        reason: Option<String>,
+    },
 }
 
 /// An email waiting in the outbox.
@@ -78,6 +90,36 @@ impl OutboxEmail {
                     "Hello,\n\n{inviter_business} invited you to their partner portal account as {role}.\n\n\
                      Accept the invitation and choose your password here (the link works once, for 7 days):\n{link}\n\n\
                      If you did not expect this, ignore this email."
+                ),
+            ),
+            EmailKind::PartnerDecision {
+                business_name,
+                decision,
+                reason,
+            } => (
+                format!("{business_name}: your partner account was {decision}"),
+                format!(
+                    "Hello,\n\nYour partner account for {business_name} was {decision}.{}\n\n\
+                     Sign in to the partner portal for details.",
+                    reason
+                        .as_deref()
+                        .map(|r| format!("\n\nReason: {r}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            EmailKind::DocumentReviewed {
+                document_type,
+                decision,
+                reason,
+            } => (
+                format!("Your {document_type} was {decision}"),
+                format!(
+                    "Hello,\n\nYour KYC document ({document_type}) was {decision}.{}\n\n\
+                     Sign in to the partner portal to see your documents.",
+                    reason
+                        .as_deref()
+                        .map(|r| format!("\n\nReason: {r}"))
+                        .unwrap_or_default()
                 ),
             ),
             EmailKind::PasswordReset { link } => (

@@ -1,5 +1,9 @@
 //! Partner accounts: the application a business submits, its lifecycle and its profile.
 
+pub mod admin;
+pub mod options;
+pub mod profile;
+
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Entity, Index, Key, keys};
@@ -74,9 +78,56 @@ pub struct Partner {
     pub tier: String,
     /// The public lead-capture form's address: `/v1/public/partners/{slug}/leads`.
     pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub service_areas: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_key: Option<String>,
+    /// Banking details, AES-256-GCM encrypted (see [`crate::crypto`]); never returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banking_encrypted: Option<String>,
+    /// The masked form shown to clients, computed when the details are set, so reading a
+    /// profile never needs the encryption key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banking_masked: Option<BankingMasked>,
+    /// Commission terms, set by operations only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_rate_bps: Option<u32>,
+    /// Why the partner was last rejected or suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// Lower-case name, email and contact, for the admin directory's `q` filter.
+    #[serde(default)]
+    pub search_text: String,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+/// Banking details as clients see them: every value reduced to its last four characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankingMasked {
+    pub bank_name: String,
+    pub account_holder: String,
+    pub account_number: String,
+    pub account_type: String,
+    pub branch_code: String,
+}
+
+impl Partner {
+    /// The text the directory's `q` filter searches.
+    pub fn searchable(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.business_name, self.email, self.contact_person
+        )
+        .to_lowercase()
+    }
 }
 
 impl Entity for Partner {

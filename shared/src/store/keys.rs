@@ -37,7 +37,8 @@ impl Key {
 /// checks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Index {
-    /// Alternate-id lookups: CRM record id → portal id, and similar one-to-one mappings.
+    /// Alternate-id lookups (CRM record id → portal id) and whole-collection listings
+    /// (every partner, newest first).
     Lookup,
     /// Listings by state across partners (admin directory by status) or within one
     /// (a partner's leads by status), newest first.
@@ -149,3 +150,23 @@ pub fn email_outbox(message_id: &str) -> Key {
 
 /// The `Due` index partition listing unsent emails, oldest first.
 pub const PENDING_EMAILS: &str = "OUTBOX#EMAIL";
+
+/// Directory partitions: every partner (on `Lookup`) and partners by status (on `ByState`).
+pub const DIRECTORY_ALL: &str = "PARTNERS";
+pub const DIRECTORY_PREFIX: &str = "PARTNERS#";
+
+/// The portal-wide aggregates behind the admin directory's hero metrics.
+pub fn directory_counters() -> Key {
+    Key::new("DIRECTORY", "COUNTERS")
+}
+
+/// A KYC document of a partner.
+pub fn kyc_document(partner_id: &str, document_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("{KYC_PREFIX}{document_id}"),
+    )
+}
+
+/// Sort-key prefix of a partner's KYC documents.
+pub const KYC_PREFIX: &str = "KYC#";

@@ -392,7 +392,9 @@ pub struct Store {
 }
 
 /// A one-partition query: `partition` on the table or an index, optionally narrowed to
-/// sort keys starting with `sort_prefix`.
+/// sort keys starting with `sort_prefix`, and optionally filtered server-side. A filter
+/// does not reduce what is read: each page reads `limit` items of the partition and
+/// returns those that match (so a page can be short while `next_cursor` is set).
 #[derive(Debug, Clone)]
 pub struct Query {
     pub index: Option<Index>,
@@ -400,6 +402,95 @@ pub struct Query {
     pub sort_prefix: Option<String>,
     pub newest_first: bool,
     pub limit: i32,
+    pub filter: Option<Filter>,
+}
+
+impl Query {
+    /// A query of one partition of the table or an index (no prefix, no filter).
+    pub fn partition(index: Option<Index>, partition: impl Into<String>, limit: i32) -> Self {
+        Self {
+            index,
+            partition: partition.into(),
+            sort_prefix: None,
+            newest_first: false,
+            limit,
+            filter: None,
+        }
+    }
+
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sort_prefix = Some(prefix.into());
+        self
+    }
+
+    pub fn newest_first(mut self) -> Self {
+        self.newest_first = true;
+        self
+    }
+
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = if filter.parts.is_empty() {
+            None
+        } else {
+            Some(filter)
+        };
+        self
+    }
+}
+
+/// A server-side filter: conditions joined with AND. Attribute paths are given as
+/// segments (`&["address", "province"]`).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    parts: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Filter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn path(&mut self, segments: &[&str]) -> String {
+        segments
+            .iter()
+            .map(|seg| {
+                let placeholder = format!("#f{}", self.names.len());
+                self.names.insert(placeholder.clone(), seg.to_string());
+                placeholder
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let placeholder = format!(":f{}", self.values.len());
+        self.values.insert(placeholder.clone(), v);
+        placeholder
+    }
+
+    /// `path = value`.
+    pub fn eq(mut self, path: &[&str], value: &str) -> Self {
+        let p = self.path(path);
+        let v = self.value(AttributeValue::S(value.to_string()));
+        self.parts.push(format!("{p} = {v}"));
+        self
+    }
+
+    /// Any of `paths` contains `value` (a substring of a string, or an element of a list).
+    pub fn contains_any(mut self, paths: &[&[&str]], value: &str) -> Self {
+        let v = self.value(AttributeValue::S(value.to_string()));
+        let alternatives: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                let p = self.path(p);
+                format!("contains({p}, {v})")
+            })
+            .collect();
+        self.parts.push(format!("({})", alternatives.join(" OR ")));
+        self
+    }
 }
 
 /// One page of a list and the cursor of the next (absent on the last page).
@@ -574,7 +665,7 @@ impl Store {
     }
 
     /// One page of a single-partition query, resuming after `cursor`.
-    pub async fn query<T: Entity>(
+    pub async fn query<T: DeserializeOwned>(
         &self,
         q: &Query,
         cursor: Option<&str>,
@@ -604,10 +695,15 @@ impl Store {
             values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
             condition.push_str(" AND begins_with(#sk, :sk)");
         }
+        if let Some(f) = &q.filter {
+            names.extend(f.names.clone());
+            values.extend(f.values.clone());
+        }
         let out = self
             .client
             .query()
             .table_name(&self.table)
+            .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
             .set_index_name(q.index.map(|i| i.name().to_string()))
             .key_condition_expression(condition)
             .set_expression_attribute_names(Some(names))
@@ -629,6 +725,49 @@ impl Store {
             .filter(|k| !k.is_empty())
             .and_then(|k| codec.encode(&scope, &k));
         Ok(Page { items, next_cursor })
+    }
+
+    /// Every item of a (small, bounded) partition query, following DynamoDB's own
+    /// continuation keys; for internal reads that never hand a cursor to a client.
+    pub async fn query_all<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        let (pk_attr, sk_attr) = match q.index {
+            Some(index) => index.attributes(),
+            None => (keys::PK, keys::SK),
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values =
+            HashMap::from([(":pk".to_string(), AttributeValue::S(q.partition.clone()))]);
+        let mut condition = "#pk = :pk".to_string();
+        if let Some(prefix) = &q.sort_prefix {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
+            condition.push_str(" AND begins_with(#sk, :sk)");
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.map(|i| i.name().to_string()))
+                .key_condition_expression(&condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(!q.newest_first)
+                .consistent_read(q.index.is_none())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                items.push(from_item(item)?);
+            }
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(k) => start = Some(k),
+                None => return Ok(items),
+            }
+        }
     }
 
     /// Commits `tx` atomically: every write lands or none does.
@@ -781,6 +920,24 @@ impl<'a> TxBuilder<'a> {
             .build()
             .map(|d| TransactWriteItem::builder().delete(d).build());
         self.tx.push(delete, Some(on_missing));
+        self
+    }
+
+    /// Deletes a versioned item whose stored `version` must equal `expected_version`
+    /// (412 otherwise, 404-like `Stale` also when it is gone).
+    pub fn delete_version(mut self, key: &Key, expected_version: u64) -> Self {
+        let delete = Delete::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build());
+        self.tx.push(delete, Some(Failure::Stale));
         self
     }
 

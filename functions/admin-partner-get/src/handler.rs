@@ -1,0 +1,22 @@
+//! `GET /v1/admin/partners/{partner_id}`: the full record (admin).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/admin/partners/{partner_id}";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    ctx.require(&req, ROUTE)?;
+    let id = http::path_param(&req, "/v1/admin/partners/{partner_id}", "partner_id")?;
+    let record = shared::partners::admin::record(ctx.store(), &id).await?;
+    let version = record.version;
+    http::json_with_etag(StatusCode::OK, &record, version)
+}

@@ -1,0 +1,47 @@
+//! `GET /v1/admin/partners`: the partner directory with hero metrics (admin).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/admin/partners";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: true,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    ctx.require(&req, ROUTE)?;
+    let filters = shared::partners::admin::DirectoryFilters {
+        status: enum_param(&req, "status")?,
+        kyc_status: enum_param(&req, "kyc_status")?,
+        tier: http::query_param(&req, "tier"),
+        region: http::query_param(&req, "region"),
+        q: http::query_param(&req, "q"),
+    };
+    let limit = http::page_limit(&req)?;
+    let cursor = http::query_param(&req, "cursor");
+    let directory =
+        shared::partners::admin::directory(ctx.store(), &filters, limit, cursor.as_deref()).await?;
+    http::json(StatusCode::OK, &directory)
+}
+
+/// A query parameter that must be one of an enum's values (400 otherwise).
+fn enum_param<T: serde::de::DeserializeOwned>(
+    req: &Request,
+    name: &str,
+) -> Result<Option<T>, Problem> {
+    http::query_param(req, name)
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
+                Problem::validation(vec![http::FieldError::new(
+                    name,
+                    "is not one of the allowed values",
+                )])
+            })
+        })
+        .transpose()
+}

@@ -1,0 +1,21 @@
+//! `DELETE /v1/kyc/documents/{document_id}`: removes a document not yet approved.
+
+use chrono::Utc;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "DELETE /v1/kyc/documents/{document_id}";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let id = http::path_param(&req, "/v1/kyc/documents/{document_id}", "document_id")?;
+    shared::kyc::delete(ctx.store(), ctx.documents()?, &principal, &id, Utc::now()).await?;
+    Ok(http::no_content())
+}

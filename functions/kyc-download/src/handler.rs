@@ -1,0 +1,25 @@
+//! `GET /v1/kyc/documents/{document_id}/download`: a presigned GET valid 5 minutes.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/kyc/documents/{document_id}/download";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let id = http::path_param(
+        &req,
+        "/v1/kyc/documents/{document_id}/download",
+        "document_id",
+    )?;
+    let link = shared::kyc::download(ctx.store(), ctx.documents()?, &principal, &id).await?;
+    http::json(StatusCode::OK, &link)
+}

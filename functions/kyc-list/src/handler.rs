@@ -1,0 +1,22 @@
+//! `GET /v1/kyc/documents`: the partner's documents and their verification status.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/kyc/documents";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: true,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let limit = http::page_limit(&req)?;
+    let cursor = http::query_param(&req, "cursor");
+    let page = shared::kyc::list(ctx.store(), &principal, limit, cursor.as_deref()).await?;
+    http::json(StatusCode::OK, &page)
+}

@@ -1,0 +1,24 @@
+//! `POST /v1/kyc/documents`: records a document and presigns its upload.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/kyc/documents";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let granted =
+        shared::kyc::request_upload(ctx.store(), ctx.documents()?, &principal, body, Utc::now())
+            .await?;
+    http::json(StatusCode::CREATED, &granted)
+}

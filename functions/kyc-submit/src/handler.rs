@@ -1,0 +1,25 @@
+//! `POST /v1/kyc/submit`: sends the application to review once every required document is in.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/kyc/submit";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let partner = shared::kyc::submit(ctx.store(), &principal, Utc::now()).await?;
+    http::json_with_etag(
+        StatusCode::OK,
+        &shared::partners::profile::PartnerView::from(&partner),
+        partner.version,
+    )
+}

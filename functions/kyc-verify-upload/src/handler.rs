@@ -1,0 +1,41 @@
+//! Verifies each KYC upload the bucket reports (object created under `kyc/`): size equal
+//! to the declared size, magic bytes of the declared type. Matches go to review; anything
+//! else is deleted and the document rejected with the reason. Redelivery is harmless.
+
+use aws_lambda_events::s3::S3Event;
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use shared::identity::setup::{Context, Keys, Needs};
+use shared::kyc::{self, Verification};
+
+pub const NEEDS: Needs = Needs {
+    keys: Keys::None,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+/// Verifies every record; an infrastructure error fails the invocation so Lambda retries it.
+pub async fn handle(
+    event: LambdaEvent<S3Event>,
+    ctx: &Context,
+) -> Result<(), lambda_runtime::Error> {
+    let docs = ctx.documents().map_err(|p| format!("{p:?}"))?;
+    for record in event.payload.records {
+        let Some(raw) = record.s3.object.key.as_deref() else {
+            continue;
+        };
+        let key = shared::storage::decode_event_key(raw);
+        let outcome = kyc::verify_upload(ctx.store(), docs, &key, Utc::now())
+            .await
+            .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+        match outcome {
+            Verification::Accepted => tracing::info!(object = %key, "upload verified"),
+            Verification::Rejected(reason) => {
+                tracing::info!(object = %key, %reason, "upload rejected and deleted")
+            }
+            other => tracing::info!(object = %key, outcome = ?other, "nothing to verify"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! `GET /v1/partner/field-options`: the option lists profile and KYC forms need.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/partner/field-options";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    ctx.require(&req, ROUTE)?;
+    http::json(StatusCode::OK, &shared::partners::options::field_options())
+}

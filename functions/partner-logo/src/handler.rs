@@ -1,0 +1,32 @@
+//! `POST /v1/partner/logo`: a presigned upload for the partner's logo.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/partner/logo";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let upload = shared::partners::profile::request_logo(
+        ctx.store(),
+        ctx.documents()?,
+        &principal,
+        body,
+        Utc::now(),
+    )
+    .await?;
+    http::json(
+        StatusCode::CREATED,
+        &serde_json::json!({ "upload": upload }),
+    )
+}

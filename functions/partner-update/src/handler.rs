@@ -1,0 +1,36 @@
+//! `PATCH /v1/partner`: edits the editable profile fields the caller's role may set.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "PATCH /v1/partner";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: true,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let version = http::if_match(&req)?;
+    let body: serde_json::Value = http::json_body(&req, MAX_JSON_BODY)?;
+    let partner = shared::partners::profile::update(
+        ctx.store(),
+        ctx.cipher()?,
+        &principal,
+        version,
+        body,
+        &ctx.identity.default_country_code,
+        Utc::now(),
+    )
+    .await?;
+    http::json_with_etag(
+        StatusCode::OK,
+        &shared::partners::profile::PartnerView::from(&partner),
+        partner.version,
+    )
+}

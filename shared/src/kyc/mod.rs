@@ -1,0 +1,725 @@
+//! KYC documents: presigned uploads, verification of what was stored, the partner's
+//! submission for review, and operations' review.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use crate::audit::AuditEntry;
+use crate::http::{FieldError, Problem};
+use crate::identity::Principal;
+use crate::notifications::{EmailKind, OutboxEmail};
+use crate::partners::{BusinessType, KycStatus, Partner, PartnerStatus};
+use crate::storage::{Documents, PresignedDownload, PresignedUpload};
+use crate::store::{Entity, Failure, Key, Page, Patch, Query, Store, keys};
+
+/// Types a document may be uploaded as.
+pub const CONTENT_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
+/// Largest document accepted (10 MiB).
+pub const MAX_DOCUMENT_BYTES: u64 = 10 * 1024 * 1024;
+/// Presigned upload and download lifetimes.
+pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
+pub const DOWNLOAD_TTL: Duration = Duration::from_secs(5 * 60);
+/// Object keys of KYC documents: `kyc/<partner_id>/<document_id>`.
+pub const OBJECT_PREFIX: &str = "kyc/";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    IdDocument,
+    ProofOfAddress,
+    BusinessRegistration,
+    TaxCertificate,
+    BankStatement,
+    Other,
+}
+
+impl DocumentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentType::IdDocument => "id_document",
+            DocumentType::ProofOfAddress => "proof_of_address",
+            DocumentType::BusinessRegistration => "business_registration",
+            DocumentType::TaxCertificate => "tax_certificate",
+            DocumentType::BankStatement => "bank_statement",
+            DocumentType::Other => "other",
+        }
+    }
+}
+
+/// The documents a partner must provide before review.
+pub fn required_types(business: BusinessType) -> Vec<DocumentType> {
+    let mut required = vec![
+        DocumentType::IdDocument,
+        DocumentType::ProofOfAddress,
+        DocumentType::BankStatement,
+    ];
+    if business != BusinessType::SoleProprietor {
+        required.push(DocumentType::BusinessRegistration);
+    }
+    required
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// Presigned upload issued; nothing verified yet.
+    Uploading,
+    /// Stored and verified (size, type); waiting for review.
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A KYC document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycDocument {
+    pub id: String,
+    pub partner_id: String,
+    pub document_type: DocumentType,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub verification_status: VerificationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    pub object_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Entity for KycDocument {
+    const KIND: &'static str = "kyc_document";
+
+    fn key(&self) -> Key {
+        keys::kyc_document(&self.partner_id, &self.id)
+    }
+}
+
+/// A document as clients see it.
+#[derive(Debug, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    pub document_type: DocumentType,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub verification_status: VerificationStatus,
+    pub rejection_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&KycDocument> for DocumentView {
+    fn from(d: &KycDocument) -> Self {
+        Self {
+            id: d.id.clone(),
+            document_type: d.document_type,
+            file_name: d.file_name.clone(),
+            content_type: d.content_type.clone(),
+            size: d.size,
+            verification_status: d.verification_status,
+            rejection_reason: d.rejection_reason.clone(),
+            created_at: d.created_at.clone(),
+            updated_at: d.updated_at.clone(),
+        }
+    }
+}
+
+/// Whether `bytes` (the start of a file) is a `content_type` file by its magic number.
+pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        "image/png" => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        _ => false,
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+// ------------------------------------------------------------------ upload
+
+/// `POST /v1/kyc/documents`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    pub document_type: DocumentType,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UploadGranted {
+    pub document: DocumentView,
+    pub upload: PresignedUpload,
+}
+
+/// Records the document (`uploading`) and presigns a PUT of exactly the declared type and
+/// size to a key the server chooses, valid 15 minutes.
+pub async fn request_upload(
+    store: &Store,
+    docs: &Documents,
+    principal: &Principal,
+    req: UploadRequest,
+    now: DateTime<Utc>,
+) -> Result<UploadGranted, Problem> {
+    let partner_id = principal.partner_id()?.to_string();
+    let mut e = Vec::new();
+    let file_name = req.file_name.trim().to_string();
+    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
+        e.push(FieldError::new(
+            "/file_name",
+            "must be a file name of 1 to 200 characters without slashes",
+        ));
+    }
+    if !CONTENT_TYPES.contains(&req.content_type.as_str()) {
+        e.push(FieldError::new(
+            "/content_type",
+            format!("must be one of {}", CONTENT_TYPES.join(", ")),
+        ));
+    }
+    if req.size == 0 || req.size > MAX_DOCUMENT_BYTES {
+        e.push(FieldError::new(
+            "/size",
+            format!("must be between 1 and {MAX_DOCUMENT_BYTES} bytes"),
+        ));
+    }
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let at = rfc3339(now);
+    let id = ulid::Ulid::new().to_string();
+    let doc = KycDocument {
+        object_key: format!("{OBJECT_PREFIX}{partner_id}/{id}"),
+        id,
+        partner_id: partner_id.clone(),
+        document_type: req.document_type,
+        file_name,
+        content_type: req.content_type,
+        size: req.size,
+        verification_status: VerificationStatus::Uploading,
+        rejection_reason: None,
+        reviewed_by: None,
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "kyc.upload_requested",
+        format!("kyc_document:{}", doc.id),
+        &at,
+    )
+    .change(
+        serde_json::Value::Null,
+        serde_json::json!({"document_type": doc.document_type, "size": doc.size}),
+    );
+    // The partner must exist (and be this caller's): a deleted partner cannot upload.
+    let tx = store
+        .tx()
+        .require(
+            &keys::partner(&partner_id),
+            Failure::Missing { what: "partner" },
+        )
+        .insert(&doc)
+        .insert(&audit)
+        .build();
+    store.commit(tx).await?;
+    let upload = docs
+        .presign_upload(&doc.object_key, &doc.content_type, doc.size, UPLOAD_TTL)
+        .await?;
+    Ok(UploadGranted {
+        document: DocumentView::from(&doc),
+        upload,
+    })
+}
+
+// ------------------------------------------------------------------ verification
+
+/// What the verifier did with one stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Accepted,
+    Rejected(String),
+    /// Already verified earlier (a redelivered event): nothing done.
+    AlreadyProcessed,
+    /// No document record for this key: the object was removed.
+    Unknown,
+    /// The object is no longer there (deleted meanwhile).
+    Gone,
+}
+
+/// `kyc/<partner_id>/<document_id>` → the two ids.
+pub fn parse_object_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix(OBJECT_PREFIX)?;
+    let (partner, document) = rest.split_once('/')?;
+    (!partner.is_empty() && !document.is_empty() && !document.contains('/'))
+        .then_some((partner, document))
+}
+
+/// Checks a stored upload against its record: size equal to the declared size, magic
+/// bytes of the declared type. A match moves the document to `pending` (and the partner's
+/// KYC to `submitted` once every required type is present); a mismatch deletes the object
+/// and rejects the document with the reason. Safe to run twice for one object.
+pub async fn verify_upload(
+    store: &Store,
+    docs: &Documents,
+    object_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Verification, Problem> {
+    let Some((partner_id, document_id)) = parse_object_key(object_key) else {
+        docs.delete(object_key).await?;
+        return Ok(Verification::Unknown);
+    };
+    let Some(doc) = store
+        .get::<KycDocument>(&keys::kyc_document(partner_id, document_id))
+        .await?
+    else {
+        docs.delete(object_key).await?;
+        return Ok(Verification::Unknown);
+    };
+    if doc.verification_status != VerificationStatus::Uploading || doc.object_key != object_key {
+        return Ok(Verification::AlreadyProcessed);
+    }
+    let Some(info) = docs.info(object_key).await? else {
+        return Ok(Verification::Gone);
+    };
+    let problem = if info.size != doc.size {
+        Some(format!(
+            "The file is {} bytes; {} were declared.",
+            info.size, doc.size
+        ))
+    } else if !magic_matches(&doc.content_type, &docs.head_bytes(object_key, 16).await?) {
+        Some(format!(
+            "The file's content is not {} as declared.",
+            doc.content_type
+        ))
+    } else {
+        None
+    };
+    let at = rfc3339(now);
+    let (status, reason) = match &problem {
+        Some(reason) => (VerificationStatus::Rejected, Some(reason.clone())),
+        None => (VerificationStatus::Pending, None),
+    };
+    if problem.is_some() {
+        docs.delete(object_key).await?;
+    }
+    let mut patch = Patch::new(&doc.key())
+        .set("verification_status", status)
+        .set("updated_at", &at)
+        .add("version", 1)
+        .require_eq("verification_status", VerificationStatus::Uploading)
+        .on_failure(Failure::conflict("already_processed", "already processed"));
+    if let Some(r) = &reason {
+        patch = patch.set("rejection_reason", r);
+    }
+    let audit = AuditEntry::new(
+        Some(partner_id),
+        "system",
+        if problem.is_some() {
+            "kyc.upload_rejected"
+        } else {
+            "kyc.upload_verified"
+        },
+        format!("kyc_document:{document_id}"),
+        &at,
+    )
+    .change(
+        serde_json::json!({"verification_status": "uploading"}),
+        serde_json::json!({"verification_status": status, "reason": reason}),
+    );
+    match store
+        .commit(store.tx().patch(patch).insert(&audit).build())
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Condition(_)) => return Ok(Verification::AlreadyProcessed),
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(reason) = problem {
+        return Ok(Verification::Rejected(reason));
+    }
+    mark_submitted_when_complete(store, partner_id).await?;
+    Ok(Verification::Accepted)
+}
+
+/// The partner's documents (one Query; a partner has few).
+async fn documents_of(store: &Store, partner_id: &str) -> Result<Vec<KycDocument>, Problem> {
+    let q =
+        Query::partition(None, keys::partner_partition(partner_id), 100).prefix(keys::KYC_PREFIX);
+    Ok(store.query_all(&q).await?)
+}
+
+/// Required types with no document in one of `statuses`.
+fn missing(
+    partner: &Partner,
+    documents: &[KycDocument],
+    statuses: &[VerificationStatus],
+) -> Vec<DocumentType> {
+    required_types(partner.business_type)
+        .into_iter()
+        .filter(|t| {
+            !documents
+                .iter()
+                .any(|d| d.document_type == *t && statuses.contains(&d.verification_status))
+        })
+        .collect()
+}
+
+async fn mark_submitted_when_complete(store: &Store, partner_id: &str) -> Result<(), Problem> {
+    let Some(partner) = store.get::<Partner>(&keys::partner(partner_id)).await? else {
+        return Ok(());
+    };
+    let docs = documents_of(store, partner_id).await?;
+    if partner.kyc_status == KycStatus::Incomplete
+        && missing(
+            &partner,
+            &docs,
+            &[VerificationStatus::Pending, VerificationStatus::Approved],
+        )
+        .is_empty()
+    {
+        let patch = Patch::new(&partner.key())
+            .set("kyc_status", KycStatus::Submitted)
+            .require_eq("kyc_status", KycStatus::Incomplete)
+            .on_failure(Failure::Stale);
+        match store.apply(patch).await {
+            Ok(()) | Err(crate::store::StoreError::Condition(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ list, download, delete, submit
+
+/// `GET /v1/kyc/documents`: one Query on the caller's partition.
+pub async fn list(
+    store: &Store,
+    principal: &Principal,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<DocumentView>, Problem> {
+    let partner_id = principal.partner_id()?;
+    let q =
+        Query::partition(None, keys::partner_partition(partner_id), limit).prefix(keys::KYC_PREFIX);
+    let page = store.query::<KycDocument>(&q, cursor).await?;
+    Ok(Page {
+        items: page.items.iter().map(DocumentView::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+async fn own_document(
+    store: &Store,
+    principal: &Principal,
+    document_id: &str,
+) -> Result<KycDocument, Problem> {
+    let partner_id = principal.partner_id()?;
+    store
+        .get::<KycDocument>(&keys::kyc_document(partner_id, document_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("document"))
+}
+
+/// `GET /v1/kyc/documents/{id}/download`: a presigned GET valid 5 minutes.
+pub async fn download(
+    store: &Store,
+    docs: &Documents,
+    principal: &Principal,
+    document_id: &str,
+) -> Result<PresignedDownload, Problem> {
+    let doc = own_document(store, principal, document_id).await?;
+    if !matches!(
+        doc.verification_status,
+        VerificationStatus::Pending | VerificationStatus::Approved
+    ) {
+        return Err(Problem::conflict(
+            "not_downloadable",
+            "Only verified documents can be downloaded.",
+        ));
+    }
+    Ok(docs.presign_download(&doc.object_key, DOWNLOAD_TTL).await?)
+}
+
+/// `DELETE /v1/kyc/documents/{id}`: the record and the object, while not approved.
+pub async fn delete(
+    store: &Store,
+    docs: &Documents,
+    principal: &Principal,
+    document_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let doc = own_document(store, principal, document_id).await?;
+    if doc.verification_status == VerificationStatus::Approved {
+        return Err(Problem::conflict(
+            "document_approved",
+            "An approved document cannot be deleted.",
+        ));
+    }
+    let at = rfc3339(now);
+    let audit = AuditEntry::new(
+        Some(&doc.partner_id),
+        &principal.user_id,
+        "kyc.document_deleted",
+        format!("kyc_document:{}", doc.id),
+        &at,
+    );
+    // Conditional on the version read: a concurrent approval makes this a 412, not a loss.
+    let tx = store
+        .tx()
+        .delete_version(&doc.key(), doc.version)
+        .insert(&audit)
+        .build();
+    store.commit(tx).await?;
+    docs.delete(&doc.object_key).await?;
+    Ok(())
+}
+
+/// `POST /v1/kyc/submit`: with every required type uploaded and verified, the application
+/// goes to review (`under_review`, KYC `submitted`); otherwise 409 listing what is missing.
+pub async fn submit(
+    store: &Store,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Partner, Problem> {
+    let partner_id = principal.partner_id()?;
+    let partner: Partner = store
+        .get(&keys::partner(partner_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("partner"))?;
+    if !matches!(
+        partner.status,
+        PartnerStatus::Pending | PartnerStatus::Rejected
+    ) {
+        return Err(Problem::conflict(
+            "not_submittable",
+            "The application is already under review or decided.",
+        ));
+    }
+    let docs = documents_of(store, partner_id).await?;
+    let missing = missing(
+        &partner,
+        &docs,
+        &[VerificationStatus::Pending, VerificationStatus::Approved],
+    );
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|t| t.as_str()).collect();
+        return Err(Problem::conflict(
+            "kyc_incomplete",
+            format!("Upload these documents first: {}.", names.join(", ")),
+        )
+        .with_extension("missing", names));
+    }
+    let at = rfc3339(now);
+    let kyc_status = if partner.kyc_status == KycStatus::Verified {
+        KycStatus::Verified
+    } else {
+        KycStatus::Submitted
+    };
+    let next = Partner {
+        status: PartnerStatus::UnderReview,
+        kyc_status,
+        status_reason: None,
+        updated_at: at.clone(),
+        version: partner.version + 1,
+        ..partner.clone()
+    };
+    let audit = AuditEntry::new(
+        Some(partner_id),
+        &principal.user_id,
+        "partner.submitted",
+        format!("partner:{partner_id}"),
+        &at,
+    )
+    .change(
+        serde_json::json!({"status": partner.status}),
+        serde_json::json!({"status": next.status, "kyc_status": next.kyc_status}),
+    );
+    store
+        .commit(
+            store
+                .tx()
+                .replace(&next, partner.version)
+                .insert(&audit)
+                .build(),
+        )
+        .await?;
+    Ok(next)
+}
+
+// ------------------------------------------------------------------ review (operations)
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approve,
+    Reject,
+}
+
+/// `POST /v1/admin/kyc/documents/{document_id}/review`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub partner_id: String,
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Approves or rejects a verified document. When every required type has an approved
+/// document, the partner's KYC becomes `verified` in the same transaction; the owner is
+/// emailed either way.
+pub async fn review(
+    store: &Store,
+    admin: &Principal,
+    document_id: &str,
+    req: ReviewRequest,
+    now: DateTime<Utc>,
+) -> Result<KycDocument, Problem> {
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    if req.decision == ReviewDecision::Reject && reason.is_none() {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/reason",
+            "is required to reject",
+        )]));
+    }
+    let partner: Partner = store
+        .get(&keys::partner(&req.partner_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("document"))?;
+    let docs = documents_of(store, &partner.id).await?;
+    let doc = docs
+        .iter()
+        .find(|d| d.id == document_id)
+        .cloned()
+        .ok_or_else(|| Problem::not_found("document"))?;
+    if doc.verification_status != VerificationStatus::Pending {
+        return Err(Problem::conflict(
+            "not_reviewable",
+            "Only documents waiting for review (pending) can be reviewed.",
+        ));
+    }
+    let at = rfc3339(now);
+    let status = match req.decision {
+        ReviewDecision::Approve => VerificationStatus::Approved,
+        ReviewDecision::Reject => VerificationStatus::Rejected,
+    };
+    let reviewed = KycDocument {
+        verification_status: status,
+        rejection_reason: reason.clone(),
+        reviewed_by: Some(admin.user_id.clone()),
+        updated_at: at.clone(),
+        version: doc.version + 1,
+        ..doc.clone()
+    };
+    let after: Vec<KycDocument> = docs
+        .iter()
+        .map(|d| {
+            if d.id == doc.id {
+                reviewed.clone()
+            } else {
+                d.clone()
+            }
+        })
+        .collect();
+    let verified = missing(&partner, &after, &[VerificationStatus::Approved]).is_empty();
+    let audit = AuditEntry::new(
+        Some(&partner.id),
+        &admin.user_id,
+        "kyc.document_reviewed",
+        format!("kyc_document:{}", doc.id),
+        &at,
+    )
+    .change(
+        serde_json::json!({"verification_status": doc.verification_status}),
+        serde_json::json!({"verification_status": status, "reason": reason}),
+    );
+    let mail = OutboxEmail::new(
+        &partner.email,
+        EmailKind::DocumentReviewed {
+            document_type: doc.document_type.as_str().replace('_', " "),
+            decision: if status == VerificationStatus::Approved {
+                "approved".into()
+            } else {
+                "rejected".into()
+            },
+            reason: reason.clone(),
+        },
+        &at,
+    );
+    let mut tx = store
+        .tx()
+        .replace(&reviewed, doc.version)
+        .insert(&audit)
+        .insert(&mail);
+    let kyc_status = if verified {
+        Some(KycStatus::Verified)
+    } else if status == VerificationStatus::Rejected {
+        Some(KycStatus::Rejected)
+    } else {
+        None
+    };
+    if let Some(k) = kyc_status.filter(|k| *k != partner.kyc_status) {
+        tx = tx.patch(
+            Patch::new(&partner.key())
+                .set("kyc_status", k)
+                .set("updated_at", &at)
+                .add("version", 1)
+                .require_exists(),
+        );
+    }
+    store.commit(tx.build()).await?;
+    Ok(reviewed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_numbers_identify_the_declared_types() {
+        assert!(magic_matches("application/pdf", b"%PDF-1.7\n"));
+        assert!(magic_matches(
+            "image/png",
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]
+        ));
+        assert!(magic_matches("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]));
+        assert!(!magic_matches(
+            "application/pdf",
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]
+        ));
+        assert!(!magic_matches("image/gif", b"GIF89a"));
+        assert!(!magic_matches("application/pdf", b""));
+    }
+
+    #[test]
+    fn companies_also_need_their_registration() {
+        assert_eq!(required_types(BusinessType::SoleProprietor).len(), 3);
+        assert!(
+            required_types(BusinessType::Company).contains(&DocumentType::BusinessRegistration)
+        );
+    }
+
+    #[test]
+    fn object_keys_are_parsed_strictly() {
+        assert_eq!(parse_object_key("kyc/P1/D1"), Some(("P1", "D1")));
+        for bad in ["kyc/P1", "kyc//D1", "leads/P1/D1", "kyc/P1/D1/x"] {
+            assert_eq!(parse_object_key(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,670 @@
+//! Partner onboarding end to end: profile, KYC uploads through real presigned URLs, the
+//! upload verifier, submission, and operations' review and decisions.
+
+use portal_tests::portal::*;
+use portal_tests::*;
+use serde_json::{Value, json};
+use shared::identity::setup::Context;
+use std::collections::HashMap;
+
+const PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+const PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+];
+
+async fn as_user<F, Fut>(req: lambda_http::Request, token: &str, handler: F) -> (u16, Value)
+where
+    F: FnOnce(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem>,
+        >,
+{
+    call(with_bearer(req, Some(token)), handler).await
+}
+
+/// Requests an upload of `declared_type`/`declared_size`, PUTs `bytes` to the presigned URL
+/// like a browser, and runs the verifier on the object as the bucket event would.
+async fn upload(
+    p: &Portal,
+    token: &str,
+    document_type: &str,
+    declared_type: &str,
+    declared_size: usize,
+    bytes: &[u8],
+) -> (Value, Value) {
+    let body = json!({"document_type": document_type, "file_name": format!("{document_type}.pdf"),
+                      "content_type": declared_type, "size": declared_size});
+    let (status, granted) = as_user(
+        with_json(http_fixture("kyc-request-upload", "id-document-pdf"), &body),
+        token,
+        |r| kyc_request_upload::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!(status, 201, "{granted}");
+    let upload = &granted["upload"];
+    let mut put = reqwest::Client::new()
+        .put(upload["url"].as_str().unwrap())
+        .body(bytes.to_vec());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        if name != "content-length" {
+            put = put.header(name, value.as_str().unwrap());
+        }
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let key = url::Url::parse(upload["url"].as_str().unwrap())
+        .unwrap()
+        .path()
+        .split_once(&format!("/{}/", p.stack.bucket))
+        .unwrap()
+        .1
+        .to_string();
+    verify(p, &key).await;
+    (granted["document"].clone(), upload.clone())
+}
+
+/// The verifier function on an object-created event for `key` (form-encoded, as S3 sends).
+async fn verify(p: &Portal, key: &str) {
+    let mut event: Value =
+        serde_json::from_str(&fixture_json("kyc-verify-upload", "object-created")).unwrap();
+    event["Records"][0]["s3"]["object"]["key"] = json!(key.replace(' ', "+"));
+    event["Records"][0]["s3"]["bucket"]["name"] = json!(p.stack.bucket);
+    let event: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
+    kyc_verify_upload::handle(
+        lambda_runtime::LambdaEvent::new(event, Default::default()),
+        &p.ctx,
+    )
+    .await
+    .unwrap();
+}
+
+async fn documents(p: &Portal, token: &str) -> Vec<Value> {
+    let (status, page) = as_user(http_fixture("kyc-list", "first-page"), token, |r| {
+        kyc_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn partner(p: &Portal, token: &str) -> (Value, String) {
+    let response = shared::http::respond(
+        with_bearer(http_fixture("partner-get", "get"), Some(token)),
+        |r| partner_get::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    (body_json(&response), etag)
+}
+
+fn on(ctx: &Context) -> &Context {
+    ctx
+}
+
+#[tokio::test]
+async fn a_partner_goes_from_registration_to_approved_through_real_uploads_and_review() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    for kind in [
+        "id_document",
+        "proof_of_address",
+        "bank_statement",
+        "business_registration",
+    ] {
+        let (doc, _) = upload(&p, &token, kind, "application/pdf", PDF.len(), PDF).await;
+        assert_eq!(doc["verification_status"], "uploading");
+    }
+    let docs = documents(&p, &token).await;
+    assert_eq!(docs.len(), 4);
+    assert!(
+        docs.iter().all(|d| d["verification_status"] == "pending"),
+        "{docs:?}"
+    );
+    assert_eq!(
+        partner(&p, &token).await.0["kyc_status"],
+        "submitted",
+        "every required type is in"
+    );
+
+    let (status, submitted) = as_user(http_fixture("kyc-submit", "submit"), &token, |r| {
+        kyc_submit::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["status"], "under_review");
+
+    let admin = p.admin_token().await;
+    // Approval before KYC is verified is refused.
+    let decide = |decision: Value| {
+        with_path_param(
+            with_json(http_fixture("admin-partner-decision", "approve"), &decision),
+            "partner_id",
+            &partner_id,
+        )
+    };
+    let (status, body) = as_user(decide(json!({"decision": "approve"})), &admin, |r| {
+        admin_partner_decision::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("kyc_not_verified"))
+    );
+
+    for d in &docs {
+        let req = with_path_param(
+            with_json(
+                http_fixture("admin-kyc-review", "approve"),
+                &json!({"partner_id": partner_id, "decision": "approve"}),
+            ),
+            "document_id",
+            d["id"].as_str().unwrap(),
+        );
+        let (status, reviewed) =
+            as_user(req, &admin, |r| admin_kyc_review::handle(r, &p.ctx)).await;
+        assert_eq!(status, 200, "{reviewed}");
+        assert_eq!(reviewed["verification_status"], "approved");
+    }
+    assert_eq!(partner(&p, &token).await.0["kyc_status"], "verified");
+
+    let (status, approved) = as_user(decide(json!({"decision": "approve"})), &admin, |r| {
+        admin_partner_decision::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let (_, me) = p.me(&token).await;
+    assert_eq!(me["partner"]["status"], "approved");
+
+    let emails = p.deliver_emails(&owner).await;
+    assert_eq!(
+        emails.len(),
+        5,
+        "four document reviews and the decision: {emails:?}"
+    );
+    assert!(
+        emails
+            .iter()
+            .any(|e| e.contains("was approved") && e.contains("partner account")),
+        "{emails:?}"
+    );
+
+    // The record shows it all, and approved documents can no longer be deleted.
+    let req = with_path_param(
+        http_fixture("admin-partner-get", "get"),
+        "partner_id",
+        &partner_id,
+    );
+    let (status, record) = as_user(req, &admin, |r| admin_partner_get::handle(r, &p.ctx)).await;
+    assert_eq!(status, 200);
+    assert_eq!(record["documents"].as_array().unwrap().len(), 4);
+    assert!(
+        record["activity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "partner.decision")
+    );
+    let req = with_path_param(
+        http_fixture("kyc-delete", "delete"),
+        "document_id",
+        docs[0]["id"].as_str().unwrap(),
+    );
+    assert_eq!(
+        as_user(req, &token, |r| kyc_delete::handle(r, &p.ctx))
+            .await
+            .0,
+        409
+    );
+}
+
+#[tokio::test]
+async fn a_png_declared_as_pdf_and_a_file_larger_than_declared_are_rejected_and_removed() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let docs_store = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
+
+    let (doc, granted) = upload(&p, &token, "id_document", "application/pdf", PNG.len(), PNG).await;
+    // What the URL signs (the emulator does not enforce signatures, AWS does).
+    let url = url::Url::parse(granted["url"].as_str().unwrap()).unwrap();
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert!(q["X-Amz-Expires"].parse::<u64>().unwrap() <= 900);
+    let signed: Vec<&str> = q["X-Amz-SignedHeaders"].split(';').collect();
+    assert!(
+        signed.contains(&"content-type") && signed.contains(&"content-length"),
+        "{signed:?}"
+    );
+    let key = format!("kyc/{partner_id}/{}", doc["id"].as_str().unwrap());
+    assert!(url.path().ends_with(&key), "{url}");
+
+    let (bigger, _) = upload(&p, &token, "proof_of_address", "application/pdf", 20, PDF).await;
+    let docs = documents(&p, &token).await;
+    for d in [&doc, &bigger] {
+        let listed = docs.iter().find(|x| x["id"] == d["id"]).unwrap();
+        assert_eq!(listed["verification_status"], "rejected", "{listed}");
+        assert!(listed["rejection_reason"].as_str().unwrap().len() > 10);
+        let key = format!("kyc/{partner_id}/{}", d["id"].as_str().unwrap());
+        assert_eq!(
+            docs_store.info(&key).await.unwrap(),
+            None,
+            "nothing left in the bucket"
+        );
+    }
+    assert!(
+        docs.iter().find(|x| x["id"] == doc["id"]).unwrap()["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("not application/pdf")
+    );
+
+    // A redelivered event changes nothing.
+    verify(&p, &key).await;
+    assert_eq!(
+        documents(&p, &token)
+            .await
+            .iter()
+            .find(|x| x["id"] == doc["id"])
+            .unwrap()["verification_status"],
+        "rejected"
+    );
+}
+
+#[tokio::test]
+async fn another_partners_documents_are_not_found_and_sales_or_finance_cannot_upload() {
+    let p = Portal::new().await;
+    let (_, owner_a) = p.register().await;
+    let (_, owner_b) = p.register().await;
+    let a = p.token(&owner_a).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = p.token(&owner_b).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (doc, _) = upload(&p, &a, "id_document", "application/pdf", PDF.len(), PDF).await;
+    let id = doc["id"].as_str().unwrap();
+
+    assert!(documents(&p, &b).await.is_empty());
+    let req = with_path_param(http_fixture("kyc-download", "get"), "document_id", id);
+    assert_eq!(
+        as_user(req, &b, |r| kyc_download::handle(r, &p.ctx))
+            .await
+            .0,
+        404
+    );
+    let req = with_path_param(http_fixture("kyc-delete", "delete"), "document_id", id);
+    assert_eq!(
+        as_user(req, &b, |r| kyc_delete::handle(r, &p.ctx)).await.0,
+        404
+    );
+
+    // The owner can download (short-lived link) and the document is still there.
+    let req = with_path_param(http_fixture("kyc-download", "get"), "document_id", id);
+    let (status, link) = as_user(req, &a, |r| kyc_download::handle(r, &p.ctx)).await;
+    assert_eq!(status, 200);
+    let q: HashMap<String, String> = url::Url::parse(link["url"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert!(q["X-Amz-Expires"].parse::<u64>().unwrap() <= 300);
+    assert_eq!(
+        reqwest::get(link["url"].as_str().unwrap())
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        PDF
+    );
+
+    for role in ["sales", "finance"] {
+        let member = p.member(&a, role).await;
+        let req = with_bearer(
+            http_fixture("kyc-request-upload", "id-document-pdf"),
+            member["access_token"].as_str(),
+        );
+        let (status, body) = call(req, |r| kyc_request_upload::handle(r, &p.ctx)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("forbidden")),
+            "{role}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_with_one_etag_let_exactly_one_win() {
+    let p = std::sync::Arc::new(Portal::new().await);
+    let (_, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, etag) = partner(&p, &token).await;
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let (p, token, etag) = (p.clone(), token.clone(), etag.clone());
+            tokio::spawn(async move {
+                let req = with_header(
+                    with_json(
+                        http_fixture("partner-update", "edit-profile"),
+                        &json!({"description": format!("edit {i}")}),
+                    ),
+                    "if-match",
+                    &etag,
+                );
+                as_user(req, &token, |r| partner_update::handle(r, on(&p.ctx)))
+                    .await
+                    .0
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 412]);
+}
+
+#[tokio::test]
+async fn read_only_fields_are_named_and_banking_is_owner_only_encrypted_and_masked() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, etag) = partner(&p, &token).await;
+
+    let req = with_header(
+        http_fixture("partner-update", "read-only-fields"),
+        "if-match",
+        &etag,
+    );
+    let (status, body) = as_user(req, &token, |r| partner_update::handle(r, &p.ctx)).await;
+    assert_eq!(status, 400);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["/commission_rate_bps", "/status", "/tier"]);
+
+    let manager = p.member(&token, "manager").await;
+    let req = with_header(http_fixture("partner-update", "banking"), "if-match", &etag);
+    assert_eq!(
+        call(with_bearer(req, manager["access_token"].as_str()), |r| {
+            partner_update::handle(r, &p.ctx)
+        })
+        .await
+        .0,
+        403
+    );
+
+    let req = with_header(http_fixture("partner-update", "banking"), "if-match", &etag);
+    let (status, updated) = as_user(req, &token, |r| partner_update::handle(r, &p.ctx)).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["banking"]["account_number"], "••••4567");
+    assert!(!updated.to_string().contains("62001234567"));
+
+    let raw = p
+        .stack
+        .dynamodb()
+        .get_item()
+        .table_name(&p.stack.table)
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("PARTNER#{partner_id}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let stored = format!("{raw:?}");
+    assert!(
+        !stored.contains("62001234567") && !stored.contains("250655"),
+        "banking stored in clear"
+    );
+    let sealed = raw["banking_encrypted"].as_s().unwrap();
+    let plain = p
+        .ctx
+        .cipher()
+        .unwrap()
+        .decrypt(sealed, &partner_id)
+        .unwrap();
+    assert!(plain.contains("62001234567"));
+}
+
+#[tokio::test]
+async fn decisions_follow_the_lifecycle_and_need_reasons() {
+    let p = Portal::new().await;
+    let (partner_id, _) = p.register().await;
+    let admin = p.admin_token().await;
+    let decide = |body: Value| {
+        with_path_param(
+            with_json(http_fixture("admin-partner-decision", "approve"), &body),
+            "partner_id",
+            &partner_id,
+        )
+    };
+    let (status, body) = as_user(decide(json!({"decision": "reject"})), &admin, |r| {
+        admin_partner_decision::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (400, Some("/reason"))
+    );
+    let (status, body) = as_user(
+        decide(json!({"decision": "suspend", "reason": "x"})),
+        &admin,
+        |r| admin_partner_decision::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
+    let (status, body) = as_user(
+        decide(json!({"decision": "reject", "reason": "Incomplete trading history"})),
+        &admin,
+        |r| admin_partner_decision::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("rejected")));
+    assert_eq!(body["status_reason"], "Incomplete trading history");
+    // A partner cannot call admin routes.
+    let (_, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        as_user(decide(json!({"decision": "approve"})), &token, |r| {
+            admin_partner_decision::handle(r, &p.ctx)
+        })
+        .await
+        .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn bulk_status_answers_per_partner() {
+    let p = Portal::new().await;
+    let (a, _) = p.register().await;
+    let (b, _) = p.register().await;
+    let admin = p.admin_token().await;
+    let body = json!({"partner_ids": [a, "01JNOSUCHPARTNER0000000000", b], "status": "rejected", "reason": "Duplicate application"});
+    let (status, out) = as_user(
+        with_json(http_fixture("admin-partners-bulk-status", "suspend"), &body),
+        &admin,
+        |r| admin_partners_bulk_status::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| r["ok"].as_bool().unwrap())
+            .collect::<Vec<_>>(),
+        vec![true, false, true]
+    );
+    assert_eq!(results[1]["problem"]["status"], 404);
+}
+
+#[tokio::test]
+async fn the_directory_is_one_index_query_with_maintained_metrics() {
+    let p = Portal::new().await;
+    let name = unique("Zeta Traders ");
+    let mut body = Portal::registration(&format!("{}@acme.example", unique("z-").to_lowercase()));
+    body["business_name"] = json!(name);
+    body["province"] = json!("gauteng");
+    let (partner_id, _) = p.register_as(&body).await;
+    let admin = p.admin_token().await;
+
+    let counter = CallCounter::default();
+    let ctx = shared::identity::setup::Context {
+        identity: identity_with(
+            counter.client(&p.stack),
+            &p.stack,
+            shared::identity::setup::Keys::Verify,
+            true,
+        )
+        .await,
+        documents: None,
+        cipher: None,
+    };
+    let list = |query: &[(&str, &str)]| {
+        let q: HashMap<String, String> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        use lambda_http::RequestExt;
+        with_bearer(
+            http_fixture("admin-partners-list", "under-review"),
+            Some(&admin),
+        )
+        .with_query_string_parameters(q)
+    };
+    let (status, page) = call(
+        list(&[
+            ("status", "pending"),
+            ("q", &name.to_lowercase()),
+            ("limit", "100"),
+        ]),
+        |r| admin_partners_list::handle(r, &ctx),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        counter.calls(),
+        vec!["Query", "GetItem"],
+        "one index query and one metrics read"
+    );
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&partner_id.as_str()) || page["next_cursor"].is_string(),
+        "{page}"
+    );
+    assert!(page["metrics"]["active_partners"].is_i64());
+    assert_eq!(page["metrics"]["pipeline_value"]["currency"], "ZAR");
+
+    let (status, page) = call(
+        list(&[("status", "approved"), ("q", &name.to_lowercase())]),
+        |r| admin_partners_list::handle(r, &ctx),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != partner_id.as_str())
+    );
+    let (status, _) = call(list(&[("status", "nonsense")]), |r| {
+        admin_partners_list::handle(r, &ctx)
+    })
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn partner_reads_stay_within_budget() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let counter = CallCounter::default();
+    let ctx = shared::identity::setup::Context {
+        identity: identity_with(
+            counter.client(&p.stack),
+            &p.stack,
+            shared::identity::setup::Keys::Verify,
+            true,
+        )
+        .await,
+        documents: None,
+        cipher: None,
+    };
+    assert_eq!(
+        as_user(http_fixture("partner-get", "get"), &token, |r| {
+            partner_get::handle(r, &ctx)
+        })
+        .await
+        .0,
+        200
+    );
+    assert_eq!(counter.calls(), vec!["GetItem"]);
+    counter.reset();
+    assert_eq!(
+        as_user(http_fixture("kyc-list", "first-page"), &token, |r| {
+            kyc_list::handle(r, &ctx)
+        })
+        .await
+        .0,
+        200
+    );
+    assert_eq!(counter.calls(), vec!["Query"]);
+    let (status, options) = as_user(http_fixture("partner-field-options", "get"), &token, |r| {
+        partner_field_options::handle(r, &ctx)
+    })
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        options["document_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["value"] == "bank_statement")
+    );
+}
