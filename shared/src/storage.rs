@@ -90,6 +90,8 @@ pub struct PresignedDownload {
 pub struct ObjectInfo {
     pub size: u64,
     pub content_type: Option<String>,
+    /// The object's ETag without quotes (S3 events carry the same value).
+    pub etag: Option<String>,
 }
 
 /// The documents bucket.
@@ -191,6 +193,7 @@ impl Documents {
             Ok(out) => Ok(Some(ObjectInfo {
                 size: out.content_length().unwrap_or(0).max(0) as u64,
                 content_type: out.content_type().map(str::to_string),
+                etag: out.e_tag().map(|e| e.trim_matches('"').to_string()),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(StorageError::S3(format!("{e:?}"))),

@@ -69,6 +69,12 @@ async fn verify(p: &Portal, key: &str) {
         serde_json::from_str(&fixture_json("kyc-verify-upload", "object-created")).unwrap();
     event["Records"][0]["s3"]["object"]["key"] = json!(key.replace(' ', "+"));
     event["Records"][0]["s3"]["bucket"]["name"] = json!(p.stack.bucket);
+    let info = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket)
+        .info(key)
+        .await
+        .unwrap();
+    event["Records"][0]["s3"]["object"]["eTag"] =
+        json!(info.and_then(|i| i.etag).unwrap_or_default());
     let event: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
     kyc_verify_upload::handle(
         lambda_runtime::LambdaEvent::new(event, Default::default()),
@@ -76,6 +82,43 @@ async fn verify(p: &Portal, key: &str) {
     )
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn a_file_replaced_after_verification_is_rejected_and_removed() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (doc, granted) = upload(&p, &token, "id_document", "application/pdf", PDF.len(), PDF).await;
+    let key = format!("kyc/{partner_id}/{}", doc["id"].as_str().unwrap());
+    assert_eq!(
+        documents(&p, &token).await[0]["verification_status"],
+        "pending"
+    );
+
+    // Same URL, same length, different bytes, within the URL's lifetime.
+    let mut other = PDF.to_vec();
+    other[10] = b'X';
+    let mut put = reqwest::Client::new()
+        .put(granted["url"].as_str().unwrap())
+        .body(other);
+    put = put.header("content-type", "application/pdf");
+    assert!(put.send().await.unwrap().status().is_success());
+    verify(&p, &key).await;
+
+    let listed = documents(&p, &token).await;
+    assert_eq!(listed[0]["verification_status"], "rejected", "{listed:?}");
+    assert!(
+        listed[0]["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("replaced")
+    );
+    let docs_store = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
+    assert_eq!(docs_store.info(&key).await.unwrap(), None);
 }
 
 async fn documents(p: &Portal, token: &str) -> Vec<Value> {

@@ -26,7 +26,8 @@ pub async fn handle(
             continue;
         };
         let key = shared::storage::decode_event_key(raw);
-        let outcome = kyc::verify_upload(ctx.store(), docs, &key, Utc::now())
+        let etag = record.s3.object.e_tag.as_deref();
+        let outcome = kyc::verify_upload(ctx.store(), docs, &key, etag, Utc::now())
             .await
             .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
         match outcome {

@@ -84,6 +84,10 @@ pub struct KycDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
     pub object_key: String,
+    /// The ETag of the object that passed verification: a later event for the same key
+    /// with another ETag means the file was replaced after it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<String>,
     pub created_at: String,
@@ -206,6 +210,7 @@ pub async fn request_upload(
         size: req.size,
         verification_status: VerificationStatus::Uploading,
         rejection_reason: None,
+        object_etag: None,
         reviewed_by: None,
         created_at: at.clone(),
         updated_at: at.clone(),
@@ -268,11 +273,13 @@ pub fn parse_object_key(key: &str) -> Option<(&str, &str)> {
 /// Checks a stored upload against its record: size equal to the declared size, magic
 /// bytes of the declared type. A match moves the document to `pending` (and the partner's
 /// KYC to `submitted` once every required type is present); a mismatch deletes the object
-/// and rejects the document with the reason. Safe to run twice for one object.
+/// and rejects the document with the reason. Safe to run twice for one object; an event
+/// for a file that replaced an already verified one (another `event_etag`) rejects it.
 pub async fn verify_upload(
     store: &Store,
     docs: &Documents,
     object_key: &str,
+    event_etag: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Verification, Problem> {
     let Some((partner_id, document_id)) = parse_object_key(object_key) else {
@@ -286,8 +293,36 @@ pub async fn verify_upload(
         docs.delete(object_key).await?;
         return Ok(Verification::Unknown);
     };
-    if doc.verification_status != VerificationStatus::Uploading || doc.object_key != object_key {
+    if doc.object_key != object_key {
         return Ok(Verification::AlreadyProcessed);
+    }
+    if doc.verification_status != VerificationStatus::Uploading {
+        let replaced = matches!((event_etag, doc.object_etag.as_deref()), (Some(new), Some(verified)) if new.trim_matches('"') != verified)
+            && doc.verification_status != VerificationStatus::Rejected;
+        if !replaced {
+            return Ok(Verification::AlreadyProcessed);
+        }
+        docs.delete(object_key).await?;
+        let reason =
+            "The file was replaced after it was verified; upload it as a new document.".to_string();
+        let at = rfc3339(now);
+        let patch = Patch::new(&doc.key())
+            .set("verification_status", VerificationStatus::Rejected)
+            .set("rejection_reason", &reason)
+            .set("updated_at", &at)
+            .add("version", 1)
+            .require_exists();
+        let audit = AuditEntry::new(
+            Some(partner_id),
+            "system",
+            "kyc.upload_replaced",
+            format!("kyc_document:{document_id}"),
+            &at,
+        );
+        store
+            .commit(store.tx().patch(patch).insert(&audit).build())
+            .await?;
+        return Ok(Verification::Rejected(reason));
     }
     let Some(info) = docs.info(object_key).await? else {
         return Ok(Verification::Gone);
@@ -321,6 +356,9 @@ pub async fn verify_upload(
         .on_failure(Failure::conflict("already_processed", "already processed"));
     if let Some(r) = &reason {
         patch = patch.set("rejection_reason", r);
+    }
+    if let (None, Some(etag)) = (&reason, &info.etag) {
+        patch = patch.set("object_etag", etag);
     }
     let audit = AuditEntry::new(
         Some(partner_id),

@@ -781,21 +781,26 @@ impl Store {
         if tx.items.is_empty() {
             return Ok(());
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(tx.items))
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        };
-        if let Some(cancelled) = err.as_service_error().and_then(|s| match s {
-            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
-            _ => None,
-        }) {
-            let reasons = cancelled.cancellation_reasons();
+        // A conflict with another in-flight transaction on the same items is transient:
+        // try again (conditions are evaluated afresh, so a lost race becomes its 409/412).
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(tx.items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let reasons = match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    c.cancellation_reasons().to_vec()
+                }
+                _ => return Err(sdk_error(err)),
+            };
             for (i, reason) in reasons.iter().enumerate() {
                 if reason.code() == Some("ConditionalCheckFailed") {
                     if let Some(Some(failure)) = tx.failures.get(i) {
@@ -803,12 +808,19 @@ impl Store {
                     }
                 }
             }
-            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
-                // Another transaction touched the same items concurrently: retryable.
-                return Err(StoreError::Throttled("transaction conflict".into()));
+            let conflicted = reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"));
+            if !conflicted || attempt >= 3 {
+                return Err(if conflicted {
+                    StoreError::Throttled("transaction conflict".into())
+                } else {
+                    sdk_error(err)
+                });
             }
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(20 * (1 << attempt))).await;
         }
-        Err(sdk_error(err))
     }
 
     /// Starts a transaction on this table.
