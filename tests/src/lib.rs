@@ -62,6 +62,25 @@ impl Stack {
     pub fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
         shared::aws::secrets_manager(&self.sdk)
     }
+
+    /// One item exactly as stored (to check what is at rest, not what the API shows).
+    pub async fn raw_item(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        self.dynamodb()
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", S(pk.into()))
+            .key("SK", S(sk.into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap_or_else(|| panic!("no item {pk} / {sk}"))
+    }
 }
 
 /// A unique id for test data (ULID, so tests never collide).

@@ -98,24 +98,7 @@ async fn registration_refuses_unknown_fields_and_invalid_values_with_field_error
 async fn stored_password_hashes_are_argon2id_at_owasp_strength() {
     let p = Portal::new().await;
     let (_, email) = p.register().await;
-    let item = p
-        .stack
-        .dynamodb()
-        .get_item()
-        .table_name(&p.stack.table)
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("LOGIN#{email}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("LOGIN".into()),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = p.stack.raw_item(&format!("LOGIN#{email}"), "LOGIN").await;
     let hash = item["password_hash"].as_s().unwrap();
     let params = hash.strip_prefix("$argon2id$v=19$").expect("argon2id v19");
     let nums: Vec<u32> = params
@@ -672,4 +655,47 @@ async fn a_password_reset_link_sets_a_new_password_and_ends_old_sessions() {
     )
     .await;
     assert_eq!(status, 400, "the link works once");
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify() {
+    let stack = Stack::connect().await;
+    let python = env("PORTAL_PYTHON");
+    let script = root().join("infra/signing-key.py");
+    let first = std::process::Command::new(&python).arg(&script).arg("new").output().unwrap();
+    let sm = stack.secrets_manager();
+    let name = unique("rotation-test-");
+    let arn = sm
+        .create_secret()
+        .name(&name)
+        .secret_string(String::from_utf8(first.stdout).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let read = || async {
+        let text = sm.get_secret_value().secret_id(&arn).send().await.unwrap().secret_string.unwrap();
+        serde_json::from_str::<shared::identity::tokens::SigningKeySecret>(&text).unwrap()
+    };
+    let before = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
+    let (old_token, _) = before.issue("user-1", shared::identity::Role::Owner, Some("p-1"), "s-1", Utc::now().timestamp()).unwrap();
+
+    // The ops command, against the emulator.
+    let status = std::process::Command::new(&python)
+        .arg(&script)
+        .args(["rotate", "--secret-id", &arn, "--endpoint-url", &stack.endpoint])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let after = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
+    assert_eq!(after.jwks().len(), 2, "the old key stays published");
+    let (new_token, _) = after.issue("user-1", shared::identity::Role::Owner, Some("p-1"), "s-1", Utc::now().timestamp()).unwrap();
+    assert_ne!(
+        jsonwebtoken::decode_header(&old_token).unwrap().kid,
+        jsonwebtoken::decode_header(&new_token).unwrap().kid,
+        "new tokens are signed with the new key"
+    );
+    assert_eq!(after.verify(&old_token).unwrap().sub, "user-1");
+    assert!(before.verify(&new_token).is_err(), "a verifier without the new key rejects its tokens");
 }

@@ -467,22 +467,8 @@ async fn read_only_fields_are_named_and_banking_is_owner_only_encrypted_and_mask
 
     let raw = p
         .stack
-        .dynamodb()
-        .get_item()
-        .table_name(&p.stack.table)
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("PARTNER#{partner_id}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+        .raw_item(&format!("PARTNER#{partner_id}"), "PROFILE")
+        .await;
     let stored = format!("{raw:?}");
     assert!(
         !stored.contains("62001234567") && !stored.contains("250655"),

@@ -501,6 +501,34 @@ pub struct Page<T> {
 }
 
 impl Query {
+    /// The key condition, with the placeholders of the key and of the filter.
+    fn expressions(
+        &self,
+    ) -> (
+        String,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
+        let (pk_attr, sk_attr) = match self.index {
+            Some(index) => index.attributes(),
+            None => (keys::PK, keys::SK),
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values =
+            HashMap::from([(":pk".to_string(), AttributeValue::S(self.partition.clone()))]);
+        let mut condition = "#pk = :pk".to_string();
+        if let Some(prefix) = &self.sort_prefix {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
+            condition.push_str(" AND begins_with(#sk, :sk)");
+        }
+        if let Some(f) = &self.filter {
+            names.extend(f.names.clone());
+            values.extend(f.values.clone());
+        }
+        (condition, names, values)
+    }
+
     fn scope(&self) -> String {
         format!(
             "{}|{}|{}",
@@ -682,23 +710,7 @@ impl Store {
                     .map_err(|_| StoreError::InvalidCursor)
             })
             .transpose()?;
-        let (pk_attr, sk_attr) = match q.index {
-            Some(index) => index.attributes(),
-            None => (keys::PK, keys::SK),
-        };
-        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
-        let mut values =
-            HashMap::from([(":pk".to_string(), AttributeValue::S(q.partition.clone()))]);
-        let mut condition = "#pk = :pk".to_string();
-        if let Some(prefix) = &q.sort_prefix {
-            names.insert("#sk".into(), sk_attr.into());
-            values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
-            condition.push_str(" AND begins_with(#sk, :sk)");
-        }
-        if let Some(f) = &q.filter {
-            names.extend(f.names.clone());
-            values.extend(f.values.clone());
-        }
+        let (condition, names, values) = q.expressions();
         let out = self
             .client
             .query()
@@ -730,19 +742,7 @@ impl Store {
     /// Every item of a (small, bounded) partition query, following DynamoDB's own
     /// continuation keys; for internal reads that never hand a cursor to a client.
     pub async fn query_all<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
-        let (pk_attr, sk_attr) = match q.index {
-            Some(index) => index.attributes(),
-            None => (keys::PK, keys::SK),
-        };
-        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
-        let mut values =
-            HashMap::from([(":pk".to_string(), AttributeValue::S(q.partition.clone()))]);
-        let mut condition = "#pk = :pk".to_string();
-        if let Some(prefix) = &q.sort_prefix {
-            names.insert("#sk".into(), sk_attr.into());
-            values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
-            condition.push_str(" AND begins_with(#sk, :sk)");
-        }
+        let (condition, names, values) = q.expressions();
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -752,6 +752,7 @@ impl Store {
                 .table_name(&self.table)
                 .set_index_name(q.index.map(|i| i.name().to_string()))
                 .key_condition_expression(&condition)
+                .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(!q.newest_first)
