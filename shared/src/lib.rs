@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod http;
 pub mod identity;
 pub mod kyc;
+pub mod leads;
 pub mod notifications;
 pub mod partners;
 pub mod queue;

@@ -270,3 +270,24 @@ impl Portal {
         pair
     }
 }
+
+/// A full context whose DynamoDB client counts the calls it makes.
+pub async fn counted_context(
+    counter: &CallCounter,
+    stack: &Stack,
+) -> shared::identity::setup::Context {
+    let mut ctx = shared::identity::setup::context(
+        &shared::config::ProcessEnv,
+        &stack.sdk,
+        shared::identity::setup::Needs {
+            keys: Keys::Verify,
+            cursors: true,
+            documents: true,
+            field_cipher: false,
+        },
+    )
+    .await
+    .unwrap();
+    ctx.identity = identity_with(counter.client(stack), stack, Keys::Verify, true).await;
+    ctx
+}

@@ -662,7 +662,11 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify() {
     let stack = Stack::connect().await;
     let python = env("PORTAL_PYTHON");
     let script = root().join("infra/signing-key.py");
-    let first = std::process::Command::new(&python).arg(&script).arg("new").output().unwrap();
+    let first = std::process::Command::new(&python)
+        .arg(&script)
+        .arg("new")
+        .output()
+        .unwrap();
     let sm = stack.secrets_manager();
     let name = unique("rotation-test-");
     let arn = sm
@@ -675,27 +679,62 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify() {
         .arn
         .unwrap();
     let read = || async {
-        let text = sm.get_secret_value().secret_id(&arn).send().await.unwrap().secret_string.unwrap();
+        let text = sm
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .unwrap()
+            .secret_string
+            .unwrap();
         serde_json::from_str::<shared::identity::tokens::SigningKeySecret>(&text).unwrap()
     };
-    let before = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
-    let (old_token, _) = before.issue("user-1", shared::identity::Role::Owner, Some("p-1"), "s-1", Utc::now().timestamp()).unwrap();
+    let before =
+        shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true)
+            .unwrap();
+    let (old_token, _) = before
+        .issue(
+            "user-1",
+            shared::identity::Role::Owner,
+            Some("p-1"),
+            "s-1",
+            Utc::now().timestamp(),
+        )
+        .unwrap();
 
     // The ops command, against the emulator.
     let status = std::process::Command::new(&python)
         .arg(&script)
-        .args(["rotate", "--secret-id", &arn, "--endpoint-url", &stack.endpoint])
+        .args([
+            "rotate",
+            "--secret-id",
+            &arn,
+            "--endpoint-url",
+            &stack.endpoint,
+        ])
         .status()
         .unwrap();
     assert!(status.success());
-    let after = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
+    let after = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true)
+        .unwrap();
     assert_eq!(after.jwks().len(), 2, "the old key stays published");
-    let (new_token, _) = after.issue("user-1", shared::identity::Role::Owner, Some("p-1"), "s-1", Utc::now().timestamp()).unwrap();
+    let (new_token, _) = after
+        .issue(
+            "user-1",
+            shared::identity::Role::Owner,
+            Some("p-1"),
+            "s-1",
+            Utc::now().timestamp(),
+        )
+        .unwrap();
     assert_ne!(
         jsonwebtoken::decode_header(&old_token).unwrap().kid,
         jsonwebtoken::decode_header(&new_token).unwrap().kid,
         "new tokens are signed with the new key"
     );
     assert_eq!(after.verify(&old_token).unwrap().sub, "user-1");
-    assert!(before.verify(&new_token).is_err(), "a verifier without the new key rejects its tokens");
+    assert!(
+        before.verify(&new_token).is_err(),
+        "a verifier without the new key rejects its tokens"
+    );
 }

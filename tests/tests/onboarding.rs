@@ -574,17 +574,7 @@ async fn the_directory_is_one_index_query_with_maintained_metrics() {
     let admin = p.admin_token().await;
 
     let counter = CallCounter::default();
-    let ctx = shared::identity::setup::Context {
-        identity: identity_with(
-            counter.client(&p.stack),
-            &p.stack,
-            shared::identity::setup::Keys::Verify,
-            true,
-        )
-        .await,
-        documents: None,
-        cipher: None,
-    };
+    let ctx = counted_context(&counter, &p.stack).await;
     let list = |query: &[(&str, &str)]| {
         let q: HashMap<String, String> = query
             .iter()
@@ -654,17 +644,7 @@ async fn partner_reads_stay_within_budget() {
         .unwrap()
         .to_string();
     let counter = CallCounter::default();
-    let ctx = shared::identity::setup::Context {
-        identity: identity_with(
-            counter.client(&p.stack),
-            &p.stack,
-            shared::identity::setup::Keys::Verify,
-            true,
-        )
-        .await,
-        documents: None,
-        cipher: None,
-    };
+    let ctx = counted_context(&counter, &p.stack).await;
     assert_eq!(
         as_user(http_fixture("partner-get", "get"), &token, |r| {
             partner_get::handle(r, &ctx)

@@ -274,6 +274,7 @@ async fn pages_follow_cursors_to_the_end_newest_first() {
         newest_first: true,
         limit: 3,
         filter: None,
+        sort_below: None,
     };
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -320,6 +321,7 @@ async fn an_index_lists_one_state_only() {
         newest_first: false,
         limit: 25,
         filter: None,
+        sort_below: None,
     };
     let page = store.query::<Note>(&query, None).await.unwrap();
     assert_eq!(
@@ -352,6 +354,7 @@ async fn another_partners_cursor_or_a_forged_one_is_a_400_not_their_page() {
         newest_first: false,
         limit: 1,
         filter: None,
+        sort_below: None,
     };
     let a_cursor = store
         .query::<Note>(&query_for(&a), None)

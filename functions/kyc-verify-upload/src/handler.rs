@@ -1,4 +1,5 @@
-//! Verifies each KYC upload the bucket reports (object created under `kyc/`): size equal
+//! Verifies each upload the bucket reports (KYC documents under `kyc/`, lead attachments
+//! under `leads/`): size equal
 //! to the declared size, magic bytes of the declared type. Matches go to review; anything
 //! else is deleted and the document rejected with the reason. Redelivery is harmless.
 
@@ -26,6 +27,13 @@ pub async fn handle(
             continue;
         };
         let key = shared::storage::decode_event_key(raw);
+        if key.starts_with("leads/") {
+            let ok = shared::leads::verify_attachment(ctx.store(), docs, &key)
+                .await
+                .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+            tracing::info!(object = %key, verified = ok, "lead attachment checked");
+            continue;
+        }
         let etag = record.s3.object.e_tag.as_deref();
         let outcome = kyc::verify_upload(ctx.store(), docs, &key, etag, Utc::now())
             .await

@@ -80,6 +80,7 @@ const PARTNER: &[Role] = &[Owner, Manager, Sales, Finance];
 const OWNER: &[Role] = &[Owner];
 const OWNER_MANAGER: &[Role] = &[Owner, Manager];
 const ADMIN: &[Role] = &[Admin];
+const LEAD_WRITERS: &[Role] = &[Owner, Manager, Sales];
 
 /// The matrix: `"METHOD /path"` (as in template.yaml) → access.
 pub const ROUTES: &[(&str, Access)] = &[
@@ -120,6 +121,26 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/admin/partners/bulk-status", Access::Roles(ADMIN)),
     (
         "POST /v1/admin/kyc/documents/{document_id}/review",
+        Access::Roles(ADMIN),
+    ),
+    ("POST /v1/leads", Access::Roles(LEAD_WRITERS)),
+    ("GET /v1/leads", Access::Roles(PARTNER)),
+    ("GET /v1/leads/stats", Access::Roles(PARTNER)),
+    ("GET /v1/leads/{lead_id}", Access::Roles(PARTNER)),
+    ("PATCH /v1/leads/{lead_id}", Access::Roles(LEAD_WRITERS)),
+    ("GET /v1/leads/{lead_id}/history", Access::Roles(PARTNER)),
+    ("GET /v1/leads/{lead_id}/activities", Access::Roles(PARTNER)),
+    (
+        "POST /v1/leads/{lead_id}/activities",
+        Access::Roles(LEAD_WRITERS),
+    ),
+    (
+        "POST /v1/leads/{lead_id}/attachments",
+        Access::Roles(LEAD_WRITERS),
+    ),
+    ("POST /v1/public/partners/{slug}/leads", Access::Public),
+    (
+        "POST /v1/admin/leads/{lead_id}/assign",
         Access::Roles(ADMIN),
     ),
 ];

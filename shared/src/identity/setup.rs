@@ -134,6 +134,7 @@ pub struct Context {
     pub identity: Identity,
     pub documents: Option<crate::storage::Documents>,
     pub cipher: Option<crate::crypto::FieldCipher>,
+    pub leads: crate::leads::LeadSettings,
 }
 
 impl Context {
@@ -176,6 +177,10 @@ pub async fn context(
     let field_key_id = needs
         .field_cipher
         .then(|| r.required("FIELD_KEY_SECRET_ARN"));
+    let leads = crate::leads::LeadSettings {
+        protection_days: r.parsed_or("LEAD_PROTECTION_DAYS", 90),
+        default_country_code: config.default_country_code.clone(),
+    };
     r.finish()?;
     let identity = identity(&config, sdk, needs.keys).await?;
     let documents = bucket.map(|b| crate::storage::Documents::new(crate::aws::s3(sdk), b.bucket));
@@ -198,6 +203,7 @@ pub async fn context(
         identity,
         documents,
         cipher,
+        leads,
     })
 }
 

@@ -30,6 +30,11 @@ pub enum EmailKind {
         decision: String,
         reason: Option<String>,
     },
+    /// Operations assigned a lead to the partner.
+    LeadAssigned {
+        business_name: String,
+        lead_name: String,
+    },
     /// A KYC document was reviewed.
     DocumentReviewed {
         document_type: String,
@@ -120,6 +125,15 @@ impl OutboxEmail {
                         .as_deref()
                         .map(|r| format!("\n\nReason: {r}"))
                         .unwrap_or_default()
+                ),
+            ),
+            EmailKind::LeadAssigned {
+                business_name,
+                lead_name,
+            } => (
+                format!("A new lead for {business_name}: {lead_name}"),
+                format!(
+                    "Hello,\n\nOur team assigned the lead {lead_name} to {business_name}.\n\nSign in to the partner portal to follow it up."
                 ),
             ),
             EmailKind::PasswordReset { link } => (

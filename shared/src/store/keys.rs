@@ -170,3 +170,43 @@ pub fn kyc_document(partner_id: &str, document_id: &str) -> Key {
 
 /// Sort-key prefix of a partner's KYC documents.
 pub const KYC_PREFIX: &str = "KYC#";
+
+/// A lead of a partner. Lead-owned items use their own prefixes so a partner's lead list
+/// (`LEAD#`) never returns history or activities.
+pub fn lead(partner_id: &str, lead_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("{LEAD_PREFIX}{lead_id}"),
+    )
+}
+
+pub const LEAD_PREFIX: &str = "LEAD#";
+
+/// A lead's status history, oldest first.
+pub fn lead_history(partner_id: &str, lead_id: &str, entry_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("LEADH#{lead_id}#{entry_id}"),
+    )
+}
+
+pub fn lead_history_prefix(lead_id: &str) -> String {
+    format!("LEADH#{lead_id}#")
+}
+
+/// A lead's activities.
+pub fn lead_activity(partner_id: &str, lead_id: &str, activity_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("LEADA#{lead_id}#{activity_id}"),
+    )
+}
+
+pub fn lead_activity_prefix(lead_id: &str) -> String {
+    format!("LEADA#{lead_id}#")
+}
+
+/// The cross-partner reservation of a normalised lead contact value.
+pub fn lead_guard(contact: &str, value: &str) -> Key {
+    Key::new(format!("LEADGUARD#{contact}#{value}"), "GUARD")
+}

@@ -277,6 +277,15 @@ impl Patch {
         self
     }
 
+    /// `attr` must be unset or a number below `n` (rate limits).
+    pub fn require_below(mut self, attr: &str, n: i64) -> Self {
+        self.conditions.push((
+            format!("(attribute_not_exists(#{{{attr}}}) OR #{{{attr}}} < :{{}})"),
+            vec![(attr.to_string(), AttributeValue::N(n.to_string()))],
+        ));
+        self
+    }
+
     /// `attr` must be a number greater than `n`.
     pub fn require_gt(mut self, attr: &str, n: i64) -> Self {
         self.conditions.push((
@@ -403,6 +412,8 @@ pub struct Query {
     pub newest_first: bool,
     pub limit: i32,
     pub filter: Option<Filter>,
+    /// Only sort keys below this value (e.g. follow-ups due before now).
+    pub sort_below: Option<String>,
 }
 
 impl Query {
@@ -415,11 +426,17 @@ impl Query {
             newest_first: false,
             limit,
             filter: None,
+            sort_below: None,
         }
     }
 
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.sort_prefix = Some(prefix.into());
+        self
+    }
+
+    pub fn below(mut self, bound: impl Into<String>) -> Self {
+        self.sort_below = Some(bound.into());
         self
     }
 
@@ -478,6 +495,36 @@ impl Filter {
         self
     }
 
+    /// `path >= value` (strings compare lexically: RFC 3339 times in UTC order correctly).
+    pub fn at_least(mut self, path: &[&str], value: &str) -> Self {
+        let p = self.path(path);
+        let v = self.value(AttributeValue::S(value.to_string()));
+        self.parts.push(format!("{p} >= {v}"));
+        self
+    }
+
+    /// `path <= value`.
+    pub fn at_most(mut self, path: &[&str], value: &str) -> Self {
+        let p = self.path(path);
+        let v = self.value(AttributeValue::S(value.to_string()));
+        self.parts.push(format!("{p} <= {v}"));
+        self
+    }
+
+    /// Any of `paths` equals `value`.
+    pub fn any_eq(mut self, paths: &[&[&str]], value: &str) -> Self {
+        let v = self.value(AttributeValue::S(value.to_string()));
+        let alternatives: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                let p = self.path(p);
+                format!("{p} = {v}")
+            })
+            .collect();
+        self.parts.push(format!("({})", alternatives.join(" OR ")));
+        self
+    }
+
     /// Any of `paths` contains `value` (a substring of a string, or an element of a list).
     pub fn contains_any(mut self, paths: &[&[&str]], value: &str) -> Self {
         let v = self.value(AttributeValue::S(value.to_string()));
@@ -521,6 +568,10 @@ impl Query {
             names.insert("#sk".into(), sk_attr.into());
             values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
             condition.push_str(" AND begins_with(#sk, :sk)");
+        } else if let Some(bound) = &self.sort_below {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":below".into(), AttributeValue::S(bound.clone()));
+            condition.push_str(" AND #sk < :below");
         }
         if let Some(f) = &self.filter {
             names.extend(f.names.clone());
@@ -531,10 +582,11 @@ impl Query {
 
     fn scope(&self) -> String {
         format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}",
             self.index.map(Index::name).unwrap_or("table"),
             self.partition,
-            self.sort_prefix.as_deref().unwrap_or("")
+            self.sort_prefix.as_deref().unwrap_or(""),
+            self.sort_below.as_deref().unwrap_or("")
         )
     }
 }
@@ -852,6 +904,32 @@ impl<'a> TxBuilder<'a> {
         self
     }
 
+    /// Writes `entity` where the stored item (if any) satisfies `expression`, e.g.
+    /// `attribute_not_exists(PK) OR #until < :now` to take over an expired reservation.
+    pub fn put_if<T: Entity>(
+        mut self,
+        entity: &T,
+        expression: &'static str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+        failure: Failure,
+    ) -> Self {
+        let condition = Condition {
+            expression,
+            names: names
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            values: values
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        };
+        self.tx
+            .put_item(self.table, entity, Some(condition), Some(failure));
+        self
+    }
+
     /// A new item under a freshly generated id (a ULID): its key cannot be taken unless the
     /// id generator repeats itself, which the client should simply retry.
     pub fn insert<T: Entity>(self, entity: &T) -> Self {
@@ -951,6 +1029,32 @@ impl<'a> TxBuilder<'a> {
             .build()
             .map(|d| TransactWriteItem::builder().delete(d).build());
         self.tx.push(delete, Some(Failure::Stale));
+        self
+    }
+
+    /// Deletes `key` where the stored item satisfies `expression`.
+    pub fn delete_where(
+        mut self,
+        key: &Key,
+        expression: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+        failure: Failure,
+    ) -> Self {
+        let mut delete = Delete::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)))
+            .condition_expression(expression);
+        for (k, v) in names {
+            delete = delete.expression_attribute_names(*k, *v);
+        }
+        for (k, v) in values {
+            delete = delete.expression_attribute_values(k, v);
+        }
+        let delete = delete
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build());
+        self.tx.push(delete, Some(failure));
         self
     }
 

@@ -1,0 +1,22 @@
+//! `POST /v1/admin/leads/{lead_id}/assign`: gives a lead to an approved partner (admin).
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/admin/leads/{lead_id}/assign";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let admin = ctx.require(&req, ROUTE)?;
+    let id = http::path_param(&req, "/v1/admin/leads/{lead_id}/assign", "lead_id")?;
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let lead = shared::leads::assign(ctx.store(), &admin, &id, body, Utc::now()).await?;
+    http::json_with_etag(StatusCode::OK, &shared::leads::view(&lead), lead.version)
+}

@@ -1,0 +1,23 @@
+//! `GET /v1/leads/{lead_id}/activities`: the lead's activities, newest first.
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "GET /v1/leads/{lead_id}/activities";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: true,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let id = http::path_param(&req, "/v1/leads/{lead_id}/activities", "lead_id")?;
+    let limit = http::page_limit(&req)?;
+    let cursor = http::query_param(&req, "cursor");
+    let page =
+        shared::leads::activities(ctx.store(), &principal, &id, limit, cursor.as_deref()).await?;
+    http::json(StatusCode::OK, &page)
+}

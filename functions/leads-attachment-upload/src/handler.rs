@@ -1,0 +1,30 @@
+//! `POST /v1/leads/{lead_id}/attachments`: a presigned upload, verified like KYC documents.
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/leads/{lead_id}/attachments";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: true,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let id = http::path_param(&req, "/v1/leads/{lead_id}/attachments", "lead_id")?;
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let granted = shared::leads::request_attachment(
+        ctx.store(),
+        ctx.documents()?,
+        &principal,
+        &id,
+        body,
+        Utc::now(),
+    )
+    .await?;
+    http::json(StatusCode::CREATED, &granted)
+}

@@ -1,0 +1,33 @@
+//! `POST /v1/leads`: registers a lead, protected against other partners' duplicates.
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, MAX_JSON_BODY, Problem};
+use shared::identity::setup::{Context, Keys, Needs};
+
+pub const ROUTE: &str = "POST /v1/leads";
+pub const NEEDS: Needs = Needs {
+    keys: Keys::Verify,
+    cursors: false,
+    documents: false,
+    field_cipher: false,
+};
+
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
+    let principal = ctx.require(&req, ROUTE)?;
+    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let lead = shared::leads::create(
+        ctx.store(),
+        &principal,
+        body,
+        shared::leads::LeadSource::Portal,
+        &ctx.leads,
+        Utc::now(),
+    )
+    .await?;
+    http::json_with_etag(
+        StatusCode::CREATED,
+        &shared::leads::view(&lead),
+        lead.version,
+    )
+}

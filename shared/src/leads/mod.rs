@@ -1,0 +1,1399 @@
+//! Leads: registration with cross-partner conflict protection, the pipeline, history,
+//! activities, attachments, aggregates and the public capture form.
+//!
+//! Conflicts are decided by guard items, one per normalised contact value (email, phone,
+//! company domain), written in the lead's own transaction with the condition "absent or
+//! protection expired": of any number of concurrent registrations of one contact, exactly
+//! one commits. A lost lead releases its guards; otherwise they expire with the protection
+//! window. Dashboard figures live in the partner's counters item, changed in the same
+//! transaction as the lead (see [`contributions`]).
+
+pub mod model;
+pub mod normalize;
+
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::audit::AuditEntry;
+use crate::contact::{Email, Phone};
+use crate::http::{FieldError, Problem};
+use crate::identity::model::User;
+use crate::identity::{Principal, Role};
+use crate::partners::{Partner, PartnerStatus};
+use crate::storage::{Documents, PresignedUpload};
+use crate::store::{
+    Entity, Failure, Filter, Index, Page, Patch, Query, Store, StoreError, TxBuilder, from_item,
+    keys,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
+pub use model::*;
+use normalize::ContactKeys;
+
+/// Lead settings from configuration.
+#[derive(Debug, Clone)]
+pub struct LeadSettings {
+    /// How long a registered lead is protected from other partners (`LEAD_PROTECTION_DAYS`, 90).
+    pub protection_days: i64,
+    pub default_country_code: String,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn text(e: &mut Vec<FieldError>, field: &str, v: &str, max: usize) -> String {
+    let v = v.trim();
+    if v.is_empty() {
+        e.push(FieldError::new(field, "is required"));
+    } else if v.chars().count() > max {
+        e.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    v.to_string()
+}
+
+fn opt(e: &mut Vec<FieldError>, field: &str, v: &Option<String>, max: usize) -> Option<String> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) if s.chars().count() > max => {
+            e.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+            None
+        }
+        Some(s) => Some(s.to_string()),
+    }
+}
+
+fn timestamp(e: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option<String> {
+    let raw = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(rfc3339(t.with_timezone(&Utc))),
+        Err(_) => {
+            e.push(FieldError::new(field, "must be an RFC 3339 time"));
+            None
+        }
+    }
+}
+
+fn money(e: &mut Vec<FieldError>, field: &str, v: &Option<Money>) -> Option<Money> {
+    let m = v.as_ref()?;
+    if m.amount_minor < 0
+        || m.currency.len() != 3
+        || !m.currency.chars().all(|c| c.is_ascii_uppercase())
+    {
+        e.push(FieldError::new(
+            field,
+            "must be a non-negative amount_minor with an ISO 4217 currency",
+        ));
+        return None;
+    }
+    Some(m.clone())
+}
+
+/// A lead as the API shows it (internal search and reservation fields left out).
+pub fn view(lead: &Lead) -> Value {
+    let mut v = serde_json::to_value(lead).unwrap_or(Value::Null);
+    if let Some(m) = v.as_object_mut() {
+        m.remove("search_text");
+        m.remove("contact_keys");
+    }
+    v
+}
+
+/// A page of leads as the API shows it.
+pub fn view_page(page: &Page<Lead>) -> Value {
+    serde_json::json!({ "items": page.items.iter().map(view).collect::<Vec<_>>(), "next_cursor": page.next_cursor })
+}
+
+// ------------------------------------------------------------------ aggregates
+
+/// What one lead adds to its partner's counters. A change applies `after - before`, so the
+/// counters always equal a recount of the items (a test recounts after random traffic).
+pub fn contributions(lead: &Lead) -> BTreeMap<String, i64> {
+    let mut c = BTreeMap::new();
+    c.insert("leads_total".to_string(), 1);
+    c.insert(format!("status_{}", lead.status.as_str()), 1);
+    if lead.status.is_open() {
+        c.insert("leads_open".to_string(), 1);
+        if let Some(due) = &lead.next_follow_up_at {
+            c.insert(format!("due_{}", &due[..10].replace('-', "")), 1);
+        }
+    }
+    if let Some(stage) = &lead.stage {
+        c.insert(format!("stage_{stage}"), 1);
+    }
+    c
+}
+
+fn deltas(before: Option<&Lead>, after: Option<&Lead>) -> Vec<(String, i64)> {
+    let mut d: BTreeMap<String, i64> = BTreeMap::new();
+    if let Some(b) = before {
+        for (k, v) in contributions(b) {
+            *d.entry(k).or_default() -= v;
+        }
+    }
+    if let Some(a) = after {
+        for (k, v) in contributions(a) {
+            *d.entry(k).or_default() += v;
+        }
+    }
+    d.into_iter().filter(|(_, v)| *v != 0).collect()
+}
+
+fn add_counters<'a>(
+    tx: TxBuilder<'a>,
+    partner_id: &str,
+    before: Option<&Lead>,
+    after: Option<&Lead>,
+) -> TxBuilder<'a> {
+    let d = deltas(before, after);
+    let refs: Vec<(&str, i64)> = d.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    tx.add(
+        &keys::partner_counters(partner_id),
+        "partner_counters",
+        &refs,
+    )
+}
+
+// ------------------------------------------------------------------ visibility
+
+/// Sales users see the leads they created or are assigned; other partner roles see all.
+fn visible(principal: &Principal, lead: &Lead) -> bool {
+    principal.role != Role::Sales
+        || lead.created_by == principal.user_id
+        || lead.assigned_to.as_deref() == Some(principal.user_id.as_str())
+}
+
+async fn own_lead(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, Problem> {
+    let partner_id = principal.partner_id()?;
+    let lead: Lead = store
+        .get(&keys::lead(partner_id, lead_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("lead"))?;
+    if !visible(principal, &lead) {
+        return Err(Problem::not_found("lead"));
+    }
+    Ok(lead)
+}
+
+// ------------------------------------------------------------------ create
+
+/// `POST /v1/leads` (and the public form's fields).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLead {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub service_interest: Option<String>,
+    #[serde(default)]
+    pub estimated_value: Option<Money>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub stage: Option<String>,
+    #[serde(default)]
+    pub next_follow_up_at: Option<String>,
+}
+
+/// A conflict found before writing: either ours (with the existing id) or another partner's.
+fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) -> Option<Problem> {
+    let live: Vec<&LeadGuard> = guards.iter().filter(|g| g.protected_until > now).collect();
+    if let Some(mine) = live.iter().find(|g| g.partner_id == partner_id) {
+        return Some(
+            Problem::conflict(
+                "duplicate_lead",
+                "You have already registered this contact.",
+            )
+            .with_extension("existing_id", mine.lead_id.clone()),
+        );
+    }
+    (!live.is_empty()).then(|| {
+        Problem::conflict(
+            "lead_conflict",
+            "This contact is already registered and protected for another partner.",
+        )
+    })
+}
+
+/// Reserves a contact value: only if nobody holds it, or the holder's protection expired.
+/// Of concurrent registrations of one contact (by any partners) exactly one commits.
+fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a> {
+    tx.put_if(
+        guard,
+        "attribute_not_exists(PK) OR #until < :now",
+        &[("#until", "protected_until")],
+        vec![(":now", AttributeValue::N(now.to_string()))],
+        Failure::conflict(
+            "lead_conflict",
+            "This contact is already registered and protected.",
+        ),
+    )
+}
+
+fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
+    lead.contact_keys
+        .pairs()
+        .into_iter()
+        .map(|(contact, value)| LeadGuard {
+            contact: contact.to_string(),
+            value,
+            partner_id: lead.partner_id.clone(),
+            lead_id: lead.id.clone(),
+            protected_until,
+        })
+        .collect()
+}
+
+/// Registers a lead: validation, the partner's approval and the conflict lookups in one
+/// batched read, then one transaction (lead, guards, history, counters, audit, CRM outbox).
+pub async fn create(
+    store: &Store,
+    principal: &Principal,
+    req: NewLead,
+    source: LeadSource,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+) -> Result<Lead, Problem> {
+    let partner_id = principal.partner_id()?.to_string();
+    let mut e = Vec::new();
+    let first_name = text(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = text(&mut e, "/last_name", &req.last_name, 100);
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|raw| {
+            Email::parse(raw)
+                .map_err(|m| e.push(FieldError::new("/email", m)))
+                .ok()
+        });
+    let phone = req
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|raw| {
+            Phone::parse(raw, &settings.default_country_code)
+                .map_err(|m| e.push(FieldError::new("/phone", m)))
+                .ok()
+        });
+    if req.email.as_deref().unwrap_or("").trim().is_empty()
+        && req.phone.as_deref().unwrap_or("").trim().is_empty()
+    {
+        e.push(FieldError::new("/email", "email or phone is required"));
+    }
+    let company = opt(&mut e, "/company", &req.company, 200);
+    let website = opt(&mut e, "/website", &req.website, 300);
+    let address = opt(&mut e, "/address", &req.address, 500);
+    let service_interest = opt(&mut e, "/service_interest", &req.service_interest, 100);
+    let notes = opt(&mut e, "/notes", &req.notes, 5000);
+    let stage = opt(&mut e, "/stage", &req.stage, 50);
+    let estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
+    let next_follow_up_at = timestamp(&mut e, "/next_follow_up_at", &req.next_follow_up_at);
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), website.as_deref());
+    let t = now.timestamp();
+    let guard_keys: Vec<_> = contact_keys
+        .pairs()
+        .iter()
+        .map(|(c, v)| keys::lead_guard(c, v))
+        .collect();
+    let mut wanted = vec![keys::partner(&partner_id)];
+    wanted.extend(guard_keys);
+    let items = store.get_many(&wanted).await?;
+    let partner: Partner = items[0]
+        .clone()
+        .map(from_item)
+        .transpose()?
+        .ok_or_else(|| Problem::not_found("partner"))?;
+    if partner.status != PartnerStatus::Approved {
+        return Err(Problem::forbidden().with_detail("Only approved partners can register leads."));
+    }
+    let existing: Vec<LeadGuard> = items[1..]
+        .iter()
+        .flatten()
+        .cloned()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    if let Some(problem) = conflict_from(&existing, &partner_id, t) {
+        return Err(problem);
+    }
+
+    let at = rfc3339(now);
+    let protected_until = now + Duration::days(settings.protection_days);
+    let lead = Lead {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: partner_id.clone(),
+        first_name,
+        last_name,
+        email: email.map(|e| e.to_string()),
+        phone: phone.map(|p| p.as_str().to_string()),
+        company,
+        website,
+        address,
+        service_interest,
+        estimated_value,
+        notes,
+        status: LeadStatus::New,
+        stage,
+        assigned_to: None,
+        created_by: principal.user_id.clone(),
+        source,
+        next_follow_up_at,
+        last_contact_at: None,
+        protection_expires_at: rfc3339(protected_until),
+        contact_keys,
+        crm_sync: CrmSync {
+            state: "pending".into(),
+            last_error: None,
+            synced_at: None,
+        },
+        search_text: String::new(),
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let lead = Lead {
+        search_text: lead.searchable(),
+        ..lead
+    };
+    let mut tx = store.tx().insert(&lead);
+    for guard in guards_for(&lead, protected_until.timestamp()) {
+        tx = guard_put(tx, &guard, t);
+    }
+    let history = HistoryEntry {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: partner_id.clone(),
+        lead_id: lead.id.clone(),
+        from: None,
+        to: LeadStatus::New,
+        at: at.clone(),
+        by: principal.user_id.clone(),
+        source: if source == LeadSource::Crm {
+            LeadSource::Crm
+        } else {
+            LeadSource::Portal
+        },
+    };
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "lead.created",
+        format!("lead:{}", lead.id),
+        &at,
+    )
+    .change(
+        Value::Null,
+        serde_json::json!({"status": "new", "source": source}),
+    );
+    let outbox = CrmOutbox {
+        id: ulid::Ulid::new().to_string(),
+        entity: "lead".into(),
+        entity_id: lead.id.clone(),
+        partner_id: partner_id.clone(),
+        operation: "upsert".into(),
+        created_at: at.clone(),
+    };
+    tx = add_counters(tx, &partner_id, None, Some(&lead))
+        .insert(&history)
+        .insert(&audit)
+        .insert(&outbox);
+    store.commit(tx.build()).await?;
+    Ok(lead)
+}
+
+// ------------------------------------------------------------------ read
+
+/// `GET /v1/leads/{id}`: one read.
+pub async fn get(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, Problem> {
+    own_lead(store, principal, lead_id).await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilters {
+    pub status: Option<LeadStatus>,
+    pub stage: Option<String>,
+    pub overdue: bool,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub assigned_to: Option<String>,
+    pub q: Option<String>,
+}
+
+/// `GET /v1/leads`: one Query per page, newest first. `status` reads the status index,
+/// `follow_up=overdue` the follow-up index (due before now); the other filters (and a
+/// sales user's own-leads rule) run server-side on the page read, so `q` costs what the
+/// page reads, not the partner's whole pipeline.
+pub async fn list(
+    store: &Store,
+    principal: &Principal,
+    f: &ListFilters,
+    limit: i32,
+    cursor: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Page<Lead>, Problem> {
+    let partner_id = principal.partner_id()?;
+    let mut query = if f.overdue {
+        Query::partition(Some(Index::Due), follow_up_partition(partner_id), limit)
+            .below(rfc3339(now))
+    } else if let Some(s) = f.status {
+        Query::partition(
+            Some(Index::ByState),
+            by_status_partition(partner_id, s),
+            limit,
+        )
+        .newest_first()
+    } else {
+        Query::partition(None, keys::partner_partition(partner_id), limit)
+            .prefix(keys::LEAD_PREFIX)
+            .newest_first()
+    };
+    let mut filter = Filter::new();
+    if let (true, Some(s)) = (f.overdue, f.status) {
+        filter = filter.eq(&["status"], s.as_str());
+    }
+    if let Some(stage) = &f.stage {
+        filter = filter.eq(&["stage"], stage);
+    }
+    if let Some(a) = &f.assigned_to {
+        filter = filter.eq(&["assigned_to"], a);
+    }
+    if let Some(from) = &f.created_from {
+        filter = filter.at_least(&["created_at"], from);
+    }
+    if let Some(to) = &f.created_to {
+        filter = filter.at_most(&["created_at"], to);
+    }
+    if let Some(q) = &f.q {
+        filter = filter.contains_any(&[&["search_text"]], &q.to_lowercase());
+    }
+    if principal.role == Role::Sales {
+        filter = filter.any_eq(&[&["created_by"], &["assigned_to"]], &principal.user_id);
+    }
+    query = query.filter(filter);
+    Ok(store.query(&query, cursor).await?)
+}
+
+/// `GET /v1/leads/{id}/history`, oldest first.
+pub async fn history(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+) -> Result<Vec<HistoryEntry>, Problem> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), 100)
+        .prefix(keys::lead_history_prefix(&lead.id));
+    Ok(store.query_all(&q).await?)
+}
+
+/// `GET /v1/leads/{id}/activities`, newest first.
+pub async fn activities(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<Activity>, Problem> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), limit)
+        .prefix(keys::lead_activity_prefix(&lead.id))
+        .newest_first();
+    Ok(store.query(&q, cursor).await?)
+}
+
+// ------------------------------------------------------------------ update
+
+/// `PATCH /v1/leads/{id}`. Absent fields stay as they are; `""` clears an optional one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadUpdate {
+    pub status: Option<LeadStatus>,
+    pub stage: Option<String>,
+    pub next_follow_up_at: Option<String>,
+    pub assigned_to: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub service_interest: Option<String>,
+    pub estimated_value: Option<Money>,
+    pub notes: Option<String>,
+}
+
+fn set_opt(
+    e: &mut Vec<FieldError>,
+    field: &str,
+    v: &Option<String>,
+    max: usize,
+    current: &Option<String>,
+) -> Option<String> {
+    match v {
+        None => current.clone(),
+        Some(_) => opt(e, field, v, max),
+    }
+}
+
+/// Applies a partner's change, conditional on the version read (412 when stale): status
+/// moves along the machine (409 naming the allowed moves), contact changes re-reserve their
+/// values (409 on conflict), `lost` releases the lead's reservations.
+pub async fn update(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+    expected_version: u64,
+    req: LeadUpdate,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+) -> Result<Lead, Problem> {
+    let current = own_lead(store, principal, lead_id).await?;
+    if current.version != expected_version {
+        return Err(Problem::precondition_failed());
+    }
+    let mut e = Vec::new();
+    let mut next = current.clone();
+    if let Some(status) = req.status.filter(|s| *s != current.status) {
+        let allowed = current.status.partner_moves();
+        if !allowed.contains(&status) {
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            return Err(Problem::conflict(
+                "invalid_status_transition",
+                format!(
+                    "A {} lead can move to: {}.",
+                    current.status.as_str(),
+                    if names.is_empty() {
+                        "nothing (it is closed)".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+            .with_extension("allowed", names));
+        }
+        next.status = status;
+    }
+    if let Some(v) = &req.first_name {
+        next.first_name = text(&mut e, "/first_name", v, 100);
+    }
+    if let Some(v) = &req.last_name {
+        next.last_name = text(&mut e, "/last_name", v, 100);
+    }
+    next.stage = set_opt(&mut e, "/stage", &req.stage, 50, &current.stage);
+    next.company = set_opt(&mut e, "/company", &req.company, 200, &current.company);
+    next.website = set_opt(&mut e, "/website", &req.website, 300, &current.website);
+    next.address = set_opt(&mut e, "/address", &req.address, 500, &current.address);
+    next.service_interest = set_opt(
+        &mut e,
+        "/service_interest",
+        &req.service_interest,
+        100,
+        &current.service_interest,
+    );
+    next.notes = set_opt(&mut e, "/notes", &req.notes, 5000, &current.notes);
+    if req.estimated_value.is_some() {
+        next.estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
+    }
+    if let Some(raw) = &req.next_follow_up_at {
+        next.next_follow_up_at = if raw.trim().is_empty() {
+            None
+        } else {
+            timestamp(&mut e, "/next_follow_up_at", &req.next_follow_up_at)
+        };
+    }
+    if let Some(raw) = &req.email {
+        next.email = match raw.trim() {
+            "" => None,
+            v => Email::parse(v)
+                .map_err(|m| e.push(FieldError::new("/email", m)))
+                .ok()
+                .map(|e| e.to_string()),
+        };
+    }
+    if let Some(raw) = &req.phone {
+        next.phone = match raw.trim() {
+            "" => None,
+            v => Phone::parse(v, &settings.default_country_code)
+                .map_err(|m| e.push(FieldError::new("/phone", m)))
+                .ok()
+                .map(|p| p.as_str().to_string()),
+        };
+    }
+    if next.email.is_none() && next.phone.is_none() {
+        e.push(FieldError::new("/email", "email or phone is required"));
+    }
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let partner_id = current.partner_id.clone();
+    let mut reads = Vec::new();
+    if let Some(a) = req.assigned_to.as_deref() {
+        next.assigned_to = (!a.trim().is_empty()).then(|| a.trim().to_string());
+        if let Some(user) = &next.assigned_to {
+            reads.push(keys::user(Some(&partner_id), user));
+        }
+    }
+    let email = next
+        .email
+        .as_deref()
+        .map(|v| Email::parse(v).expect("stored normalised"));
+    let phone = next
+        .phone
+        .as_deref()
+        .map(|v| Phone::parse(v, &settings.default_country_code).expect("stored normalised"));
+    next.contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), next.website.as_deref());
+    let old_pairs = current.contact_keys.pairs();
+    let new_pairs = if next.status == LeadStatus::Lost {
+        Vec::new()
+    } else {
+        next.contact_keys.pairs()
+    };
+    let added: Vec<(&str, String)> = new_pairs
+        .iter()
+        .filter(|p| !old_pairs.contains(p))
+        .cloned()
+        .collect();
+    let removed: Vec<(&str, String)> = old_pairs
+        .iter()
+        .filter(|p| !new_pairs.contains(p))
+        .cloned()
+        .collect();
+    let t = now.timestamp();
+    let mut owned_removed: Vec<LeadGuard> = Vec::new();
+    let first_guard = reads.len();
+    reads.extend(added.iter().map(|(c, v)| keys::lead_guard(c, v)));
+    let first_removed = reads.len();
+    reads.extend(removed.iter().map(|(c, v)| keys::lead_guard(c, v)));
+    if !reads.is_empty() {
+        let items = store.get_many(&reads).await?;
+        if next.assigned_to.is_some() && req.assigned_to.is_some() {
+            let user: Option<User> = items[0].clone().map(from_item).transpose()?;
+            if user.is_none() {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "/assigned_to",
+                    "is not a user of your partner account",
+                )]));
+            }
+        }
+        let guards: Vec<LeadGuard> = items[first_guard..first_removed]
+            .iter()
+            .flatten()
+            .cloned()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let others: Vec<LeadGuard> = guards
+            .into_iter()
+            .filter(|g| g.lead_id != current.id)
+            .collect();
+        if let Some(problem) = conflict_from(&others, &partner_id, t) {
+            return Err(problem);
+        }
+        // Release only the reservations this lead still holds (an expired one may have
+        // been taken over by another lead since).
+        owned_removed = items[first_removed..]
+            .iter()
+            .flatten()
+            .cloned()
+            .map(from_item::<LeadGuard>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|g| g.lead_id == current.id)
+            .collect();
+    }
+
+    let at = rfc3339(now);
+    next.search_text = next.searchable();
+    next.updated_at = at.clone();
+    next.version = current.version + 1;
+    let mut tx = store.tx().replace(&next, expected_version);
+    let protected_until = DateTime::parse_from_rfc3339(&current.protection_expires_at)
+        .map(|d| d.timestamp())
+        .unwrap_or(t);
+    for guard in &owned_removed {
+        tx = tx.delete_where(
+            &guard.key(),
+            "#lead = :lead",
+            &[("#lead", "lead_id")],
+            vec![(":lead", AttributeValue::S(current.id.clone()))],
+            Failure::Stale,
+        );
+    }
+    for (contact, value) in &added {
+        let guard = LeadGuard {
+            contact: contact.to_string(),
+            value: value.clone(),
+            partner_id: partner_id.clone(),
+            lead_id: current.id.clone(),
+            protected_until,
+        };
+        tx = guard_put(tx, &guard, t);
+    }
+    if next.status != current.status {
+        let h = HistoryEntry {
+            id: ulid::Ulid::new().to_string(),
+            partner_id: partner_id.clone(),
+            lead_id: current.id.clone(),
+            from: Some(current.status),
+            to: next.status,
+            at: at.clone(),
+            by: principal.user_id.clone(),
+            source: LeadSource::Portal,
+        };
+        tx = tx.insert(&h);
+    }
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "lead.updated",
+        format!("lead:{}", current.id),
+        &at,
+    )
+    .change(
+        serde_json::json!({"status": current.status, "stage": current.stage}),
+        serde_json::json!({"status": next.status, "stage": next.stage}),
+    );
+    let outbox = CrmOutbox {
+        id: ulid::Ulid::new().to_string(),
+        entity: "lead".into(),
+        entity_id: current.id.clone(),
+        partner_id: partner_id.clone(),
+        operation: "upsert".into(),
+        created_at: at.clone(),
+    };
+    tx = add_counters(tx, &partner_id, Some(&current), Some(&next))
+        .insert(&audit)
+        .insert(&outbox);
+    store.commit(tx.build()).await?;
+    Ok(next)
+}
+
+// ------------------------------------------------------------------ activities
+
+/// `POST /v1/leads/{id}/activities`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivity {
+    #[serde(rename = "type")]
+    pub activity_type: ActivityType,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub next_action: Option<String>,
+    #[serde(default)]
+    pub next_action_at: Option<String>,
+}
+
+/// Records an activity and stamps the lead's `last_contact_at`, in one transaction.
+pub async fn add_activity(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+    req: NewActivity,
+    now: DateTime<Utc>,
+) -> Result<Activity, Problem> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let mut e = Vec::new();
+    let activity = Activity {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: lead.partner_id.clone(),
+        lead_id: lead.id.clone(),
+        activity_type: req.activity_type,
+        subject: opt(&mut e, "/subject", &req.subject, 200),
+        description: opt(&mut e, "/description", &req.description, 5000),
+        outcome: opt(&mut e, "/outcome", &req.outcome, 500),
+        next_action: opt(&mut e, "/next_action", &req.next_action, 500),
+        next_action_at: timestamp(&mut e, "/next_action_at", &req.next_action_at),
+        by: principal.user_id.clone(),
+        at: rfc3339(now),
+    };
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let tx = store
+        .tx()
+        .insert(&activity)
+        .patch(
+            Patch::new(&lead.key())
+                .set("last_contact_at", &activity.at)
+                .set("updated_at", &activity.at)
+                .add("version", 1)
+                .require_exists()
+                .on_failure(Failure::Missing { what: "lead" }),
+        )
+        .build();
+    store.commit(tx).await?;
+    Ok(activity)
+}
+
+// ------------------------------------------------------------------ stats
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub total: i64,
+    pub open: i64,
+    pub by_status: BTreeMap<String, i64>,
+    pub by_stage: BTreeMap<String, i64>,
+    pub won: i64,
+    pub lost: i64,
+    pub conversion_rate: f64,
+    pub overdue_follow_ups: i64,
+}
+
+/// `GET /v1/leads/stats`: one read of the counters item, whatever the number of leads.
+/// Overdue follow-ups are the per-day due counts before today.
+pub async fn stats(
+    store: &Store,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Stats, Problem> {
+    let partner_id = principal.partner_id()?;
+    let counters: HashMap<String, Value> = store
+        .get(&keys::partner_counters(partner_id))
+        .await?
+        .unwrap_or_default();
+    Ok(stats_from(&counters, now.date_naive()))
+}
+
+/// Reads the figures out of a counters item.
+pub fn stats_from(counters: &HashMap<String, Value>, today: NaiveDate) -> Stats {
+    let n = |k: &str| counters.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let by_status: BTreeMap<String, i64> = LeadStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), n(&format!("status_{}", s.as_str()))))
+        .collect();
+    let by_stage: BTreeMap<String, i64> = counters
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("stage_")?.to_string(), v.as_i64()?)))
+        .filter(|(_, v)| *v > 0)
+        .collect();
+    let today = today.format("%Y%m%d").to_string();
+    let overdue = counters
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("due_")?, v.as_i64()?)))
+        .filter(|(day, _)| *day < today.as_str())
+        .map(|(_, v)| v)
+        .sum();
+    let (total, won, lost) = (
+        n("leads_total"),
+        by_status["won"] + by_status["converted"],
+        by_status["lost"],
+    );
+    Stats {
+        total,
+        open: n("leads_open"),
+        conversion_rate: if total > 0 {
+            ((won as f64 / total as f64) * 10_000.0).round() / 10_000.0
+        } else {
+            0.0
+        },
+        by_status,
+        by_stage,
+        won,
+        lost,
+        overdue_follow_ups: overdue,
+    }
+}
+
+// ------------------------------------------------------------------ attachments
+
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRequest {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadAttachment {
+    pub id: String,
+    pub partner_id: String,
+    pub lead_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub status: crate::kyc::VerificationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    pub object_key: String,
+    pub created_at: String,
+}
+
+impl Entity for LeadAttachment {
+    const KIND: &'static str = "lead_attachment";
+
+    fn key(&self) -> crate::store::Key {
+        crate::store::Key::new(
+            keys::partner_partition(&self.partner_id),
+            format!("LEADF#{}#{}", self.lead_id, self.id),
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttachmentGranted {
+    pub attachment: LeadAttachment,
+    pub upload: PresignedUpload,
+}
+
+/// A presigned upload under `leads/<partner>/<lead>/<attachment>`, verified like KYC uploads.
+pub async fn request_attachment(
+    store: &Store,
+    docs: &Documents,
+    principal: &Principal,
+    lead_id: &str,
+    req: AttachmentRequest,
+    now: DateTime<Utc>,
+) -> Result<AttachmentGranted, Problem> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let mut e = Vec::new();
+    let file_name = req.file_name.trim().to_string();
+    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
+        e.push(FieldError::new(
+            "/file_name",
+            "must be a file name of 1 to 200 characters without slashes",
+        ));
+    }
+    if !ATTACHMENT_TYPES.contains(&req.content_type.as_str()) {
+        e.push(FieldError::new(
+            "/content_type",
+            "must be a PDF, an image or an office document",
+        ));
+    }
+    if req.size == 0 || req.size > crate::kyc::MAX_DOCUMENT_BYTES {
+        e.push(FieldError::new(
+            "/size",
+            format!(
+                "must be between 1 and {} bytes",
+                crate::kyc::MAX_DOCUMENT_BYTES
+            ),
+        ));
+    }
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let id = ulid::Ulid::new().to_string();
+    let attachment = LeadAttachment {
+        object_key: format!("leads/{}/{}/{id}", lead.partner_id, lead.id),
+        id,
+        partner_id: lead.partner_id.clone(),
+        lead_id: lead.id.clone(),
+        file_name,
+        content_type: req.content_type,
+        size: req.size,
+        status: crate::kyc::VerificationStatus::Uploading,
+        rejection_reason: None,
+        created_at: rfc3339(now),
+    };
+    store.commit(store.tx().insert(&attachment).build()).await?;
+    let upload = docs
+        .presign_upload(
+            &attachment.object_key,
+            &attachment.content_type,
+            attachment.size,
+            crate::kyc::UPLOAD_TTL,
+        )
+        .await?;
+    Ok(AttachmentGranted { attachment, upload })
+}
+
+/// Whether `bytes` start like a `content_type` file (office formats: OOXML is a zip, the
+/// legacy formats an OLE compound file).
+pub fn attachment_magic_matches(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "application/msword" | "application/vnd.ms-excel" => {
+            bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+        }
+        t if t.starts_with("application/vnd.openxmlformats") => bytes.starts_with(b"PK\x03\x04"),
+        other => crate::kyc::magic_matches(other, bytes),
+    }
+}
+
+/// Verifies a stored attachment (size and magic bytes); a mismatch deletes the object.
+pub async fn verify_attachment(
+    store: &Store,
+    docs: &Documents,
+    object_key: &str,
+) -> Result<bool, Problem> {
+    let parts: Vec<&str> = object_key
+        .strip_prefix("leads/")
+        .unwrap_or("")
+        .split('/')
+        .collect();
+    let [partner_id, lead_id, id] = parts.as_slice() else {
+        docs.delete(object_key).await?;
+        return Ok(false);
+    };
+    let key = crate::store::Key::new(
+        keys::partner_partition(partner_id),
+        format!("LEADF#{lead_id}#{id}"),
+    );
+    let Some(att) = store.get::<LeadAttachment>(&key).await? else {
+        docs.delete(object_key).await?;
+        return Ok(false);
+    };
+    if att.status != crate::kyc::VerificationStatus::Uploading {
+        return Ok(att.status == crate::kyc::VerificationStatus::Pending);
+    }
+    let Some(info) = docs.info(object_key).await? else {
+        return Ok(false);
+    };
+    let ok = info.size == att.size
+        && attachment_magic_matches(&att.content_type, &docs.head_bytes(object_key, 16).await?);
+    if !ok {
+        docs.delete(object_key).await?;
+    }
+    let mut patch = Patch::new(&key)
+        .set(
+            "status",
+            if ok {
+                crate::kyc::VerificationStatus::Pending
+            } else {
+                crate::kyc::VerificationStatus::Rejected
+            },
+        )
+        .require_eq("status", crate::kyc::VerificationStatus::Uploading);
+    if !ok {
+        patch = patch.set(
+            "rejection_reason",
+            "The file does not match its declared size or type.",
+        );
+    }
+    match store.apply(patch).await {
+        Ok(()) | Err(StoreError::Condition(_)) => Ok(ok),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------------ public form
+
+/// `POST /v1/public/partners/{slug}/leads`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicLead {
+    #[serde(flatten)]
+    pub lead: PublicLeadFields,
+    pub consent: bool,
+    /// Honeypot: people never see this field; bots fill it in.
+    #[serde(default)]
+    pub website_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PublicLeadFields {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub service_interest: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Submissions allowed per 15 minutes from one address, and to one partner.
+pub const PUBLIC_PER_SOURCE: i64 = 10;
+pub const PUBLIC_PER_PARTNER: i64 = 200;
+
+async fn take_token(
+    store: &Store,
+    scope: &str,
+    subject: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let window = now.timestamp() / 900;
+    let key = keys::throttle(scope, &format!("{subject}#{window}"));
+    let patch = Patch::new(&key)
+        .add("count", 1)
+        .set(keys::KIND, "throttle")
+        .set(keys::EXPIRES_AT, (window + 2) * 900)
+        .require_below("count", max)
+        .on_failure(Failure::conflict("throttled", "throttled"));
+    match store.apply(patch).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Condition(_)) => Err(Problem::too_many_requests(
+            ((window + 1) * 900 - now.timestamp()).max(1) as u64,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What happened to a public submission (the submitter always gets 202).
+#[derive(Debug, PartialEq, Eq)]
+pub enum PublicOutcome {
+    Created(String),
+    Conflict,
+    Ignored,
+}
+
+/// Captures a lead from a partner's public form: consent required, honeypot empty,
+/// throttled per source address and per partner. Conflicts follow the normal rules; the
+/// submitter is answered 202 either way and the partner sees the outcome in its activity.
+pub async fn public_submit(
+    store: &Store,
+    slug: &str,
+    req: PublicLead,
+    source_ip: &str,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+) -> Result<PublicOutcome, Problem> {
+    if !req.consent {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/consent",
+            "must be true",
+        )]));
+    }
+    let guard: Option<crate::identity::service::SlugGuard> = store.get(&keys::slug(slug)).await?;
+    let Some(guard) = guard else {
+        return Err(Problem::not_found("partner"));
+    };
+    take_token(store, "public-source", source_ip, PUBLIC_PER_SOURCE, now).await?;
+    take_token(
+        store,
+        "public-partner",
+        &guard.partner_id,
+        PUBLIC_PER_PARTNER,
+        now,
+    )
+    .await?;
+    if req
+        .website_url
+        .as_deref()
+        .is_some_and(|v| !v.trim().is_empty())
+    {
+        tracing::info!(partner_id = %guard.partner_id, "public form honeypot filled; submission dropped");
+        return Ok(PublicOutcome::Ignored);
+    }
+    let form = Principal {
+        user_id: "public_form".into(),
+        partner_id: Some(guard.partner_id.clone()),
+        role: Role::Owner,
+        session_id: String::new(),
+    };
+    let f = req.lead;
+    let lead = NewLead {
+        first_name: f.first_name,
+        last_name: f.last_name,
+        email: f.email,
+        phone: f.phone,
+        company: f.company,
+        website: f.website,
+        address: f.address,
+        service_interest: f.service_interest,
+        estimated_value: None,
+        notes: f.notes,
+        stage: None,
+        next_follow_up_at: None,
+    };
+    match create(store, &form, lead, LeadSource::PublicForm, settings, now).await {
+        Ok(lead) => Ok(PublicOutcome::Created(lead.id)),
+        Err(p) if p.status().as_u16() == 409 || p.status().as_u16() == 403 => {
+            let at = rfc3339(now);
+            let audit = AuditEntry::new(
+                Some(&guard.partner_id),
+                "public_form",
+                "lead.public_form_refused",
+                format!("partner:{}", guard.partner_id),
+                &at,
+            )
+            .change(Value::Null, serde_json::json!({"reason": p.code()}));
+            store.commit(store.tx().insert(&audit).build()).await?;
+            Ok(PublicOutcome::Conflict)
+        }
+        Err(p) => Err(p),
+    }
+}
+
+// ------------------------------------------------------------------ operations
+
+/// `POST /v1/admin/leads/{lead_id}/assign`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub partner_id: String,
+}
+
+/// Moves a lead to another (approved) partner: the lead, its reservations and both
+/// partners' counters in one transaction; the new partner's owner is emailed.
+pub async fn assign(
+    store: &Store,
+    admin: &Principal,
+    lead_id: &str,
+    req: AssignRequest,
+    now: DateTime<Utc>,
+) -> Result<Lead, Problem> {
+    let found: Vec<Lead> = store
+        .query_all(&Query::partition(
+            Some(Index::Lookup),
+            format!("LEAD#{lead_id}"),
+            1,
+        ))
+        .await?;
+    let current = found
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::not_found("lead"))?;
+    let target: Partner = store
+        .get(&keys::partner(&req.partner_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("partner"))?;
+    if target.status != PartnerStatus::Approved {
+        return Err(Problem::conflict(
+            "partner_not_approved",
+            "Leads can only be assigned to approved partners.",
+        ));
+    }
+    if target.id == current.partner_id {
+        return Ok(current);
+    }
+    let at = rfc3339(now);
+    let moved = Lead {
+        partner_id: target.id.clone(),
+        assigned_to: None,
+        updated_at: at.clone(),
+        version: current.version + 1,
+        ..current.clone()
+    };
+    let protected_until = DateTime::parse_from_rfc3339(&current.protection_expires_at)
+        .map(|d| d.timestamp())
+        .unwrap_or(now.timestamp());
+    let mut tx = store
+        .tx()
+        .delete_version(&current.key(), current.version)
+        .insert(&moved);
+    if current.status != LeadStatus::Lost {
+        for guard in guards_for(&moved, protected_until) {
+            tx = tx.put(&guard);
+        }
+    }
+    tx = add_counters(tx, &current.partner_id, Some(&current), None);
+    tx = add_counters(tx, &target.id, None, Some(&moved));
+    let history = HistoryEntry {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: target.id.clone(),
+        lead_id: moved.id.clone(),
+        from: None,
+        to: moved.status,
+        at: at.clone(),
+        by: admin.user_id.clone(),
+        source: LeadSource::Portal,
+    };
+    let audit = AuditEntry::new(
+        Some(&target.id),
+        &admin.user_id,
+        "lead.assigned",
+        format!("lead:{}", moved.id),
+        &at,
+    )
+    .change(
+        serde_json::json!({"partner_id": current.partner_id}),
+        serde_json::json!({"partner_id": target.id}),
+    );
+    let mail = crate::notifications::OutboxEmail::new(
+        &target.email,
+        crate::notifications::EmailKind::LeadAssigned {
+            business_name: target.business_name.clone(),
+            lead_name: format!("{} {}", moved.first_name, moved.last_name),
+        },
+        &at,
+    );
+    let outbox = CrmOutbox {
+        id: ulid::Ulid::new().to_string(),
+        entity: "lead".into(),
+        entity_id: moved.id.clone(),
+        partner_id: target.id.clone(),
+        operation: "upsert".into(),
+        created_at: at.clone(),
+    };
+    tx = tx
+        .insert(&history)
+        .insert(&audit)
+        .insert(&mail)
+        .insert(&outbox);
+    store.commit(tx.build()).await?;
+    Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partners_move_forward_or_to_lost_and_never_to_won() {
+        assert_eq!(
+            LeadStatus::New.partner_moves(),
+            vec![
+                LeadStatus::Contacted,
+                LeadStatus::Qualified,
+                LeadStatus::Proposal,
+                LeadStatus::Lost
+            ]
+        );
+        assert_eq!(LeadStatus::Proposal.partner_moves(), vec![LeadStatus::Lost]);
+        assert!(LeadStatus::Won.partner_moves().is_empty());
+        assert!(
+            !LeadStatus::Qualified
+                .partner_moves()
+                .contains(&LeadStatus::Contacted)
+        );
+    }
+
+    #[test]
+    fn stats_read_overdue_from_day_buckets_before_today() {
+        let counters: HashMap<String, Value> = serde_json::from_value(serde_json::json!({
+            "leads_total": 4, "leads_open": 3, "status_new": 2, "status_contacted": 1, "status_won": 1,
+            "stage_demo": 2, "stage_old": 0, "due_20261119": 2, "due_20261120": 1, "due_20261125": 1
+        }))
+        .unwrap();
+        let s = stats_from(&counters, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+        assert_eq!((s.total, s.open, s.won, s.overdue_follow_ups), (4, 3, 1, 2));
+        assert_eq!(s.by_stage.len(), 1);
+        assert_eq!(s.conversion_rate, 0.25);
+        assert_eq!(s.by_status["new"], 2);
+    }
+}

@@ -1,0 +1,310 @@
+//! Lead records, their status machine and their index and counter keys.
+
+use serde::{Deserialize, Serialize};
+
+use super::normalize::ContactKeys;
+use crate::store::{Entity, Index, Key, keys};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    New,
+    Contacted,
+    Qualified,
+    Proposal,
+    Won,
+    Lost,
+    /// Converted in the CRM (a deal/account exists); set by the CRM only.
+    Converted,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 7] = [
+        LeadStatus::New,
+        LeadStatus::Contacted,
+        LeadStatus::Qualified,
+        LeadStatus::Proposal,
+        LeadStatus::Won,
+        LeadStatus::Lost,
+        LeadStatus::Converted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadStatus::New => "new",
+            LeadStatus::Contacted => "contacted",
+            LeadStatus::Qualified => "qualified",
+            LeadStatus::Proposal => "proposal",
+            LeadStatus::Won => "won",
+            LeadStatus::Lost => "lost",
+            LeadStatus::Converted => "converted",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            LeadStatus::New | LeadStatus::Contacted | LeadStatus::Qualified | LeadStatus::Proposal
+        )
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            LeadStatus::New => 0,
+            LeadStatus::Contacted => 1,
+            LeadStatus::Qualified => 2,
+            LeadStatus::Proposal => 3,
+            _ => 9,
+        }
+    }
+
+    /// Where a partner may move a lead from here: forward along the pipeline (steps may be
+    /// skipped) or to `lost`. `won` and `converted` come from the CRM.
+    pub fn partner_moves(self) -> Vec<LeadStatus> {
+        if !self.is_open() {
+            return Vec::new();
+        }
+        let mut moves: Vec<LeadStatus> = [
+            LeadStatus::Contacted,
+            LeadStatus::Qualified,
+            LeadStatus::Proposal,
+        ]
+        .into_iter()
+        .filter(|s| s.rank() > self.rank())
+        .collect();
+        moves.push(LeadStatus::Lost);
+        moves
+    }
+}
+
+/// Where a lead came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSource {
+    Portal,
+    PublicForm,
+    Crm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// The lead's CRM synchronisation state, pushed by the CRM worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmSync {
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: String,
+    pub partner_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_interest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_value: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub status: LeadStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    pub created_by: String,
+    pub source: LeadSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_follow_up_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact_at: Option<String>,
+    pub protection_expires_at: String,
+    /// The normalised values reserved for this lead across partners.
+    #[serde(default)]
+    pub contact_keys: ContactKeys,
+    pub crm_sync: CrmSync,
+    #[serde(default)]
+    pub search_text: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Lead {
+    pub fn searchable(&self) -> String {
+        [
+            Some(self.first_name.as_str()),
+            Some(self.last_name.as_str()),
+            self.email.as_deref(),
+            self.company.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+    }
+}
+
+/// The partition of a partner's leads by status (index `ByState`).
+pub fn by_status_partition(partner_id: &str, status: LeadStatus) -> String {
+    format!("LEADS#{partner_id}#{}", status.as_str())
+}
+
+/// The partition of a partner's open leads by follow-up time (index `Due`).
+pub fn follow_up_partition(partner_id: &str) -> String {
+    format!("FOLLOWUP#{partner_id}")
+}
+
+impl Entity for Lead {
+    const KIND: &'static str = "lead";
+
+    fn key(&self) -> Key {
+        keys::lead(&self.partner_id, &self.id)
+    }
+
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        let order = format!("{}#{}", self.created_at, self.id);
+        let mut out = vec![
+            (
+                Index::ByState,
+                Key::new(by_status_partition(&self.partner_id, self.status), order),
+            ),
+            // Lead ids are global: operations find a lead without knowing its partner.
+            (Index::Lookup, Key::new(format!("LEAD#{}", self.id), "LEAD")),
+        ];
+        if let (true, Some(due)) = (self.status.is_open(), &self.next_follow_up_at) {
+            out.push((
+                Index::Due,
+                Key::new(
+                    follow_up_partition(&self.partner_id),
+                    format!("{due}#{}", self.id),
+                ),
+            ));
+        }
+        out
+    }
+}
+
+/// A reservation of one normalised contact value for one partner's lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadGuard {
+    pub contact: String,
+    pub value: String,
+    pub partner_id: String,
+    pub lead_id: String,
+    /// Epoch seconds; after this the value may be registered by anyone.
+    pub protected_until: i64,
+}
+
+impl Entity for LeadGuard {
+    const KIND: &'static str = "lead_guard";
+
+    fn key(&self) -> Key {
+        keys::lead_guard(&self.contact, &self.value)
+    }
+}
+
+/// One status change, from the portal or the CRM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub partner_id: String,
+    pub lead_id: String,
+    pub from: Option<LeadStatus>,
+    pub to: LeadStatus,
+    pub at: String,
+    pub by: String,
+    pub source: LeadSource,
+}
+
+impl Entity for HistoryEntry {
+    const KIND: &'static str = "lead_history";
+
+    fn key(&self) -> Key {
+        keys::lead_history(&self.partner_id, &self.lead_id, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityType {
+    Call,
+    Email,
+    Meeting,
+    QuoteSent,
+    FollowUp,
+    Note,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: String,
+    pub partner_id: String,
+    pub lead_id: String,
+    #[serde(rename = "type")]
+    pub activity_type: ActivityType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action_at: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+impl Entity for Activity {
+    const KIND: &'static str = "lead_activity";
+
+    fn key(&self) -> Key {
+        keys::lead_activity(&self.partner_id, &self.lead_id, &self.id)
+    }
+}
+
+/// Work for the CRM worker, written in the same transaction as the change it pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmOutbox {
+    pub id: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub partner_id: String,
+    pub operation: String,
+    pub created_at: String,
+}
+
+impl Entity for CrmOutbox {
+    const KIND: &'static str = "crm_outbox";
+
+    fn key(&self) -> Key {
+        Key::new(format!("OUTBOX#{}", self.id), "CRM")
+    }
+
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::Due,
+            Key::new("OUTBOX#CRM", format!("{}#{}", self.created_at, self.id)),
+        )]
+    }
+}
