@@ -6,7 +6,7 @@
 #   - delivers queue, bucket and table-stream events to their functions (infra/local/events.py)
 #   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
 #     real path, the CRM webhook at its Function URL path
-#   - seeds a demo admin and partner owner through the functions (infra/local/seed.sh)
+#   - seeds a demo admin, an approved demo partner and leads through the API (infra/local/seed.py)
 # Ctrl-C stops everything it started.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -89,5 +89,5 @@ INFO
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
 watch_pid=$!
 for _ in $(seq 1 100); do port_in_use "$api_port" && break; sleep 0.2; done
-PORTAL_PORT="$api_port" "$root/infra/local/seed.sh" || echo "demo data not seeded (see above); the portal still runs" >&2
+PORTAL_PORT="$api_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
 wait "$watch_pid"

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Seeds the local stack's demo data through the portal's own API, so the data is exactly
+what the code writes: an internal admin (admin-bootstrap), a partner that goes through the
+whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
+event, submission, review, approval) and a few leads. Needs `cargo lambda watch` and the
+event delivery running; the first calls compile the functions they reach."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+API = f"http://127.0.0.1:{os.environ.get('PORTAL_PORT', '9000')}"
+ADMIN = ("admin@demo.partners.local", "demo-admin-password")
+OWNER = ("owner@demo-solar.partners.local", "demo-owner-password")
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def call(method, path, body=None, token=None, url=None, headers=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    h = {"content-type": "application/json"} if body is not None else {}
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    req = urllib.request.Request(url or API + path, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=900) as resp:
+            text = resp.read()
+            return resp.status, (json.loads(text) if text.strip().startswith(b"{") else None)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def must(result, *ok):
+    status, body = result
+    if status not in ok:
+        sys.exit(f"seed failed: {status} {body}")
+    return body
+
+
+def login(email, password):
+    return must(call("POST", "/v1/auth/login", {"email": email, "password": password}), 200)["access_token"]
+
+
+def main():
+    print("==> seeding demo data (the first requests compile the functions they call)", flush=True)
+    must(call("POST", None, {"email": ADMIN[0], "first_name": "Demo", "last_name": "Admin", "password": ADMIN[1]},
+              url=f"{API}/2015-03-31/functions/admin-bootstrap/invocations"), 200)
+    partner = must(call("POST", "/v1/auth/register", {
+        "business_name": "Demo Solar (Pty) Ltd", "business_type": "company", "registration_number": "2020/000001/07",
+        "contact_person": "Demo Owner", "email": OWNER[0], "phone": "021 555 0100", "street_address": "1 Demo Street",
+        "city": "Cape Town", "province": "western_cape", "postal_code": "8001", "country": "ZA", "password": OWNER[1]}), 201)
+    owner = login(*OWNER)
+    docs = []
+    for kind in ["id_document", "proof_of_address", "bank_statement", "business_registration"]:
+        granted = must(call("POST", "/v1/kyc/documents", {"document_type": kind, "file_name": f"{kind}.pdf",
+                                                           "content_type": "application/pdf", "size": len(PDF)}, owner), 201)
+        up = granted["upload"]
+        headers = {k: v for k, v in up["headers"].items() if k != "content-length"}
+        must(call("PUT", None, url=up["url"], raw=PDF, headers=headers), 200)
+        docs.append(granted["document"]["id"])
+    print("    KYC documents uploaded; waiting for the verifier", flush=True)
+    for _ in range(600):
+        listed = must(call("GET", "/v1/kyc/documents", token=owner), 200)["items"]
+        if len(listed) == 4 and all(d["verification_status"] == "pending" for d in listed):
+            break
+        time.sleep(0.5)
+    else:
+        sys.exit("seed failed: the uploads were not verified (see .local/events.log)")
+    must(call("POST", "/v1/kyc/submit", token=owner), 200)
+    admin = login(*ADMIN)
+    for doc in docs:
+        must(call("POST", f"/v1/admin/kyc/documents/{doc}/review", {"partner_id": partner["partner_id"], "decision": "approve"}, admin), 200)
+    must(call("POST", f"/v1/admin/partners/{partner['partner_id']}/decision", {"decision": "approve"}, admin), 200)
+    for first, last, email, phone, stage in [
+        ("Lerato", "Mokoena", "lerato@brightfarms.co.za", "083 555 0101", "site visit"),
+        ("Johan", "van Wyk", "johan@karoo-lodge.co.za", "082 555 0102", "quote"),
+        ("Ayesha", "Patel", "ayesha.patel@gmail.com", "084 555 0103", None),
+    ]:
+        body = {"first_name": first, "last_name": last, "email": email, "phone": phone}
+        if stage:
+            body["stage"] = stage
+        must(call("POST", "/v1/leads", body, owner), 201)
+    print(f"""
+  Demo accounts (local only)
+    admin          {ADMIN[0]} / {ADMIN[1]}
+    partner owner  {OWNER[0]} / {OWNER[1]}   (Demo Solar: approved, KYC verified, 3 leads)
+    public form    POST {API}/v1/public/partners/{partner['slug']}/leads
+  Sign in:  curl -s -X POST {API}/v1/auth/login -H 'content-type: application/json' \\
+              -d '{{"email":"{OWNER[0]}","password":"{OWNER[1]}"}}'
+""", flush=True)
+
+
+if __name__ == "__main__":
+    main()
