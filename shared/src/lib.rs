@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod storage;
 pub mod store;
 pub mod telemetry;
+pub mod validate;
 
 /// The version this build reports (`GET /v1/health`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,6 +11,17 @@ use crate::*;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// [`call`] with the caller's bearer token.
+pub async fn as_user<F, Fut>(req: lambda_http::Request, token: &str, handler: F) -> (u16, Value)
+where
+    F: FnOnce(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem>,
+        >,
+{
+    call(with_bearer(req, Some(token)), handler).await
+}
+
 pub async fn call<F, Fut>(req: lambda_http::Request, handler: F) -> (u16, Value)
 where
     F: FnOnce(lambda_http::Request) -> Fut,

@@ -10,16 +10,6 @@ use shared::leads::{self, Lead, LeadSource, LeadUpdate, NewLead};
 use shared::store::{Patch, Query, keys};
 use std::collections::{BTreeMap, HashMap};
 
-async fn as_user<F, Fut>(req: lambda_http::Request, token: &str, handler: F) -> (u16, Value)
-where
-    F: FnOnce(lambda_http::Request) -> Fut,
-    Fut: std::future::Future<
-            Output = Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem>,
-        >,
-{
-    call(with_bearer(req, Some(token)), handler).await
-}
-
 /// A registered partner, approved (KYC review is covered by the onboarding tests).
 struct Partner {
     id: String,
@@ -717,6 +707,9 @@ async fn the_public_form_needs_consent_ignores_bots_throttles_and_always_answers
     let (e1, p1) = contact("pub");
     let form = |email: &str, phone: &str| json!({"first_name": "Sam", "last_name": "Naidoo", "email": email, "phone": phone, "consent": true, "website_url": ""});
 
+    let mut extra = form(&e1, &p1);
+    extra["status"] = json!("won");
+    assert_eq!(call(submit(extra, &ip), |r| public_lead_submit::handle(r, &p.ctx)).await.0, 400, "unknown fields are refused");
     let mut no_consent = form(&e1, &p1);
     no_consent["consent"] = json!(false);
     assert_eq!(

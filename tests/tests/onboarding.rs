@@ -13,16 +13,6 @@ const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
 ];
 
-async fn as_user<F, Fut>(req: lambda_http::Request, token: &str, handler: F) -> (u16, Value)
-where
-    F: FnOnce(lambda_http::Request) -> Fut,
-    Fut: std::future::Future<
-            Output = Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem>,
-        >,
-{
-    call(with_bearer(req, Some(token)), handler).await
-}
-
 /// Requests an upload of `declared_type`/`declared_size`, PUTs `bytes` to the presigned URL
 /// like a browser, and runs the verifier on the object as the bucket event would.
 async fn upload(

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -21,6 +21,7 @@ use crate::http::{FieldError, Problem};
 use crate::notifications::{EmailKind, OutboxEmail};
 use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus, slug_for};
 use crate::store::{Entity, Failure, Page, Patch, Query, Store, StoreError, from_item, keys};
+use crate::validate::{optional, required, rfc3339};
 
 /// Refresh tokens (sessions) last 30 days.
 pub const SESSION_TTL_DAYS: i64 = 30;
@@ -63,10 +64,6 @@ impl Identity {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// A 256-bit random token, base64url.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -80,38 +77,6 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    v.to_string()
-}
-
-fn optional_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &Option<String>,
-    max: usize,
-) -> Option<String> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-            None
-        }
-        Some(v) => Some(v.to_string()),
-    }
 }
 
 fn email_field(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<Email> {
@@ -181,22 +146,22 @@ pub async fn register(
     now: DateTime<Utc>,
 ) -> Result<Registered, Problem> {
     let mut e = Vec::new();
-    let business_name = text(&mut e, "/business_name", &req.business_name, 200);
+    let business_name = required(&mut e, "/business_name", &req.business_name, 200);
     let registration_number =
-        optional_text(&mut e, "/registration_number", &req.registration_number, 50);
-    let vat_number = optional_text(&mut e, "/vat_number", &req.vat_number, 50);
-    let contact_person = text(&mut e, "/contact_person", &req.contact_person, 200);
+        optional(&mut e, "/registration_number", &req.registration_number, 50);
+    let vat_number = optional(&mut e, "/vat_number", &req.vat_number, 50);
+    let contact_person = required(&mut e, "/contact_person", &req.contact_person, 200);
     let email = email_field(&mut e, "/email", &req.email);
     let phone = Phone::parse(&req.phone, &id.default_country_code)
         .map_err(|m| e.push(FieldError::new("/phone", m)))
         .ok();
     let address = Address {
-        street_address: text(&mut e, "/street_address", &req.street_address, 200),
-        suburb: optional_text(&mut e, "/suburb", &req.suburb, 100),
-        city: text(&mut e, "/city", &req.city, 100),
-        province: text(&mut e, "/province", &req.province, 100),
-        postal_code: text(&mut e, "/postal_code", &req.postal_code, 20),
-        country: text(&mut e, "/country", &req.country, 100),
+        street_address: required(&mut e, "/street_address", &req.street_address, 200),
+        suburb: optional(&mut e, "/suburb", &req.suburb, 100),
+        city: required(&mut e, "/city", &req.city, 100),
+        province: required(&mut e, "/province", &req.province, 100),
+        postal_code: required(&mut e, "/postal_code", &req.postal_code, 20),
+        country: required(&mut e, "/country", &req.country, 100),
     };
     if req.business_type != BusinessType::SoleProprietor && registration_number.is_none() {
         e.push(FieldError::new(
@@ -756,8 +721,8 @@ pub async fn invite_user(
             "must be owner, manager, sales or finance",
         ));
     }
-    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
-    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let first_name = optional(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional(&mut e, "/last_name", &req.last_name, 100);
     let email = validated(e, || email.unwrap())?;
 
     let partner: Partner = id
@@ -878,8 +843,8 @@ pub async fn accept_invitation(
 ) -> Result<TokenPair, Problem> {
     let mut e = Vec::new();
     let password = password_field(&mut e, "/password", &req.password);
-    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
-    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let first_name = optional(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional(&mut e, "/last_name", &req.last_name, 100);
     let password = validated(e, || password.unwrap())?;
 
     let key = keys::invitation(&token_hash(req.token.expose()));
@@ -1203,8 +1168,8 @@ pub async fn bootstrap_admin(
 ) -> Result<BootstrappedAdmin, Problem> {
     let mut e = Vec::new();
     let email = email_field(&mut e, "/email", &req.email);
-    let first_name = optional_text(&mut e, "/first_name", &req.first_name, 100);
-    let last_name = optional_text(&mut e, "/last_name", &req.last_name, 100);
+    let first_name = optional(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = optional(&mut e, "/last_name", &req.last_name, 100);
     let password = req
         .password
         .as_ref()

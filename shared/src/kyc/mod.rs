@@ -1,7 +1,7 @@
 //! KYC documents: presigned uploads, verification of what was stored, the partner's
 //! submission for review, and operations' review.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use crate::notifications::{EmailKind, OutboxEmail};
 use crate::partners::{BusinessType, KycStatus, Partner, PartnerStatus};
 use crate::storage::{Documents, PresignedDownload, PresignedUpload};
 use crate::store::{Entity, Failure, Key, Page, Patch, Query, Store, keys};
+use crate::validate::rfc3339;
 
 /// Types a document may be uploaded as.
 pub const CONTENT_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
@@ -143,10 +144,6 @@ pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 // ------------------------------------------------------------------ upload
 
 /// `POST /v1/kyc/documents`.
@@ -175,29 +172,13 @@ pub async fn request_upload(
     now: DateTime<Utc>,
 ) -> Result<UploadGranted, Problem> {
     let partner_id = principal.partner_id()?.to_string();
-    let mut e = Vec::new();
-    let file_name = req.file_name.trim().to_string();
-    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
-        e.push(FieldError::new(
-            "/file_name",
-            "must be a file name of 1 to 200 characters without slashes",
-        ));
-    }
-    if !CONTENT_TYPES.contains(&req.content_type.as_str()) {
-        e.push(FieldError::new(
-            "/content_type",
-            format!("must be one of {}", CONTENT_TYPES.join(", ")),
-        ));
-    }
-    if req.size == 0 || req.size > MAX_DOCUMENT_BYTES {
-        e.push(FieldError::new(
-            "/size",
-            format!("must be between 1 and {MAX_DOCUMENT_BYTES} bytes"),
-        ));
-    }
-    if !e.is_empty() {
-        return Err(Problem::validation(e));
-    }
+    let file_name = crate::validate::upload(
+        &req.file_name,
+        &req.content_type,
+        req.size,
+        CONTENT_TYPES,
+        MAX_DOCUMENT_BYTES,
+    )?;
     let at = rfc3339(now);
     let id = ulid::Ulid::new().to_string();
     let doc = KycDocument {

@@ -11,7 +11,7 @@
 pub mod model;
 pub mod normalize;
 
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +27,7 @@ use crate::store::{
     Entity, Failure, Filter, Index, Page, Patch, Query, Store, StoreError, TxBuilder, from_item,
     keys,
 };
+use crate::validate::{optional, required, rfc3339};
 use aws_sdk_dynamodb::types::AttributeValue;
 pub use model::*;
 use normalize::ContactKeys;
@@ -37,37 +38,6 @@ pub struct LeadSettings {
     /// How long a registered lead is protected from other partners (`LEAD_PROTECTION_DAYS`, 90).
     pub protection_days: i64,
     pub default_country_code: String,
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn text(e: &mut Vec<FieldError>, field: &str, v: &str, max: usize) -> String {
-    let v = v.trim();
-    if v.is_empty() {
-        e.push(FieldError::new(field, "is required"));
-    } else if v.chars().count() > max {
-        e.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    v.to_string()
-}
-
-fn opt(e: &mut Vec<FieldError>, field: &str, v: &Option<String>, max: usize) -> Option<String> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) if s.chars().count() > max => {
-            e.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-            None
-        }
-        Some(s) => Some(s.to_string()),
-    }
 }
 
 fn timestamp(e: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option<String> {
@@ -273,8 +243,8 @@ pub async fn create(
 ) -> Result<Lead, Problem> {
     let partner_id = principal.partner_id()?.to_string();
     let mut e = Vec::new();
-    let first_name = text(&mut e, "/first_name", &req.first_name, 100);
-    let last_name = text(&mut e, "/last_name", &req.last_name, 100);
+    let first_name = required(&mut e, "/first_name", &req.first_name, 100);
+    let last_name = required(&mut e, "/last_name", &req.last_name, 100);
     let email = req
         .email
         .as_deref()
@@ -300,12 +270,12 @@ pub async fn create(
     {
         e.push(FieldError::new("/email", "email or phone is required"));
     }
-    let company = opt(&mut e, "/company", &req.company, 200);
-    let website = opt(&mut e, "/website", &req.website, 300);
-    let address = opt(&mut e, "/address", &req.address, 500);
-    let service_interest = opt(&mut e, "/service_interest", &req.service_interest, 100);
-    let notes = opt(&mut e, "/notes", &req.notes, 5000);
-    let stage = opt(&mut e, "/stage", &req.stage, 50);
+    let company = optional(&mut e, "/company", &req.company, 200);
+    let website = optional(&mut e, "/website", &req.website, 300);
+    let address = optional(&mut e, "/address", &req.address, 500);
+    let service_interest = optional(&mut e, "/service_interest", &req.service_interest, 100);
+    let notes = optional(&mut e, "/notes", &req.notes, 5000);
+    let stage = optional(&mut e, "/stage", &req.stage, 50);
     let estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
     let next_follow_up_at = timestamp(&mut e, "/next_follow_up_at", &req.next_follow_up_at);
     if !e.is_empty() {
@@ -552,7 +522,7 @@ fn set_opt(
 ) -> Option<String> {
     match v {
         None => current.clone(),
-        Some(_) => opt(e, field, v, max),
+        Some(_) => optional(e, field, v, max),
     }
 }
 
@@ -595,10 +565,10 @@ pub async fn update(
         next.status = status;
     }
     if let Some(v) = &req.first_name {
-        next.first_name = text(&mut e, "/first_name", v, 100);
+        next.first_name = required(&mut e, "/first_name", v, 100);
     }
     if let Some(v) = &req.last_name {
-        next.last_name = text(&mut e, "/last_name", v, 100);
+        next.last_name = required(&mut e, "/last_name", v, 100);
     }
     next.stage = set_opt(&mut e, "/stage", &req.stage, 50, &current.stage);
     next.company = set_opt(&mut e, "/company", &req.company, 200, &current.company);
@@ -823,10 +793,10 @@ pub async fn add_activity(
         partner_id: lead.partner_id.clone(),
         lead_id: lead.id.clone(),
         activity_type: req.activity_type,
-        subject: opt(&mut e, "/subject", &req.subject, 200),
-        description: opt(&mut e, "/description", &req.description, 5000),
-        outcome: opt(&mut e, "/outcome", &req.outcome, 500),
-        next_action: opt(&mut e, "/next_action", &req.next_action, 500),
+        subject: optional(&mut e, "/subject", &req.subject, 200),
+        description: optional(&mut e, "/description", &req.description, 5000),
+        outcome: optional(&mut e, "/outcome", &req.outcome, 500),
+        next_action: optional(&mut e, "/next_action", &req.next_action, 500),
         next_action_at: timestamp(&mut e, "/next_action_at", &req.next_action_at),
         by: principal.user_id.clone(),
         at: rfc3339(now),
@@ -982,32 +952,13 @@ pub async fn request_attachment(
     now: DateTime<Utc>,
 ) -> Result<AttachmentGranted, Problem> {
     let lead = own_lead(store, principal, lead_id).await?;
-    let mut e = Vec::new();
-    let file_name = req.file_name.trim().to_string();
-    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
-        e.push(FieldError::new(
-            "/file_name",
-            "must be a file name of 1 to 200 characters without slashes",
-        ));
-    }
-    if !ATTACHMENT_TYPES.contains(&req.content_type.as_str()) {
-        e.push(FieldError::new(
-            "/content_type",
-            "must be a PDF, an image or an office document",
-        ));
-    }
-    if req.size == 0 || req.size > crate::kyc::MAX_DOCUMENT_BYTES {
-        e.push(FieldError::new(
-            "/size",
-            format!(
-                "must be between 1 and {} bytes",
-                crate::kyc::MAX_DOCUMENT_BYTES
-            ),
-        ));
-    }
-    if !e.is_empty() {
-        return Err(Problem::validation(e));
-    }
+    let file_name = crate::validate::upload(
+        &req.file_name,
+        &req.content_type,
+        req.size,
+        ATTACHMENT_TYPES,
+        crate::kyc::MAX_DOCUMENT_BYTES,
+    )?;
     let id = ulid::Ulid::new().to_string();
     let attachment = LeadAttachment {
         object_key: format!("leads/{}/{}/{id}", lead.partner_id, lead.id),
@@ -1103,20 +1054,11 @@ pub async fn verify_attachment(
 
 // ------------------------------------------------------------------ public form
 
-/// `POST /v1/public/partners/{slug}/leads`.
+/// `POST /v1/public/partners/{slug}/leads`: the contact fields of a lead, consent and the
+/// honeypot. Unknown fields are refused like everywhere else.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicLead {
-    #[serde(flatten)]
-    pub lead: PublicLeadFields,
-    pub consent: bool,
-    /// Honeypot: people never see this field; bots fill it in.
-    #[serde(default)]
-    pub website_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct PublicLeadFields {
     pub first_name: String,
     pub last_name: String,
     #[serde(default)]
@@ -1133,6 +1075,10 @@ pub struct PublicLeadFields {
     pub service_interest: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
+    pub consent: bool,
+    /// Honeypot: people never see this field; bots fill it in.
+    #[serde(default)]
+    pub website_url: Option<String>,
 }
 
 /// Submissions allowed per 15 minutes from one address, and to one partner.
@@ -1215,7 +1161,7 @@ pub async fn public_submit(
         role: Role::Owner,
         session_id: String::new(),
     };
-    let f = req.lead;
+    let f = req;
     let lead = NewLead {
         first_name: f.first_name,
         last_name: f.last_name,

@@ -1,6 +1,6 @@
 //! Operations on partners: the directory, the full record, decisions and bulk changes.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -241,7 +241,7 @@ pub async fn decide(
         .await?
         .ok_or_else(|| Problem::not_found("partner"))?;
     let status = transition(partner.status, partner.kyc_status, req.decision)?;
-    let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let at = crate::validate::rfc3339(now);
     let next = Partner {
         status,
         status_reason: reason.clone(),

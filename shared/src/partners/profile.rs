@@ -1,6 +1,6 @@
 //! A partner's own profile: read, edit (property-level authorization), logo upload.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -402,7 +402,7 @@ pub async fn update(
         return Err(Problem::validation(e));
     }
     next.search_text = next.searchable();
-    next.updated_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    next.updated_at = crate::validate::rfc3339(now);
     next.version = current.version + 1;
     let changed: Vec<&String> = map.keys().collect();
     let audit = AuditEntry::new(
@@ -464,10 +464,7 @@ pub async fn request_logo(
         .apply(
             Patch::new(&keys::partner(partner_id))
                 .set("logo_key", &key)
-                .set(
-                    "updated_at",
-                    now.to_rfc3339_opts(SecondsFormat::Millis, true),
-                )
+                .set("updated_at", crate::validate::rfc3339(now))
                 .require_exists()
                 .on_failure(crate::store::Failure::Missing { what: "partner" }),
         )
