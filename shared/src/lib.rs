@@ -12,6 +12,7 @@ pub mod audit;
 pub mod aws;
 pub mod config;
 pub mod contact;
+pub mod crm;
 pub mod crypto;
 pub mod http;
 pub mod identity;

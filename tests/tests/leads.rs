@@ -709,7 +709,15 @@ async fn the_public_form_needs_consent_ignores_bots_throttles_and_always_answers
 
     let mut extra = form(&e1, &p1);
     extra["status"] = json!("won");
-    assert_eq!(call(submit(extra, &ip), |r| public_lead_submit::handle(r, &p.ctx)).await.0, 400, "unknown fields are refused");
+    assert_eq!(
+        call(submit(extra, &ip), |r| public_lead_submit::handle(
+            r, &p.ctx
+        ))
+        .await
+        .0,
+        400,
+        "unknown fields are refused"
+    );
     let mut no_consent = form(&e1, &p1);
     no_consent["consent"] = json!(false);
     assert_eq!(
