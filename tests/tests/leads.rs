@@ -273,7 +273,8 @@ async fn aggregates_equal_a_recount_after_hundreds_of_random_changes() {
                         };
                         leads::create(
                             p.ctx.store(),
-                            &principal,
+                            principal.partner_id.as_deref().unwrap(),
+                            &principal.user_id,
                             req,
                             LeadSource::Portal,
                             &p.ctx.leads,
@@ -662,7 +663,8 @@ async fn stats_read_one_item_for_ten_leads_and_for_two_thousand() {
                     let req: NewLead = serde_json::from_value(lead_body(&email, &phone)).unwrap();
                     leads::create(
                         p.ctx.store(),
-                        &principal,
+                        principal.partner_id.as_deref().unwrap(),
+                        &principal.user_id,
                         req,
                         LeadSource::Portal,
                         &p.ctx.leads,

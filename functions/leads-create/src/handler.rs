@@ -18,7 +18,8 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let body = http::json_body(&req, MAX_JSON_BODY)?;
     let lead = shared::leads::create(
         ctx.store(),
-        &principal,
+        principal.partner_id()?,
+        &principal.user_id,
         body,
         shared::leads::LeadSource::Portal,
         &ctx.leads,

@@ -605,17 +605,13 @@ pub async fn review(
     req: ReviewRequest,
     now: DateTime<Utc>,
 ) -> Result<KycDocument, Problem> {
-    let reason = req
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_string);
-    if req.decision == ReviewDecision::Reject && reason.is_none() {
-        return Err(Problem::validation(vec![FieldError::new(
-            "/reason",
-            "is required to reject",
-        )]));
+    let mut e = Vec::new();
+    let reason = crate::validate::optional(&mut e, "/reason", &req.reason, 500);
+    if req.decision == ReviewDecision::Reject && reason.is_none() && e.is_empty() {
+        e.push(FieldError::new("/reason", "is required to reject"));
+    }
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
     }
     let partner: Partner = store
         .get(&keys::partner(&req.partner_id))

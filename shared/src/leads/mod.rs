@@ -231,17 +231,19 @@ fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
         .collect()
 }
 
-/// Registers a lead: validation, the partner's approval and the conflict lookups in one
-/// batched read, then one transaction (lead, guards, history, counters, audit, CRM outbox).
+/// Registers a lead for `partner_id`, recorded as created `by` a user (or the public
+/// form): validation, the partner's approval and the conflict lookups in one batched read,
+/// then one transaction (lead, guards, history, counters, audit, CRM outbox).
 pub async fn create(
     store: &Store,
-    principal: &Principal,
+    partner_id: &str,
+    by: &str,
     req: NewLead,
     source: LeadSource,
     settings: &LeadSettings,
     now: DateTime<Utc>,
 ) -> Result<Lead, Problem> {
-    let partner_id = principal.partner_id()?.to_string();
+    let partner_id = partner_id.to_string();
     let mut e = Vec::new();
     let first_name = required(&mut e, "/first_name", &req.first_name, 100);
     let last_name = required(&mut e, "/last_name", &req.last_name, 100);
@@ -327,7 +329,7 @@ pub async fn create(
         status: LeadStatus::New,
         stage,
         assigned_to: None,
-        created_by: principal.user_id.clone(),
+        created_by: by.to_string(),
         source,
         next_follow_up_at,
         last_contact_at: None,
@@ -358,7 +360,7 @@ pub async fn create(
         from: None,
         to: LeadStatus::New,
         at: at.clone(),
-        by: principal.user_id.clone(),
+        by: by.to_string(),
         source: if source == LeadSource::Crm {
             LeadSource::Crm
         } else {
@@ -367,7 +369,7 @@ pub async fn create(
     };
     let audit = AuditEntry::new(
         Some(&partner_id),
-        &principal.user_id,
+        by,
         "lead.created",
         format!("lead:{}", lead.id),
         &at,
@@ -1155,12 +1157,6 @@ pub async fn public_submit(
         tracing::info!(partner_id = %guard.partner_id, "public form honeypot filled; submission dropped");
         return Ok(PublicOutcome::Ignored);
     }
-    let form = Principal {
-        user_id: "public_form".into(),
-        partner_id: Some(guard.partner_id.clone()),
-        role: Role::Owner,
-        session_id: String::new(),
-    };
     let f = req;
     let lead = NewLead {
         first_name: f.first_name,
@@ -1176,7 +1172,17 @@ pub async fn public_submit(
         stage: None,
         next_follow_up_at: None,
     };
-    match create(store, &form, lead, LeadSource::PublicForm, settings, now).await {
+    match create(
+        store,
+        &guard.partner_id,
+        "public_form",
+        lead,
+        LeadSource::PublicForm,
+        settings,
+        now,
+    )
+    .await
+    {
         Ok(lead) => Ok(PublicOutcome::Created(lead.id)),
         Err(p) if p.status().as_u16() == 409 || p.status().as_u16() == 403 => {
             let at = rfc3339(now);

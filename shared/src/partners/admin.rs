@@ -224,22 +224,37 @@ pub async fn decide(
     req: DecisionRequest,
     now: DateTime<Utc>,
 ) -> Result<Partner, Problem> {
-    let reason = req
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_string);
-    if matches!(req.decision, Decision::Reject | Decision::Suspend) && reason.is_none() {
-        return Err(Problem::validation(vec![FieldError::new(
-            "/reason",
-            "is required to reject or suspend",
-        )]));
-    }
     let partner: Partner = store
         .get(&keys::partner(partner_id))
         .await?
         .ok_or_else(|| Problem::not_found("partner"))?;
+    apply_decision(store, admin, partner, req, now).await
+}
+
+/// A decision on a partner already read (the bulk path reads each partner once).
+async fn apply_decision(
+    store: &Store,
+    admin: &Principal,
+    partner: Partner,
+    req: DecisionRequest,
+    now: DateTime<Utc>,
+) -> Result<Partner, Problem> {
+    let mut e = Vec::new();
+    let reason = crate::validate::optional(&mut e, "/reason", &req.reason, 500);
+    if matches!(req.decision, Decision::Reject | Decision::Suspend)
+        && reason.is_none()
+        && e.is_empty()
+    {
+        e.push(FieldError::new(
+            "/reason",
+            "is required to reject or suspend",
+        ));
+    }
+    if !e.is_empty() {
+        return Err(Problem::validation(e));
+    }
+    let partner_id = partner.id.clone();
+    let partner_id = partner_id.as_str();
     let status = transition(partner.status, partner.kyc_status, req.decision)?;
     let at = crate::validate::rfc3339(now);
     let next = Partner {
@@ -348,11 +363,11 @@ pub async fn bulk_status(
                 "invalid_transition",
                 "Partners cannot be moved to this status in bulk.",
             )),
-            (Some(_), Some(decision)) => {
-                decide(
+            (Some(partner), Some(decision)) => {
+                apply_decision(
                     store,
                     admin,
-                    id,
+                    partner,
                     DecisionRequest {
                         decision,
                         reason: req.reason.clone(),
