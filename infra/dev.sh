@@ -3,10 +3,14 @@
 #   - installs the local tooling if missing (infra/bootstrap.sh)
 #   - starts the AWS emulator (moto) on 127.0.0.1:${LOCAL_AWS_PORT:-4566}
 #   - creates table, bucket, queues, secrets and the SES sender from template.yaml
-#   - delivers queue, bucket and table-stream events to their functions (infra/local/events.py)
+#   - delivers queue, bucket, table-stream and schedule events to their functions
+#     (infra/local/events.py; schedules every ${LOCAL_SCHEDULE_SECONDS:-60} s)
+#   - builds and starts the fake Zoho CRM on 127.0.0.1:${FAKE_ZOHO_PORT:-9400} (the CRM
+#     functions' OAuth and API server; it fires webhooks at the local Function URL path)
 #   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
 #     real path, the CRM webhook at its Function URL path
-#   - seeds a demo admin, an approved demo partner and leads through the API (infra/local/seed.py)
+#   - seeds a demo admin, an approved demo partner and leads through the API, and the
+#     partner's Vendors record in the fake Zoho (infra/local/seed.py)
 # Ctrl-C stops everything it started.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +23,9 @@ state_dir="$root/.local"
 pidfile="$state_dir/dev.pid"
 aws_port="${LOCAL_AWS_PORT:-4566}"
 api_port="${PORTAL_PORT:-9000}"
+zoho_port="${FAKE_ZOHO_PORT:-9400}"
+# The local ZohoCredentialsSecret points the CRM functions here (infra/local/provision.py).
+export FAKE_ZOHO_URL="http://127.0.0.1:$zoho_port"
 mkdir -p "$state_dir"
 
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -29,9 +36,9 @@ fi
 "$root/infra/bootstrap.sh"
 export PATH="$VENV/bin:$PATH"
 
-for port in "$aws_port" "$api_port"; do
+for port in "$aws_port" "$api_port" "$zoho_port"; do
   if port_in_use "$port"; then
-    echo "port $port on 127.0.0.1 is already in use; free it or set LOCAL_AWS_PORT / PORTAL_PORT." >&2
+    echo "port $port on 127.0.0.1 is already in use; free it or set LOCAL_AWS_PORT / PORTAL_PORT / FAKE_ZOHO_PORT." >&2
     exit 1
   fi
 done
@@ -40,10 +47,12 @@ echo $$ > "$pidfile"
 EMULATOR_PID=""
 EVENTS_PID=""
 LOOPBACK_PID=""
+ZOHO_PID=""
 cleanup() {
   trap - EXIT INT TERM
   echo
   echo "==> stopping the local stack"
+  stop_pid "$ZOHO_PID"
   stop_pid "$LOOPBACK_PID"
   stop_pid "$EVENTS_PID"
   stop_pid "$EMULATOR_PID"
@@ -65,7 +74,7 @@ set -a
 . "$state_dir/env"
 set +a
 
-echo "==> delivering queue and bucket events to functions (log: .local/events.log)"
+echo "==> delivering queue, bucket, stream and schedule events to functions (log: .local/events.log)"
 python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
   >"$state_dir/events.log" 2>&1 &
 EVENTS_PID=$!
@@ -74,12 +83,38 @@ EVENTS_PID=$!
 python infra/local/loopback.py "$api_port" >"$state_dir/loopback.log" 2>&1 &
 LOOPBACK_PID=$!
 
+# The fake Zoho sends its webhooks with the webhook secret the emulator generated.
+webhook_secret="$(python - "$state_dir/state.json" <<'PY'
+import json, sys
+sys.path.insert(0, "infra/local")
+from provision import client
+state = json.load(open(sys.argv[1]))
+sm = client("secretsmanager", state["endpoint"])
+print(sm.get_secret_value(SecretId=state["resources"]["CrmWebhookSecret"])["SecretString"])
+PY
+)"
+
+echo "==> building the fake Zoho CRM (cargo build -p portal-tests --bin fake-zoho; log: .local/fake-zoho.log)"
+if cargo build --quiet -p portal-tests --bin fake-zoho; then
+  FAKE_ZOHO_ADDR="127.0.0.1:$zoho_port" \
+  FAKE_ZOHO_WEBHOOK_URL="http://127.0.0.1:$api_port" \
+  FAKE_ZOHO_WEBHOOK_SECRET="$webhook_secret" \
+    "$root/target/debug/fake-zoho" >"$state_dir/fake-zoho.log" 2>&1 &
+  ZOHO_PID=$!
+  for _ in $(seq 1 50); do port_in_use "$zoho_port" && break; sleep 0.2; done
+  port_in_use "$zoho_port" || echo "the fake Zoho did not start (see .local/fake-zoho.log); CRM sync will fail locally" >&2
+else
+  echo "the fake Zoho did not build; the portal runs, CRM sync fails locally" >&2
+fi
+
 cat <<INFO
 
   Partner portal (local)
     API           http://127.0.0.1:$api_port/v1/health   (every route at its real path)
     Invoke API    http://127.0.0.1:$api_port/2015-03-31/functions/<function>/invocations
     AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)
+    Fake Zoho     http://127.0.0.1:$zoho_port/__fake/records/Leads   (records; README "Zoho CRM locally")
+    Schedules     crm-reconcile every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
     Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
   Functions compile on their first request (the first one waits for the debug build).
   Ctrl-C stops everything.

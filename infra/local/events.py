@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Delivers queue and bucket events to functions the way Lambda's event sources do.
+"""Delivers queue, bucket, table-stream and schedule events to functions the way Lambda's
+event sources do.
 
 For each source in the state file written by provision.py: receive a batch from its
 queue, invoke the function through the Lambda Invoke API that `cargo lambda watch`
-serves, then delete what succeeded. SQS sources get an SqsEvent and honour
-`batchItemFailures` (ReportBatchItemFailures); a function error leaves the whole batch
-to be redelivered after the visibility timeout, and the queue's redrive policy moves
-repeat failures to its dead-letter queue. S3 sources get the S3 event the bucket
-published (AWS's one-off s3:TestEvent is dropped)."""
+serves, then delete what succeeded. SQS sources (FIFO included: group and de-duplication
+ids arrive in the record's attributes) get an SqsEvent and honour `batchItemFailures`
+(ReportBatchItemFailures); a function error leaves the whole batch to be redelivered
+after the visibility timeout, and the queue's redrive policy moves repeat failures to its
+dead-letter queue. S3 sources get the S3 event the bucket published (AWS's one-off
+s3:TestEvent is dropped). DynamoDB sources read the table's stream through the filter.
+Schedule sources get EventBridge's "Scheduled Event" every LOCAL_SCHEDULE_SECONDS
+(default 60; 0 turns them off) instead of at their real rate, retried like an
+asynchronous invocation and then recorded on the on-failure queue."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(__file__))
 import cfn  # noqa: E402
@@ -189,6 +196,69 @@ def pump_stream(source: dict, endpoint: str, invoke_url: str, timeout: float, st
             time.sleep(0.3)
 
 
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scheduled_event(source: dict) -> dict:
+    """What an EventBridge schedule rule sends its target (or the rule's fixed Input)."""
+    if source.get("input"):
+        return json.loads(source["input"])
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": cfn.ACCOUNT,
+        "time": utc_now(),
+        "region": cfn.REGION,
+        "resources": [source["rule_arn"]],
+        "detail": {},
+    }
+
+
+def pump_schedule(source: dict, endpoint: str, invoke_url: str, timeout: float, period: float,
+                  stop: threading.Event):
+    """Invokes a scheduled function every `period` seconds. Like Lambda's asynchronous
+    invocation: a failed run is retried up to the function's MaximumRetryAttempts (here
+    after seconds, not minutes), then its event goes to the on-failure queue in the shape
+    of Lambda's destination record."""
+    fn = source["function"]
+    if period <= 0:
+        log(fn, f"{source['schedule']}: off locally (LOCAL_SCHEDULE_SECONDS=0)")
+        return
+    log(fn, f"{source['schedule']}: invoked every {period:g} s locally (LOCAL_SCHEDULE_SECONDS)")
+    sqs = client("sqs", endpoint)
+    while not stop.wait(period):
+        event = scheduled_event(source)
+        attempts, payload = 0, None
+        while not stop.is_set():
+            attempts += 1
+            ok, payload = invoke(invoke_url, fn, event, timeout)
+            if ok:
+                log(fn, "scheduled run done")
+                break
+            if attempts > source["max_retries"]:
+                log(fn, f"scheduled run failed {attempts} times; sent to the on-failure queue")
+                if source.get("on_failure_queue_url"):
+                    sqs.send_message(QueueUrl=source["on_failure_queue_url"], MessageBody=json.dumps({
+                        "version": "1.0",
+                        "timestamp": utc_now(),
+                        "requestContext": {
+                            "requestId": str(uuid.uuid4()),
+                            "functionArn": f"arn:aws:lambda:{cfn.REGION}:{cfn.ACCOUNT}:function:{fn}:$LATEST",
+                            "condition": "RetriesExhausted",
+                            "approximateInvokeCount": attempts,
+                        },
+                        "requestPayload": event,
+                        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                            "functionError": "Unhandled"},
+                        "responsePayload": payload,
+                    }, default=str))
+                break
+            stop.wait(min(2 ** attempts, 30))
+
+
 def deliver_once(sqs, source: dict, invoke_url: str, wait: int, timeout: float) -> int:
     """Receives one batch and delivers it; returns how many messages were received."""
     batch = min(int(source.get("batch_size", 10)), 10)
@@ -241,6 +311,9 @@ def main():
     ap.add_argument("--wait", type=int, default=2, help="long-poll seconds per receive")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for one invocation "
                     "(the first one may wait for cargo lambda watch to compile the function)")
+    ap.add_argument("--schedule-seconds", type=float,
+                    default=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 60),
+                    help="period of Schedule sources locally (default LOCAL_SCHEDULE_SECONDS or 60; 0 = off)")
     args = ap.parse_args()
 
     with open(args.state, encoding="utf-8") as f:
@@ -251,6 +324,16 @@ def main():
     stop = threading.Event()
 
     def pump(source):
+        if source["kind"] == "schedule":
+            while not stop.is_set():
+                try:
+                    pump_schedule(source, state["endpoint"], args.invoke_url, args.timeout,
+                                  args.schedule_seconds, stop)
+                    return
+                except Exception as e:
+                    log(source["function"], f"schedule error: {e}")
+                    time.sleep(1)
+            return
         if source["kind"] == "dynamodb":
             while not stop.is_set():
                 try:

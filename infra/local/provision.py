@@ -2,7 +2,8 @@
 """Creates the local stack's resources on the AWS emulator from template.yaml's own
 definitions: the table (keys, indexes, TTL), buckets (CORS, event notifications), queues
 (FIFO, visibility, redrive to their dead-letter queues), secrets (generated like
-CloudFormation's GenerateSecretString) and SES identities.
+CloudFormation's GenerateSecretString; `Metadata.LocalValue` secrets get a local value: a
+fresh ES256 signing key, or OAuth credentials for the fake Zoho) and SES identities.
 
 Writes two files: an env file with every Globals environment variable resolved to the
 local resources (what `cargo lambda watch` and the tests load), and a state file naming
@@ -25,6 +26,15 @@ import cfn  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 signing_key = __import__("signing-key")  # infra/signing-key.py
+
+# Where the local stack's fake Zoho answers (infra/dev.sh starts it); its token endpoint
+# accepts these credentials and names itself as the API domain.
+FAKE_ZOHO_URL = os.environ.get("FAKE_ZOHO_URL", "http://127.0.0.1:9400")
+
+
+def fake_zoho_credentials() -> str:
+    return json.dumps({"client_id": "fake-client", "client_secret": "fake-secret",
+                       "refresh_token": "fake-refresh", "accounts_url": FAKE_ZOHO_URL})
 
 
 def client(service, endpoint):
@@ -137,6 +147,10 @@ def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
             value = overrides[logical]
         elif local_value == "es256-signing-key":
             value = signing_key.new_secret()
+        elif local_value == "fake-zoho-credentials":
+            value = fake_zoho_credentials()
+        elif local_value:
+            raise SystemExit(f"{logical}: unknown Metadata.LocalValue {local_value!r}")
         elif "SecretString" in p:
             value = p["SecretString"]
         else:
@@ -168,11 +182,19 @@ def function_name(logical: str, res: dict) -> str:
 
 def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
     """SQS sources are polled directly; S3 sources go bucket -> a local notification queue
-    -> the function, the way Lambda's S3 trigger would deliver them."""
+    -> the function, the way Lambda's S3 trigger would deliver them; DynamoDB sources read
+    the table's stream; Schedule sources are timers (infra/local/events.py)."""
     sqs = client("sqs", endpoint)
     s3 = client("s3", endpoint)
     sources = []
     notifications: dict[str, list] = {}
+
+    def queue_url(destination) -> str | None:
+        """The local URL of a `!GetAtt Queue.Arn` on-failure destination."""
+        if not destination:
+            return None
+        return sqs.get_queue_url(QueueName=r.value(destination).rsplit(":", 1)[1])["QueueUrl"]
+
     for logical, res in r.resources("AWS::Serverless::Function"):
         fn = function_name(logical, res)
         for event_name, event in (res["Properties"].get("Events") or {}).items():
@@ -192,9 +214,7 @@ def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
             elif event["Type"] == "DynamoDB":
                 stream_arn = r.value(props["Stream"])
                 on_failure = (((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"))
-                dlq_url = None
-                if on_failure:
-                    dlq_url = sqs.get_queue_url(QueueName=r.value(on_failure).rsplit(":", 1)[1])["QueueUrl"]
+                dlq_url = queue_url(on_failure)
                 sources.append({
                     "kind": "dynamodb",
                     "function": fn,
@@ -218,6 +238,22 @@ def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
                     config["Filter"] = {"Key": {"FilterRules": rules}}
                 notifications.setdefault(bucket, []).append(config)
                 sources.append({"kind": "s3", "function": fn, "queue_url": url, "bucket": bucket})
+            elif event["Type"] == "Schedule":
+                if props.get("Enabled") is False or props.get("State") == "DISABLED":
+                    continue
+                # An EventBridge rule invokes the function asynchronously: its
+                # EventInvokeConfig bounds the retries and names the on-failure queue.
+                invoke_config = res["Properties"].get("EventInvokeConfig") or {}
+                on_failure = ((invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                sources.append({
+                    "kind": "schedule",
+                    "function": fn,
+                    "schedule": r.value(props["Schedule"]),
+                    "rule_arn": f"arn:aws:events:{cfn.REGION}:{cfn.ACCOUNT}:rule/{r.stack}-{logical}{event_name}"[:200],
+                    "input": r.value(props["Input"]) if "Input" in props else None,
+                    "max_retries": int(invoke_config.get("MaximumRetryAttempts", 2)),
+                    "on_failure_queue_url": queue_url(on_failure),
+                })
     for bucket, configs in notifications.items():
         s3.put_bucket_notification_configuration(
             Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}

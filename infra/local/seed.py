@@ -2,8 +2,9 @@
 """Seeds the local stack's demo data through the portal's own API, so the data is exactly
 what the code writes: an internal admin (admin-bootstrap), a partner that goes through the
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
-event, submission, review, approval) and a few leads. Needs `cargo lambda watch` and the
-event delivery running; the first calls compile the functions they reach."""
+event, submission, review, approval) and a few leads; then makes sure the fake Zoho
+(FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
+and the event delivery running; the first calls compile the functions they reach."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import urllib.error
 import urllib.request
 
 API = f"http://127.0.0.1:{os.environ.get('PORTAL_PORT', '9000')}"
+FAKE_ZOHO = os.environ.get("FAKE_ZOHO_URL", "").rstrip("/")
 ADMIN = ("admin@demo.partners.local", "demo-admin-password")
 OWNER = ("owner@demo-solar.partners.local", "demo-owner-password")
+BUSINESS = "Demo Solar (Pty) Ltd"
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -46,12 +49,54 @@ def login(email, password):
     return must(call("POST", "/v1/auth/login", {"email": email, "password": password}), 200)["access_token"]
 
 
+def fake_zoho(method: str, url: str, body=None):
+    """(status, JSON body or None) of a call to the fake Zoho's control API."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, text = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read()
+    try:
+        return status, json.loads(text) if text.strip() else None
+    except ValueError:
+        return status, text.decode(errors="replace")[:200]
+
+
+def records(body) -> list:
+    """The records a fake Zoho listing returned (Zoho's {"data": [...]} or a bare list)."""
+    if isinstance(body, dict):
+        body = body.get("data")
+    return [r for r in body if isinstance(r, dict)] if isinstance(body, list) else []
+
+
+def seed_fake_zoho(partner_id: str, business_name: str, email: str) -> str:
+    """The demo partner's Vendors record in the fake Zoho. crm-outbound pushes it on its own
+    (an upsert keyed on Portal_Id) once the function has compiled; creating it here makes
+    the demo independent of that timing, and the push then updates this record."""
+    if not FAKE_ZOHO:
+        return "fake Zoho not configured (FAKE_ZOHO_URL)"
+    url = f"{FAKE_ZOHO}/__fake/records/Vendors"
+    try:
+        status, body = fake_zoho("GET", url)
+        if status == 200 and any(r.get("Portal_Id") == partner_id for r in records(body)):
+            return "Vendors record already pushed by crm-outbound"
+        status, body = fake_zoho("POST", url, {"Vendor_Name": business_name, "Email": email,
+                                               "Portal_Id": partner_id, "Partner_Status": "Approved"})
+    except OSError as e:
+        return f"fake Zoho not reachable ({e}); its Vendors record was not created"
+    if status not in (200, 201):
+        return f"fake Zoho refused the Vendors record: {status} {body}"
+    return "Vendors record created"
+
+
 def main():
     print("==> seeding demo data (the first requests compile the functions they call)", flush=True)
     must(call("POST", None, {"email": ADMIN[0], "first_name": "Demo", "last_name": "Admin", "password": ADMIN[1]},
               url=f"{API}/2015-03-31/functions/admin-bootstrap/invocations"), 200)
     partner = must(call("POST", "/v1/auth/register", {
-        "business_name": "Demo Solar (Pty) Ltd", "business_type": "company", "registration_number": "2020/000001/07",
+        "business_name": BUSINESS, "business_type": "company", "registration_number": "2020/000001/07",
         "contact_person": "Demo Owner", "email": OWNER[0], "phone": "021 555 0100", "street_address": "1 Demo Street",
         "city": "Cape Town", "province": "western_cape", "postal_code": "8001", "country": "ZA", "password": OWNER[1]}), 201)
     owner = login(*OWNER)
@@ -85,11 +130,14 @@ def main():
         if stage:
             body["stage"] = stage
         must(call("POST", "/v1/leads", body, owner), 201)
+    zoho = seed_fake_zoho(partner["partner_id"], BUSINESS, OWNER[0])
     print(f"""
   Demo accounts (local only)
     admin          {ADMIN[0]} / {ADMIN[1]}
     partner owner  {OWNER[0]} / {OWNER[1]}   (Demo Solar: approved, KYC verified, 3 leads)
     public form    POST {API}/v1/public/partners/{partner['slug']}/leads
+    fake Zoho      {FAKE_ZOHO or "-"}: {zoho}
+                   leads pushed by crm-outbound: curl -s {FAKE_ZOHO or "<fake zoho>"}/__fake/records/Leads
   Sign in:  curl -s -X POST {API}/v1/auth/login -H 'content-type: application/json' \\
               -d '{{"email":"{OWNER[0]}","password":"{OWNER[1]}"}}'
 """, flush=True)

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod commissions;
 pub mod config;
 pub mod contact;
 pub mod crm;

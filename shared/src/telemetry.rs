@@ -48,10 +48,10 @@ where
 
 fn filter_from_env() -> EnvFilter {
     // Lambda's level names (TRACE..FATAL) map onto tracing's; RUST_LOG wins for local work.
-    if let Ok(spec) = std::env::var("RUST_LOG") {
-        if let Ok(f) = EnvFilter::try_new(spec) {
-            return f;
-        }
+    if let Ok(spec) = std::env::var("RUST_LOG")
+        && let Ok(f) = EnvFilter::try_new(spec)
+    {
+        return f;
     }
     let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .unwrap_or_default()

@@ -3,7 +3,9 @@
 //! from `events/`, and small helpers. Each test builds its own clients and uses unique ids,
 //! so tests run in parallel against one emulator.
 
+pub mod crm;
 pub mod portal;
+pub mod zoho;
 
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response};

@@ -1,6 +1,7 @@
 //! The repository agrees with itself: every function has its template resource, fixtures,
 //! router entry and OpenAPI entry; the key schema in code is the template's; no IAM policy
-//! grants every resource; every dead-letter queue is alarmed.
+//! grants every resource; every queue, stream and asynchronous invocation ends its retries
+//! in an alarmed dead-letter queue.
 
 use portal_tests::root;
 use serde_yaml_ng::Value as Yaml;
@@ -119,6 +120,70 @@ fn every_function_package_has_exactly_one_template_resource_built_with_cargo_lam
     }
 }
 
+/// The event an EventBridge schedule (SAM `Type: Schedule`) invokes its function with.
+/// (The workspace builds aws_lambda_events without its eventbridge feature.)
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct ScheduledEvent {
+    version: String,
+    id: String,
+    detail_type: String,
+    source: String,
+    account: String,
+    #[allow(dead_code)]
+    time: chrono::DateTime<chrono::Utc>,
+    region: String,
+    resources: Vec<String>,
+    detail: serde_json::Map<String, serde_json::Value>,
+}
+
+fn check_scheduled_event(text: &str, shown: &str) {
+    let e: ScheduledEvent =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{shown}: an EventBridge event: {e}"));
+    assert_eq!(e.version, "0", "{shown}");
+    assert_eq!(e.source, "aws.events", "{shown}");
+    assert_eq!(e.detail_type, "Scheduled Event", "{shown}");
+    assert!(
+        !e.id.is_empty() && !e.account.is_empty() && !e.region.is_empty(),
+        "{shown}"
+    );
+    assert!(
+        e.resources.len() == 1
+            && e.resources[0]
+                .starts_with(&format!("arn:aws:events:{}:{}:rule/", e.region, e.account)),
+        "{shown}: resources names the schedule's rule"
+    );
+    assert!(
+        e.detail.is_empty(),
+        "{shown}: a scheduled event's detail is {{}}"
+    );
+}
+
+/// Whether an event matches a Lambda event-filter pattern (the subset the template uses:
+/// nested objects whose leaves list the allowed values).
+fn matches_filter(pattern: &serde_json::Value, event: &serde_json::Value) -> bool {
+    match pattern {
+        serde_json::Value::Object(p) => p.iter().all(|(k, want)| matches_filter(want, &event[k])),
+        serde_json::Value::Array(allowed) => allowed.contains(event),
+        _ => false,
+    }
+}
+
+/// The filter patterns of a function's event sources.
+fn filter_patterns(f: &Yaml) -> Vec<serde_json::Value> {
+    f["Properties"]["Events"]
+        .as_mapping()
+        .into_iter()
+        .flat_map(|e| e.values())
+        .filter_map(|ev| ev["Properties"]["FilterCriteria"]["Filters"].as_sequence())
+        .flatten()
+        .map(|filter| {
+            serde_json::from_str(filter["Pattern"].as_str().expect("a JSON pattern string"))
+                .expect("the pattern is JSON")
+        })
+        .collect()
+}
+
 #[test]
 fn every_function_has_fixtures_of_the_event_type_it_takes() {
     let t = template();
@@ -163,6 +228,17 @@ fn every_function_has_fixtures_of_the_event_type_it_takes() {
             } else if kinds.contains("DynamoDB") {
                 serde_json::from_str::<aws_lambda_events::dynamodb::Event>(&text)
                     .unwrap_or_else(|e| panic!("{shown}: {e}"));
+                // The sample must be a record the function's filter lets through.
+                let patterns = filter_patterns(&f);
+                let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+                for record in raw["Records"].as_array().unwrap() {
+                    assert!(
+                        patterns.is_empty() || patterns.iter().any(|p| matches_filter(p, record)),
+                        "{shown}: a record the event filter of {name} would drop"
+                    );
+                }
+            } else if kinds.contains("Schedule") {
+                check_scheduled_event(&text, &shown.to_string());
             } else if kinds.is_empty() && package == "admin-bootstrap" {
                 // Invoked directly by ops with this request as the event.
                 serde_json::from_str::<shared::identity::service::BootstrapAdminRequest>(&text)
@@ -348,19 +424,36 @@ fn no_iam_statement_allows_every_resource() {
     }
 }
 
-#[test]
-fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
-    let t = template();
-    let all = resources(&t);
-    let alarmed: BTreeSet<String> = all
+/// Queues with a depth alarm (messages visible > 0).
+fn alarmed_queues(t: &Yaml) -> BTreeSet<String> {
+    resources(t)
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .filter(|(_, r)| {
+            r["Properties"]["Namespace"] == "AWS/SQS"
+                && r["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        })
         .filter_map(|(_, r)| {
             r["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"]
                 .as_str()
                 .map(|s| s.split('.').next().unwrap().to_string())
         })
-        .collect();
+        .collect()
+}
+
+/// The queue a `!GetAtt Queue.Arn` destination names.
+fn queue_of(destination: &Yaml) -> Option<String> {
+    destination["Fn::GetAtt"]
+        .as_str()
+        .and_then(|s| s.strip_suffix(".Arn"))
+        .map(str::to_string)
+}
+
+#[test]
+fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
+    let t = template();
+    let all = resources(&t);
+    let alarmed = alarmed_queues(&t);
     let mut checked = 0;
     for (name, q) in all.iter().filter(|(_, r)| r["Type"] == "AWS::SQS::Queue") {
         let redrive = &q["Properties"]["RedrivePolicy"];
@@ -405,10 +498,71 @@ fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
             }
         }
     }
+    assert!(checked >= 1, "the CRM webhook queue redrives");
+}
+
+/// Stream and asynchronous (scheduled) invocations have no queue to redrive from: their
+/// retries are bounded and the failures go to an alarmed on-failure queue. Batch sources
+/// report partial failures, so one bad record does not fail (and repeat) its whole batch.
+#[test]
+fn every_stream_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() {
+    let t = template();
+    let alarmed = alarmed_queues(&t);
+    let (mut streams, mut schedules) = (0, 0);
+    for (name, f) in functions(&t) {
+        let Some(events) = f["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (event_name, event) in events {
+            let p = &event["Properties"];
+            let kind = event["Type"].as_str().unwrap_or_default();
+            if kind == "SQS" || kind == "DynamoDB" {
+                assert!(
+                    p["FunctionResponseTypes"]
+                        .as_sequence()
+                        .is_some_and(|s| s.iter().any(|x| x == "ReportBatchItemFailures")),
+                    "{name}.{event_name:?}: FunctionResponseTypes [ReportBatchItemFailures]"
+                );
+            }
+            if kind == "DynamoDB" {
+                streams += 1;
+                let retries = p["MaximumRetryAttempts"].as_i64();
+                assert!(
+                    retries.is_some_and(|r| (0..=10).contains(&r)),
+                    "{name}.{event_name:?}: MaximumRetryAttempts bounded (0..=10), not the infinite default"
+                );
+                let dlq = queue_of(&p["DestinationConfig"]["OnFailure"]["Destination"])
+                    .unwrap_or_else(|| {
+                        panic!("{name}.{event_name:?}: DestinationConfig.OnFailure is a queue")
+                    });
+                assert!(
+                    alarmed.contains(&dlq),
+                    "{name}: its on-failure queue {dlq} has no alarm"
+                );
+            }
+            if kind == "Schedule" || kind == "ScheduleV2" {
+                schedules += 1;
+                let config = &f["Properties"]["EventInvokeConfig"];
+                assert!(
+                    config["MaximumRetryAttempts"].as_u64().is_some(),
+                    "{name}: scheduled, so EventInvokeConfig.MaximumRetryAttempts is set"
+                );
+                let dlq = queue_of(&config["DestinationConfig"]["OnFailure"]["Destination"])
+                    .unwrap_or_else(|| {
+                        panic!("{name}: EventInvokeConfig.DestinationConfig.OnFailure is a queue")
+                    });
+                assert!(
+                    alarmed.contains(&dlq),
+                    "{name}: its on-failure queue {dlq} has no alarm"
+                );
+            }
+        }
+    }
     assert!(
-        checked >= 2,
-        "the CRM webhook and outbound queues both redrive"
+        streams >= 2,
+        "email-sender and crm-outbound read the table stream"
     );
+    assert!(schedules >= 1, "crm-reconcile runs on a schedule");
 }
 
 #[test]

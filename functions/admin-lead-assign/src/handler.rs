@@ -17,6 +17,6 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let admin = ctx.require(&req, ROUTE)?;
     let id = http::path_param(&req, "/v1/admin/leads/{lead_id}/assign", "lead_id")?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    let lead = shared::leads::assign(ctx.store(), &admin, &id, body, Utc::now()).await?;
+    let lead = shared::leads::assign(ctx.store(), &admin.user_id, &id, body, Utc::now()).await?;
     http::json_with_etag(StatusCode::OK, &shared::leads::view(&lead), lead.version)
 }

@@ -179,16 +179,22 @@ pub fn accept(
         .collect())
 }
 
+/// The event's identity: a hash of what Zoho sent (not of when it arrived), so the same
+/// call delivered twice is one event.
+pub fn event_id(event: &QueuedEvent) -> String {
+    let digest = Sha256::digest(
+        serde_json::to_vec(&(&event.kind, &event.module, &event.record_id, &event.payload))
+            .unwrap_or_default(),
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
 /// Queues the events: group = module + record, de-duplication id = hash of the content.
 pub async fn enqueue(queue: &Queue, events: &[QueuedEvent]) -> Result<(), Problem> {
     for event in events {
-        let digest = Sha256::digest(
-            serde_json::to_vec(&(&event.kind, &event.module, &event.record_id, &event.payload))
-                .unwrap_or_default(),
-        );
         let fifo = Fifo {
             group_id: format!("{}:{}", event.module, event.record_id),
-            deduplication_id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
+            deduplication_id: event_id(event),
         };
         queue.send_json(event, Some(fifo)).await?;
     }

@@ -129,10 +129,10 @@ pub fn request_path(req: &Request) -> &str {
 /// `pathParameters` when present, else matched against the raw path (a router that does
 /// not fill them in). A missing parameter means no route matched: 404.
 pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, Problem> {
-    if let Some(v) = req.path_parameters().first(name) {
-        if !v.is_empty() {
-            return Ok(v.to_string());
-        }
+    if let Some(v) = req.path_parameters().first(name)
+        && !v.is_empty()
+    {
+        return Ok(v.to_string());
     }
     let path = request_path(req);
     match_template(template, path, name)

@@ -65,6 +65,43 @@ pub struct Credential {
     pub sessions_valid_after: i64,
 }
 
+/// A new partner user and its credential (the email guard): `password_hash` for a user who
+/// signs up, none for an invited one.
+pub fn new_member(
+    partner_id: &str,
+    email: &str,
+    role: Role,
+    status: UserStatus,
+    password_hash: Option<Secret<String>>,
+    names: (Option<String>, Option<String>),
+    at: &str,
+) -> (User, Credential) {
+    let user = User {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: Some(partner_id.to_string()),
+        email: email.to_string(),
+        first_name: names.0,
+        last_name: names.1,
+        role,
+        status,
+        created_at: at.to_string(),
+        updated_at: at.to_string(),
+        version: 1,
+    };
+    let credential = Credential {
+        email: email.to_string(),
+        user_id: user.id.clone(),
+        partner_id: Some(partner_id.to_string()),
+        role,
+        status,
+        password_hash,
+        failures: 0,
+        failures_since: 0,
+        sessions_valid_after: 0,
+    };
+    (user, credential)
+}
+
 impl Entity for Credential {
     const KIND: &'static str = "credential";
 

@@ -143,6 +143,7 @@ pub const ROUTES: &[(&str, Access)] = &[
         "POST /v1/admin/leads/{lead_id}/assign",
         Access::Roles(ADMIN),
     ),
+    ("POST /v1/admin/crm/replay", Access::Roles(ADMIN)),
 ];
 
 /// The access rule of `route`; `None` (deny everyone) for a route missing from the matrix.

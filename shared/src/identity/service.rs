@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::auth::{Auth, Principal};
 use super::model::{
     Credential, OneTimeToken, RefreshToken, Session, Throttle, TokenPurpose, User, UserStatus,
+    new_member,
 };
 use super::password::{self, Password};
 use super::roles::{self, Role};
@@ -175,7 +176,6 @@ pub async fn register(
 
     let at = rfc3339(now);
     let partner_id = ulid::Ulid::new().to_string();
-    let user_id = ulid::Ulid::new().to_string();
     let slug = slug_for(
         &business_name,
         &random_token()[..6].to_lowercase().replace(['-', '_'], "x"),
@@ -203,6 +203,7 @@ pub async fn register(
         banking_masked: None,
         commission_rate_bps: None,
         status_reason: None,
+        crm_sync: crate::leads::CrmSync::pending(),
         search_text: String::new(),
         created_at: at.clone(),
         updated_at: at.clone(),
@@ -212,29 +213,16 @@ pub async fn register(
         search_text: partner.searchable(),
         ..partner
     };
-    let user = User {
-        id: user_id.clone(),
-        partner_id: Some(partner_id.clone()),
-        email: email.to_string(),
-        first_name: None,
-        last_name: None,
-        role: Role::Owner,
-        status: UserStatus::Active,
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let credential = Credential {
-        email: email.to_string(),
-        user_id: user_id.clone(),
-        partner_id: Some(partner_id.clone()),
-        role: Role::Owner,
-        status: UserStatus::Active,
-        password_hash: Some(password::hash(&password)),
-        failures: 0,
-        failures_since: 0,
-        sessions_valid_after: 0,
-    };
+    let (user, credential) = new_member(
+        &partner_id,
+        &email.to_string(),
+        Role::Owner,
+        UserStatus::Active,
+        Some(password::hash(&password)),
+        (None, None),
+        &at,
+    );
+    let user_id = user.id.clone();
     let audit = AuditEntry::new(
         Some(&partner_id),
         &user_id,
@@ -265,6 +253,13 @@ pub async fn register(
             &[("active_owners", 1)],
         )
         .insert(&audit)
+        .insert(&crate::leads::CrmOutbox::new(
+            "partner",
+            &partner_id,
+            &partner_id,
+            "create",
+            &at,
+        ))
         .build();
     id.store.commit(tx).await?;
     tracing::info!(partner_id = %partner_id, user_id = %user_id, "partner registered");
@@ -416,12 +411,13 @@ pub async fn login(
             (source_throttle.since + FAILURE_WINDOW_SECS - t).max(1) as u64,
         ));
     }
-    if let Some(c) = &cred {
-        if c.failures >= MAX_ACCOUNT_FAILURES && in_window(c.failures_since) {
-            return Err(Problem::too_many_requests(
-                (c.failures_since + FAILURE_WINDOW_SECS - t).max(1) as u64,
-            ));
-        }
+    if let Some(c) = &cred
+        && c.failures >= MAX_ACCOUNT_FAILURES
+        && in_window(c.failures_since)
+    {
+        return Err(Problem::too_many_requests(
+            (c.failures_since + FAILURE_WINDOW_SECS - t).max(1) as u64,
+        ));
     }
 
     let verified = match cred
@@ -731,29 +727,15 @@ pub async fn invite_user(
         .await?
         .ok_or_else(|| Problem::not_found("partner"))?;
     let at = rfc3339(now);
-    let user = User {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: Some(partner_id.clone()),
-        email: email.to_string(),
-        first_name,
-        last_name,
-        role: req.role,
-        status: UserStatus::Invited,
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let credential = Credential {
-        email: email.to_string(),
-        user_id: user.id.clone(),
-        partner_id: Some(partner_id.clone()),
-        role: req.role,
-        status: UserStatus::Invited,
-        password_hash: None,
-        failures: 0,
-        failures_since: 0,
-        sessions_valid_after: 0,
-    };
+    let (user, credential) = new_member(
+        &partner_id,
+        &email.to_string(),
+        req.role,
+        UserStatus::Invited,
+        None,
+        (first_name, last_name),
+        &at,
+    );
     let (invitation, mail) = invitation_for(id, &user, &partner.business_name, now);
     let audit = AuditEntry::new(
         Some(&partner_id),
@@ -791,6 +773,17 @@ fn invitation_for(
     inviter: &str,
     now: DateTime<Utc>,
 ) -> (OneTimeToken, OutboxEmail) {
+    invitation(&id.portal_url, user, inviter, now)
+}
+
+/// The single-use invitation token for an invited user and the email carrying its link
+/// (`portal_url` is the web app's base URL).
+pub fn invitation(
+    portal_url: &str,
+    user: &User,
+    inviter: &str,
+    now: DateTime<Utc>,
+) -> (OneTimeToken, OutboxEmail) {
     let token = random_token();
     let invitation = OneTimeToken {
         token_hash: token_hash(&token),
@@ -807,7 +800,7 @@ fn invitation_for(
             role: user.role.to_string(),
             link: format!(
                 "{}/invitations/accept?token={token}",
-                id.portal_url.trim_end_matches('/')
+                portal_url.trim_end_matches('/')
             ),
         },
         &rfc3339(now),
@@ -955,13 +948,13 @@ pub async fn update_user(
     now: DateTime<Utc>,
 ) -> Result<User, Problem> {
     let partner_id = principal.partner_id()?.to_string();
-    if let Some(role) = req.role {
-        if !role.is_partner_role() {
-            return Err(Problem::validation(vec![FieldError::new(
-                "/role",
-                "must be owner, manager, sales or finance",
-            )]));
-        }
+    if let Some(role) = req.role
+        && !role.is_partner_role()
+    {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/role",
+            "must be owner, manager, sales or finance",
+        )]));
     }
     let current: User = id
         .store

@@ -549,6 +549,7 @@ pub async fn submit(
         status: PartnerStatus::UnderReview,
         kyc_status,
         status_reason: None,
+        crm_sync: crate::leads::CrmSync::pending(),
         updated_at: at.clone(),
         version: partner.version + 1,
         ..partner.clone()

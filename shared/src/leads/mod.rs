@@ -116,7 +116,7 @@ fn deltas(before: Option<&Lead>, after: Option<&Lead>) -> Vec<(String, i64)> {
     d.into_iter().filter(|(_, v)| *v != 0).collect()
 }
 
-fn add_counters<'a>(
+pub(crate) fn add_counters<'a>(
     tx: TxBuilder<'a>,
     partner_id: &str,
     before: Option<&Lead>,
@@ -204,7 +204,7 @@ fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) -> Option<Pro
 
 /// Reserves a contact value: only if nobody holds it, or the holder's protection expired.
 /// Of concurrent registrations of one contact (by any partners) exactly one commits.
-fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a> {
+pub(crate) fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a> {
     tx.put_if(
         guard,
         "attribute_not_exists(PK) OR #until < :now",
@@ -217,7 +217,7 @@ fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a
     )
 }
 
-fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
+pub(crate) fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
     lead.contact_keys
         .pairs()
         .into_iter()
@@ -335,11 +335,7 @@ pub async fn create(
         last_contact_at: None,
         protection_expires_at: rfc3339(protected_until),
         contact_keys,
-        crm_sync: CrmSync {
-            state: "pending".into(),
-            last_error: None,
-            synced_at: None,
-        },
+        crm_sync: CrmSync::pending(),
         search_text: String::new(),
         created_at: at.clone(),
         updated_at: at.clone(),
@@ -378,14 +374,7 @@ pub async fn create(
         Value::Null,
         serde_json::json!({"status": "new", "source": source}),
     );
-    let outbox = CrmOutbox {
-        id: ulid::Ulid::new().to_string(),
-        entity: "lead".into(),
-        entity_id: lead.id.clone(),
-        partner_id: partner_id.clone(),
-        operation: "upsert".into(),
-        created_at: at.clone(),
-    };
+    let outbox = CrmOutbox::new("lead", &lead.id, &partner_id, "create", &at);
     tx = add_counters(tx, &partner_id, None, Some(&lead))
         .insert(&history)
         .insert(&audit)
@@ -696,6 +685,7 @@ pub async fn update(
 
     let at = rfc3339(now);
     next.search_text = next.searchable();
+    next.crm_sync = current.crm_sync.repending();
     next.updated_at = at.clone();
     next.version = current.version + 1;
     let mut tx = store.tx().replace(&next, expected_version);
@@ -745,14 +735,12 @@ pub async fn update(
         serde_json::json!({"status": current.status, "stage": current.stage}),
         serde_json::json!({"status": next.status, "stage": next.stage}),
     );
-    let outbox = CrmOutbox {
-        id: ulid::Ulid::new().to_string(),
-        entity: "lead".into(),
-        entity_id: current.id.clone(),
-        partner_id: partner_id.clone(),
-        operation: "upsert".into(),
-        created_at: at.clone(),
+    let operation = if next.status != current.status {
+        "status"
+    } else {
+        "upsert"
     };
+    let outbox = CrmOutbox::new("lead", &current.id, &partner_id, operation, &at);
     tx = add_counters(tx, &partner_id, Some(&current), Some(&next))
         .insert(&audit)
         .insert(&outbox);
@@ -806,9 +794,20 @@ pub async fn add_activity(
     if !e.is_empty() {
         return Err(Problem::validation(e));
     }
+    let outbox = CrmOutbox {
+        parent_id: Some(lead.id.clone()),
+        ..CrmOutbox::new(
+            "activity",
+            &activity.id,
+            &lead.partner_id,
+            "create",
+            &activity.at,
+        )
+    };
     let tx = store
         .tx()
         .insert(&activity)
+        .insert(&outbox)
         .patch(
             Patch::new(&lead.key())
                 .set("last_contact_at", &activity.at)
@@ -1210,11 +1209,12 @@ pub struct AssignRequest {
     pub partner_id: String,
 }
 
-/// Moves a lead to another (approved) partner: the lead, its reservations and both
-/// partners' counters in one transaction; the new partner's owner is emailed.
+/// Moves a lead to another (approved) partner, recorded as done `by` an admin or the CRM:
+/// the lead, its reservations and both partners' counters in one transaction; the new
+/// partner's owner is emailed.
 pub async fn assign(
     store: &Store,
-    admin: &Principal,
+    by: &str,
     lead_id: &str,
     req: AssignRequest,
     now: DateTime<Utc>,
@@ -1272,12 +1272,12 @@ pub async fn assign(
         from: None,
         to: moved.status,
         at: at.clone(),
-        by: admin.user_id.clone(),
+        by: by.to_string(),
         source: LeadSource::Portal,
     };
     let audit = AuditEntry::new(
         Some(&target.id),
-        &admin.user_id,
+        by,
         "lead.assigned",
         format!("lead:{}", moved.id),
         &at,
@@ -1294,14 +1294,7 @@ pub async fn assign(
         },
         &at,
     );
-    let outbox = CrmOutbox {
-        id: ulid::Ulid::new().to_string(),
-        entity: "lead".into(),
-        entity_id: moved.id.clone(),
-        partner_id: target.id.clone(),
-        operation: "upsert".into(),
-        created_at: at.clone(),
-    };
+    let outbox = CrmOutbox::new("lead", &moved.id, &target.id, "upsert", &at);
     tx = tx
         .insert(&history)
         .insert(&audit)

@@ -35,6 +35,12 @@ pub enum EmailKind {
         business_name: String,
         lead_name: String,
     },
+    /// The CRM closed one of the partner's leads (won, lost or converted).
+    LeadClosed {
+        business_name: String,
+        lead_name: String,
+        status: String,
+    },
     /// A KYC document was reviewed.
     DocumentReviewed {
         document_type: String,
@@ -134,6 +140,16 @@ impl OutboxEmail {
                 format!("A new lead for {business_name}: {lead_name}"),
                 format!(
                     "Hello,\n\nOur team assigned the lead {lead_name} to {business_name}.\n\nSign in to the partner portal to follow it up."
+                ),
+            ),
+            EmailKind::LeadClosed {
+                business_name,
+                lead_name,
+                status,
+            } => (
+                format!("Your lead {lead_name} is now {status}"),
+                format!(
+                    "Hello,\n\nThe lead {lead_name} registered by {business_name} is now {status}.\n\nSign in to the partner portal to see its history."
                 ),
             ),
             EmailKind::PasswordReset { link } => (

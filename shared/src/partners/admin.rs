@@ -215,6 +215,17 @@ pub fn transition(
     Ok(next)
 }
 
+/// How the partner's email words a new status.
+pub fn decision_word(status: PartnerStatus) -> &'static str {
+    match status {
+        PartnerStatus::Approved => "approved",
+        PartnerStatus::Rejected => "rejected",
+        PartnerStatus::Suspended => "suspended",
+        PartnerStatus::UnderReview => "reopened for review",
+        PartnerStatus::Pending => "reset",
+    }
+}
+
 /// Applies a decision: the partner, the active-partner count, an audit entry and the
 /// owner's email, in one transaction conditional on the partner's version.
 pub async fn decide(
@@ -277,13 +288,7 @@ async fn apply_decision(
         serde_json::json!({"status": partner.status}),
         serde_json::json!({"status": status, "reason": reason}),
     );
-    let word = match status {
-        PartnerStatus::Approved => "approved",
-        PartnerStatus::Rejected => "rejected",
-        PartnerStatus::Suspended => "suspended",
-        PartnerStatus::UnderReview => "reopened for review",
-        PartnerStatus::Pending => "reset",
-    };
+    let word = decision_word(status);
     let mail = OutboxEmail::new(
         &partner.email,
         EmailKind::PartnerDecision {
@@ -297,7 +302,10 @@ async fn apply_decision(
         .tx()
         .replace(&next, partner.version)
         .insert(&audit)
-        .insert(&mail);
+        .insert(&mail)
+        .insert(&crate::leads::CrmOutbox::new(
+            "partner", partner_id, partner_id, "status", &at,
+        ));
     if delta != 0 {
         tx = tx.add(
             &keys::directory_counters(),

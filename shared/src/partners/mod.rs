@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::{Entity, Index, Key, keys};
 
 /// Where a partner stands with us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PartnerStatus {
     Pending,
@@ -101,6 +101,9 @@ pub struct Partner {
     /// Why the partner was last rejected or suspended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
+    /// Where the partner stands in Zoho (a Vendors record keyed on the portal id).
+    #[serde(default)]
+    pub crm_sync: crate::leads::CrmSync,
     /// Lower-case name, email and contact, for the admin directory's `q` filter.
     #[serde(default)]
     pub search_text: String,

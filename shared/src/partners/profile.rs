@@ -39,15 +39,19 @@ pub struct PartnerView {
     pub tier: String,
     pub commission_rate_bps: Option<u32>,
     pub slug: String,
-    pub crm_sync: CrmSync,
+    pub crm_sync: CrmSyncView,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// The partner record's CRM synchronisation state (pushed by the CRM worker).
 #[derive(Debug, Serialize)]
-pub struct CrmSync {
-    pub state: &'static str,
+pub struct CrmSyncView {
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<String>,
 }
 
 impl From<&Partner> for PartnerView {
@@ -74,7 +78,11 @@ impl From<&Partner> for PartnerView {
             tier: p.tier.clone(),
             commission_rate_bps: p.commission_rate_bps,
             slug: p.slug.clone(),
-            crm_sync: CrmSync { state: "pending" },
+            crm_sync: CrmSyncView {
+                state: p.crm_sync.state.clone(),
+                last_error: p.crm_sync.last_error.clone(),
+                synced_at: p.crm_sync.synced_at.clone(),
+            },
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
         }
@@ -341,10 +349,10 @@ pub async fn update(
         &current.description,
     );
     next.website = optional_text(&mut e, "/website", update.website, 300, &current.website);
-    if let Some(w) = &next.website {
-        if !(w.starts_with("https://") || w.starts_with("http://")) {
-            e.push(FieldError::new("/website", "must be an http(s) URL"));
-        }
+    if let Some(w) = &next.website
+        && !(w.starts_with("https://") || w.starts_with("http://"))
+    {
+        e.push(FieldError::new("/website", "must be an http(s) URL"));
     }
     next.service_areas = choices(
         &mut e,
@@ -402,6 +410,7 @@ pub async fn update(
         return Err(Problem::validation(e));
     }
     next.search_text = next.searchable();
+    next.crm_sync = current.crm_sync.repending();
     next.updated_at = crate::validate::rfc3339(now);
     next.version = current.version + 1;
     let changed: Vec<&String> = map.keys().collect();
@@ -417,6 +426,13 @@ pub async fn update(
         .tx()
         .replace(&next, expected_version)
         .insert(&audit)
+        .insert(&crate::leads::CrmOutbox::new(
+            "partner",
+            &partner_id,
+            &partner_id,
+            "upsert",
+            &next.updated_at,
+        ))
         .build();
     store.commit(tx).await?;
     Ok(next)

@@ -210,3 +210,39 @@ pub fn lead_activity_prefix(lead_id: &str) -> String {
 pub fn lead_guard(contact: &str, value: &str) -> Key {
     Key::new(format!("LEADGUARD#{contact}#{value}"), "GUARD")
 }
+
+/// The shared Zoho access token (one for every instance; refreshed under a lock).
+pub fn crm_token() -> Key {
+    Key::new("CRM#TOKEN", "ACCESS")
+}
+
+/// A CRM event already applied (idempotency record, expires after 30 days).
+pub fn crm_event(event_id: &str) -> Key {
+    Key::new(format!("CRMEVENT#{event_id}"), "EVENT")
+}
+
+/// How far the reconciler has read one Zoho module.
+pub fn crm_watermark(module: &str) -> Key {
+    Key::new("CRM#WATERMARK", module.to_string())
+}
+
+/// A Zoho record id → the portal object it is linked to.
+pub fn crm_link(module: &str, crm_id: &str) -> Key {
+    Key::new(format!("CRMID#{module}#{crm_id}"), "LINK")
+}
+
+/// A CRM outbox item: one change waiting to be pushed to Zoho.
+pub fn crm_outbox(outbox_id: &str) -> Key {
+    Key::new(format!("OUTBOX#{outbox_id}"), "CRM")
+}
+
+/// The `Due` index partition listing CRM outbox items, oldest first.
+pub const PENDING_CRM: &str = "OUTBOX#CRM";
+
+/// A commission ledger line of a partner, keyed by its CRM record id.
+pub fn commission_line(partner_id: &str, crm_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("COMMISSION#{crm_id}"),
+    )
+}

@@ -855,10 +855,10 @@ impl Store {
                 _ => return Err(sdk_error(err)),
             };
             for (i, reason) in reasons.iter().enumerate() {
-                if reason.code() == Some("ConditionalCheckFailed") {
-                    if let Some(Some(failure)) = tx.failures.get(i) {
-                        return Err(StoreError::Condition(failure.clone()));
-                    }
+                if reason.code() == Some("ConditionalCheckFailed")
+                    && let Some(Some(failure)) = tx.failures.get(i)
+                {
+                    return Err(StoreError::Condition(failure.clone()));
                 }
             }
             let conflicted = reasons

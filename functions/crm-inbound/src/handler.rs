@@ -1,0 +1,62 @@
+//! Applies queued Zoho CRM events (the FIFO queue `crm-webhook` fills).
+//!
+//! Each message is applied on its own and failures are reported per message (partial
+//! batch response): a poison message does not hold back the rest of the batch and, after
+//! the queue's bounded receives, lands in the dead-letter queue. Within one message group
+//! (one CRM record) order matters, so once a message of a group fails, the group's later
+//! messages in the batch are reported failed too, unprocessed.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use shared::crm::Crm;
+use shared::crm::inbound::{self, InboundError};
+use shared::crm::webhook::QueuedEvent;
+use std::collections::HashSet;
+
+pub async fn handle(
+    event: LambdaEvent<SqsEvent>,
+    crm: &Crm,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let mut response = SqsBatchResponse::default();
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    for message in event.payload.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let group = message
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
+        let fail = |response: &mut SqsBatchResponse| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id.clone();
+            response.batch_item_failures.push(f);
+        };
+        if !group.is_empty() && failed_groups.contains(&group) {
+            fail(&mut response);
+            continue;
+        }
+        let parsed: Result<QueuedEvent, _> =
+            serde_json::from_str(message.body.as_deref().unwrap_or(""));
+        let result = match parsed {
+            Ok(queued) => inbound::handle(crm, &queued, Utc::now()).await,
+            Err(e) => Err(InboundError::Poison(format!("unreadable message: {e}"))),
+        };
+        match result {
+            Ok(outcome) => tracing::info!(message_id = %id, outcome, "CRM event handled"),
+            Err(e) => {
+                match &e {
+                    InboundError::Poison(_) => {
+                        tracing::error!(message_id = %id, error = %e, "CRM event cannot be applied")
+                    }
+                    InboundError::Retry(_) => {
+                        tracing::warn!(message_id = %id, error = %e, "CRM event will be retried")
+                    }
+                }
+                failed_groups.insert(group);
+                fail(&mut response);
+            }
+        }
+    }
+    Ok(response)
+}

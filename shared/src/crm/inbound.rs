@@ -1,0 +1,891 @@
+//! The inbound worker: a queued webhook is a hint that a Zoho record changed. The worker
+//! re-reads the record, applies it only if Zoho's `Modified_Time` is not older than the
+//! change the portal last applied, and writes a processed-event record in the same
+//! transaction as the effect, so a redelivered event has no second effect.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::webhook::QueuedEvent;
+use super::{Crm, CrmLink};
+use crate::audit::AuditEntry;
+use crate::commissions::{CommissionLine, minor_units, status_from_crm};
+use crate::contact::{Email, Phone};
+use crate::identity::model::{UserStatus, new_member};
+use crate::identity::roles::Role;
+use crate::leads::normalize::ContactKeys;
+use crate::leads::{
+    CrmOutbox, CrmSync, HistoryEntry, Lead, LeadGuard, LeadSource, LeadStatus, add_counters,
+    guards_for,
+};
+use crate::notifications::{EmailKind, OutboxEmail};
+use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus, slug_for};
+use crate::store::{Entity, Failure, Index, Key, Query, StoreError, TxBuilder, from_item, keys};
+use crate::validate::rfc3339;
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    /// Retrying cannot help (unknown module, no such record, unusable data): the event
+    /// goes to the dead-letter queue after the queue's bounded receives.
+    #[error("unusable CRM event: {0}")]
+    Poison(String),
+    /// Temporary (Zoho or DynamoDB unavailable, a dependency not synced yet).
+    #[error("CRM event not applied yet: {0}")]
+    Retry(String),
+}
+
+impl From<StoreError> for InboundError {
+    fn from(e: StoreError) -> Self {
+        InboundError::Retry(e.to_string())
+    }
+}
+
+impl From<super::zoho::ZohoError> for InboundError {
+    fn from(e: super::zoho::ZohoError) -> Self {
+        if e.retryable() {
+            InboundError::Retry(e.to_string())
+        } else {
+            InboundError::Poison(e.to_string())
+        }
+    }
+}
+
+/// The idempotency record of an applied CRM change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProcessedEvent {
+    pub id: String,
+    pub module: String,
+    pub record_id: String,
+    pub modified_time: String,
+    pub processed_at: String,
+    /// TTL: kept 30 days, well beyond any redelivery.
+    pub expires_at: i64,
+}
+
+impl Entity for ProcessedEvent {
+    const KIND: &'static str = "crm_event";
+
+    fn key(&self) -> Key {
+        keys::crm_event(&self.id)
+    }
+}
+
+const DUPLICATE: &str = "duplicate_event";
+
+/// What applying an event did (logged, and asserted by tests).
+pub type Outcome = &'static str;
+
+/// Handles one queued event.
+pub async fn handle(
+    crm: &Crm,
+    event: &QueuedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, InboundError> {
+    let module = event.module.as_str();
+    if !crm.knows_module(module) {
+        return Err(InboundError::Poison(format!("unknown module {module:?}")));
+    }
+    let record = crm
+        .zoho
+        .get_record(module, &event.record_id)
+        .await?
+        .ok_or_else(|| {
+            InboundError::Poison(format!("Zoho has no {module} record {}", event.record_id))
+        })?;
+    // Boxed: the appliers' futures are large and deeply nested.
+    Box::pin(apply_record(
+        crm,
+        module,
+        &record,
+        &super::webhook::event_id(event),
+        now,
+    ))
+    .await
+}
+
+/// Applies a record read from Zoho (by the worker or the reconciler). `source_id`
+/// identifies what delivered it; with the record's `Modified_Time` it names the event.
+pub async fn apply_record(
+    crm: &Crm,
+    module: &str,
+    record: &Value,
+    source_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Outcome, InboundError> {
+    let modified = text(record, "Modified_Time")
+        .filter(|t| super::zoho::parse_time(t).is_some())
+        .ok_or_else(|| InboundError::Poison("the record has no valid Modified_Time".into()))?;
+    let crm_id =
+        text(record, "id").ok_or_else(|| InboundError::Poison("the record has no id".into()))?;
+    let processed = ProcessedEvent {
+        id: format!("{source_id}#{modified}"),
+        module: module.to_string(),
+        record_id: crm_id.clone(),
+        modified_time: modified.clone(),
+        processed_at: rfc3339(now),
+        expires_at: (now + Duration::days(30)).timestamp(),
+    };
+    if crm
+        .store
+        .get::<Value>(&keys::crm_event(&processed.id))
+        .await?
+        .is_some()
+    {
+        return Ok("duplicate");
+    }
+    // A concurrent portal write moves the version on: read again and retry.
+    for _ in 0..4 {
+        let result = if module == crm.settings.modules.leads {
+            Box::pin(apply_lead(crm, record, &crm_id, &modified, &processed, now)).await
+        } else if module == crm.settings.modules.partners {
+            Box::pin(apply_partner(
+                crm, record, &crm_id, &modified, &processed, now,
+            ))
+            .await
+        } else if module == crm.settings.modules.commissions {
+            Box::pin(apply_commission(
+                crm, record, &crm_id, &modified, &processed, now,
+            ))
+            .await
+        } else {
+            return Err(InboundError::Poison(format!("unknown module {module:?}")));
+        };
+        match result {
+            Err(Applied::Store(StoreError::Condition(Failure::Stale))) => continue,
+            Err(Applied::Store(StoreError::Condition(Failure::Conflict { code, .. })))
+                if code == DUPLICATE =>
+            {
+                return Ok("duplicate");
+            }
+            Err(Applied::Store(e)) => return Err(e.into()),
+            Err(Applied::Event(e)) => return Err(e),
+            Ok(outcome) => return Ok(outcome),
+        }
+    }
+    Err(InboundError::Retry("the record kept changing".into()))
+}
+
+enum Applied {
+    Store(StoreError),
+    Event(InboundError),
+}
+
+impl From<StoreError> for Applied {
+    fn from(e: StoreError) -> Self {
+        Applied::Store(e)
+    }
+}
+
+impl From<InboundError> for Applied {
+    fn from(e: InboundError) -> Self {
+        Applied::Event(e)
+    }
+}
+
+impl From<super::zoho::ZohoError> for Applied {
+    fn from(e: super::zoho::ZohoError) -> Self {
+        Applied::Event(e.into())
+    }
+}
+
+// ------------------------------------------------------------------ record fields
+
+/// A non-empty string field (numbers as text).
+pub fn text(record: &Value, field: &str) -> Option<String> {
+    match record.get(field)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A lookup field's record id (`{"id": …}` or a bare id).
+pub fn lookup_id(record: &Value, field: &str) -> Option<String> {
+    match record.get(field)? {
+        v @ Value::Object(_) => text(v, "id"),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether `modified` (Zoho's) is at least as new as what the portal last applied.
+pub fn not_older(modified: &str, applied: Option<&str>) -> bool {
+    match (
+        super::zoho::parse_time(modified),
+        applied.and_then(super::zoho::parse_time),
+    ) {
+        (Some(m), Some(a)) => m >= a,
+        _ => true,
+    }
+}
+
+fn processed_tx<'a>(tx: TxBuilder<'a>, processed: &ProcessedEvent) -> TxBuilder<'a> {
+    tx.create(
+        processed,
+        Failure::conflict(DUPLICATE, "event already applied"),
+    )
+}
+
+// ------------------------------------------------------------------ lookups
+
+/// The portal id a Zoho record stands for: its portal id field, else its link (a record
+/// created in Zoho whose portal id has not been written back yet).
+async fn portal_id_of(
+    crm: &Crm,
+    module: &str,
+    record: &Value,
+    crm_id: &str,
+) -> Result<Option<String>, StoreError> {
+    if let Some(id) = text(record, &crm.settings.fields.portal_id) {
+        return Ok(Some(id));
+    }
+    Ok(crm
+        .store
+        .get::<CrmLink>(&keys::crm_link(module, crm_id))
+        .await?
+        .map(|l| l.entity_id))
+}
+
+/// A lead by its portal id (the lookup index; leads move between partners).
+pub async fn find_lead(crm: &Crm, lead_id: &str) -> Result<Option<Lead>, StoreError> {
+    let found: Vec<Lead> = crm
+        .store
+        .query_all(&Query::partition(
+            Some(Index::Lookup),
+            format!("LEAD#{lead_id}"),
+            1,
+        ))
+        .await?;
+    Ok(found.into_iter().next())
+}
+
+/// The portal partner a Zoho partner record stands for: by link, else by the record's
+/// portal id field.
+async fn resolve_partner(crm: &Crm, partner_crm_id: &str) -> Result<Option<Partner>, Applied> {
+    let module = &crm.settings.modules.partners;
+    let link: Option<CrmLink> = crm
+        .store
+        .get(&keys::crm_link(module, partner_crm_id))
+        .await?;
+    let partner_id = match link {
+        Some(l) => Some(l.entity_id),
+        None => crm
+            .zoho
+            .get_record(module, partner_crm_id)
+            .await?
+            .and_then(|r| text(&r, &crm.settings.fields.portal_id)),
+    };
+    match partner_id {
+        Some(id) => Ok(crm.store.get(&keys::partner(&id)).await?),
+        None => Ok(None),
+    }
+}
+
+// ------------------------------------------------------------------ leads
+
+async fn apply_lead(
+    crm: &Crm,
+    record: &Value,
+    crm_id: &str,
+    modified: &str,
+    processed: &ProcessedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Applied> {
+    let f = &crm.settings.fields;
+    let lead_id = portal_id_of(crm, &crm.settings.modules.leads, record, crm_id).await?;
+    let current = match &lead_id {
+        Some(id) => find_lead(crm, id).await?,
+        None => None,
+    };
+    let partner_crm = lookup_id(record, &f.partner_lookup);
+    let Some(mut lead) = current else {
+        let Some(partner_crm) = partner_crm else {
+            return Ok("ignored_no_partner");
+        };
+        let partner = resolve_partner(crm, &partner_crm).await?.ok_or_else(|| {
+            InboundError::Retry(format!(
+                "partner record {partner_crm} is not in the portal yet"
+            ))
+        })?;
+        if partner.status != PartnerStatus::Approved {
+            return Ok("ignored_partner_not_approved");
+        }
+        return create_lead(crm, record, crm_id, modified, &partner, processed, now).await;
+    };
+    if !not_older(modified, lead.crm_sync.crm_modified_time.as_deref()) {
+        return Ok("stale");
+    }
+    // Assigned to another partner in Zoho: move it first (its own transaction).
+    if let Some(partner_crm) = partner_crm
+        && let Some(target) = resolve_partner(crm, &partner_crm).await?
+        && target.id != lead.partner_id
+        && target.status == PartnerStatus::Approved
+    {
+        lead = crate::leads::assign(
+            &crm.store,
+            "crm",
+            &lead.id,
+            crate::leads::AssignRequest {
+                partner_id: target.id.clone(),
+            },
+            now,
+        )
+        .await
+        .map_err(|p| InboundError::Retry(format!("moving the lead failed: {}", p.status())))?;
+    }
+    // Only a status Zoho changed since the portal last knew it is applied: a newer portal
+    // status still waiting to be pushed is not overwritten by Zoho's older value.
+    let zoho_value = text(record, &f.lead_status);
+    let changed_in_zoho = zoho_value.is_some() && zoho_value != lead.crm_sync.crm_status;
+    let wanted = zoho_value
+        .as_deref()
+        .filter(|_| changed_in_zoho)
+        .and_then(|v| crm.settings.lead_status(v));
+    let same_time = lead.crm_sync.crm_modified_time.as_deref() == Some(modified);
+    let same_id = lead.crm_sync.crm_id.as_deref() == Some(crm_id);
+    let status_changes = wanted.is_some_and(|s| s != lead.status);
+    if !status_changes && !changed_in_zoho && same_time && same_id {
+        return Ok("unchanged");
+    }
+    let at = rfc3339(now);
+    let mut next = lead.clone();
+    next.crm_sync.crm_id = Some(crm_id.to_string());
+    next.crm_sync.crm_modified_time = Some(modified.to_string());
+    if zoho_value.is_some() {
+        next.crm_sync.crm_status = zoho_value.clone();
+    }
+    next.version = lead.version + 1;
+    let mut tx = crm.store.tx();
+    let mut outcome = "lead_linked";
+    if let Some(status) = wanted.filter(|_| status_changes) {
+        next.status = status;
+        next.updated_at = at.clone();
+        outcome = "lead_status_changed";
+        tx = add_counters(tx, &lead.partner_id, Some(&lead), Some(&next));
+        tx = tx.insert(&HistoryEntry {
+            id: ulid::Ulid::new().to_string(),
+            partner_id: lead.partner_id.clone(),
+            lead_id: lead.id.clone(),
+            from: Some(lead.status),
+            to: status,
+            at: at.clone(),
+            by: "crm".into(),
+            source: LeadSource::Crm,
+        });
+        tx = tx.insert(
+            &AuditEntry::new(
+                Some(&lead.partner_id),
+                "crm",
+                "lead.status_from_crm",
+                format!("lead:{}", lead.id),
+                &at,
+            )
+            .change(
+                serde_json::json!({"status": lead.status}),
+                serde_json::json!({"status": status, "crm_id": crm_id}),
+            ),
+        );
+        // A closed lead frees its reservations; a reopened one takes free ones back.
+        let pairs = lead.contact_keys.pairs();
+        let guard_keys: Vec<Key> = pairs.iter().map(|(c, v)| keys::lead_guard(c, v)).collect();
+        let existing = if guard_keys.is_empty() {
+            Vec::new()
+        } else {
+            crm.store.get_many(&guard_keys).await?
+        };
+        let existing: Vec<Option<LeadGuard>> = existing
+            .into_iter()
+            .map(|i| i.map(from_item).transpose())
+            .collect::<Result<_, _>>()?;
+        let protected_until = DateTime::parse_from_rfc3339(&lead.protection_expires_at)
+            .map(|d| d.timestamp())
+            .unwrap_or(now.timestamp());
+        if status == LeadStatus::Lost {
+            for g in existing.iter().flatten().filter(|g| g.lead_id == lead.id) {
+                tx = tx.delete_where(
+                    &g.key(),
+                    "#lead = :lead",
+                    &[("#lead", "lead_id")],
+                    vec![(
+                        ":lead",
+                        aws_sdk_dynamodb::types::AttributeValue::S(lead.id.clone()),
+                    )],
+                    Failure::Stale,
+                );
+            }
+        } else if lead.status == LeadStatus::Lost {
+            for (guard, held) in guards_for(&next, protected_until).iter().zip(&existing) {
+                if held.is_none() {
+                    tx = crate::leads::guard_put(tx, guard, now.timestamp());
+                }
+            }
+        }
+        if matches!(
+            status,
+            LeadStatus::Won | LeadStatus::Lost | LeadStatus::Converted
+        ) && let Some(partner) = crm
+            .store
+            .get::<Partner>(&keys::partner(&lead.partner_id))
+            .await?
+        {
+            tx = tx.insert(&OutboxEmail::new(
+                &partner.email,
+                EmailKind::LeadClosed {
+                    business_name: partner.business_name.clone(),
+                    lead_name: format!("{} {}", lead.first_name, lead.last_name),
+                    status: status.as_str().to_string(),
+                },
+                &at,
+            ));
+        }
+    }
+    let tx = processed_tx(tx.replace(&next, lead.version), processed);
+    crm.store.commit(tx.build()).await?;
+    Ok(outcome)
+}
+
+/// A lead created in Zoho for a partner: created in the portal for that partner, linked,
+/// and its portal id written back to Zoho (outbox `link`).
+async fn create_lead(
+    crm: &Crm,
+    record: &Value,
+    crm_id: &str,
+    modified: &str,
+    partner: &Partner,
+    processed: &ProcessedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Applied> {
+    let f = &crm.settings.fields;
+    let at = rfc3339(now);
+    let email = text(record, "Email").and_then(|e| Email::parse(&e).ok());
+    let phone = text(record, "Phone")
+        .or_else(|| text(record, "Mobile"))
+        .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok());
+    let website = text(record, "Website");
+    let status = text(record, &f.lead_status)
+        .and_then(|v| crm.settings.lead_status(&v))
+        .unwrap_or(LeadStatus::New);
+    let contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), website.as_deref());
+    let protected_until = now + Duration::days(crm.leads.protection_days);
+    let lead = Lead {
+        id: ulid::Ulid::new().to_string(),
+        partner_id: partner.id.clone(),
+        first_name: text(record, "First_Name").unwrap_or_default(),
+        last_name: text(record, "Last_Name").unwrap_or_else(|| "(no name)".into()),
+        email: email.as_ref().map(|e| e.to_string()),
+        phone: phone.as_ref().map(|p| p.as_str().to_string()),
+        company: text(record, "Company"),
+        website,
+        address: None,
+        service_interest: None,
+        estimated_value: None,
+        notes: text(record, "Description"),
+        status,
+        stage: None,
+        assigned_to: None,
+        created_by: "crm".into(),
+        source: LeadSource::Crm,
+        next_follow_up_at: None,
+        last_contact_at: None,
+        protection_expires_at: rfc3339(protected_until),
+        contact_keys,
+        crm_sync: CrmSync {
+            crm_id: Some(crm_id.to_string()),
+            crm_modified_time: Some(modified.to_string()),
+            crm_status: text(record, &f.lead_status),
+            ..CrmSync::pending()
+        },
+        search_text: String::new(),
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let lead = Lead {
+        search_text: lead.searchable(),
+        ..lead
+    };
+    let link = CrmLink {
+        module: crm.settings.modules.leads.clone(),
+        crm_id: crm_id.to_string(),
+        entity: "lead".into(),
+        entity_id: lead.id.clone(),
+        partner_id: partner.id.clone(),
+    };
+    // Reserve the contact values nobody holds (the CRM's assignment stands regardless).
+    let guards = guards_for(&lead, protected_until.timestamp());
+    let held = if guards.is_empty() {
+        Vec::new()
+    } else {
+        crm.store
+            .get_many(&guards.iter().map(|g| g.key()).collect::<Vec<_>>())
+            .await?
+    };
+    let mut tx = crm
+        .store
+        .tx()
+        .insert(&lead)
+        .create(&link, Failure::conflict(DUPLICATE, "record already linked"));
+    if status.is_open() {
+        for (guard, held) in guards.iter().zip(held) {
+            let live = held
+                .map(from_item::<LeadGuard>)
+                .transpose()?
+                .is_some_and(|g| g.protected_until > now.timestamp());
+            if !live {
+                tx = crate::leads::guard_put(tx, guard, now.timestamp());
+            }
+        }
+    }
+    tx = add_counters(tx, &partner.id, None, Some(&lead))
+        .insert(&HistoryEntry {
+            id: ulid::Ulid::new().to_string(),
+            partner_id: partner.id.clone(),
+            lead_id: lead.id.clone(),
+            from: None,
+            to: status,
+            at: at.clone(),
+            by: "crm".into(),
+            source: LeadSource::Crm,
+        })
+        .insert(
+            &AuditEntry::new(
+                Some(&partner.id),
+                "crm",
+                "lead.created_from_crm",
+                format!("lead:{}", lead.id),
+                &at,
+            )
+            .change(
+                Value::Null,
+                serde_json::json!({"crm_id": crm_id, "status": status}),
+            ),
+        )
+        .insert(&OutboxEmail::new(
+            &partner.email,
+            EmailKind::LeadAssigned {
+                business_name: partner.business_name.clone(),
+                lead_name: format!("{} {}", lead.first_name, lead.last_name),
+            },
+            &at,
+        ))
+        .insert(&CrmOutbox::new("lead", &lead.id, &partner.id, "link", &at));
+    crm.store
+        .commit(processed_tx(tx, processed).build())
+        .await?;
+    Ok("lead_created")
+}
+
+// ------------------------------------------------------------------ partners
+
+async fn apply_partner(
+    crm: &Crm,
+    record: &Value,
+    crm_id: &str,
+    modified: &str,
+    processed: &ProcessedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Applied> {
+    let f = &crm.settings.fields;
+    let partner_id = portal_id_of(crm, &crm.settings.modules.partners, record, crm_id).await?;
+    let current: Option<Partner> = match &partner_id {
+        Some(id) => crm.store.get(&keys::partner(id)).await?,
+        None => None,
+    };
+    let wanted = text(record, &f.partner_status)
+        .and_then(|v| crm.settings.partner_status_in.get(&v).copied());
+    let reason = text(record, &f.status_reason).map(|r| r.chars().take(500).collect::<String>());
+    let Some(partner) = current else {
+        if wanted == Some(PartnerStatus::Approved) {
+            return provision_partner(crm, record, crm_id, modified, processed, now).await;
+        }
+        return Ok("ignored_unknown_partner");
+    };
+    if !not_older(modified, partner.crm_sync.crm_modified_time.as_deref()) {
+        return Ok("stale");
+    }
+    let changes = wanted.is_some_and(|s| s != partner.status);
+    if !changes
+        && partner.crm_sync.crm_modified_time.as_deref() == Some(modified)
+        && partner.crm_sync.crm_id.as_deref() == Some(crm_id)
+    {
+        return Ok("unchanged");
+    }
+    let at = rfc3339(now);
+    let mut next = partner.clone();
+    next.crm_sync.crm_id = Some(crm_id.to_string());
+    next.crm_sync.crm_modified_time = Some(modified.to_string());
+    next.version = partner.version + 1;
+    let mut tx = crm.store.tx();
+    let mut outcome = "partner_linked";
+    if let Some(status) = wanted.filter(|_| changes) {
+        outcome = "partner_status_changed";
+        next.status = status;
+        next.status_reason = if matches!(status, PartnerStatus::Rejected | PartnerStatus::Suspended)
+        {
+            reason.clone()
+        } else {
+            None
+        };
+        next.updated_at = at.clone();
+        let active = |s: PartnerStatus| (s == PartnerStatus::Approved) as i64;
+        let delta = active(status) - active(partner.status);
+        if delta != 0 {
+            tx = tx.add(
+                &keys::directory_counters(),
+                "directory_counters",
+                &[("active_partners", delta)],
+            );
+        }
+        let word = crate::partners::admin::decision_word(status);
+        tx = tx
+            .insert(
+                &AuditEntry::new(
+                    Some(&partner.id),
+                    "crm",
+                    "partner.status_from_crm",
+                    format!("partner:{}", partner.id),
+                    &at,
+                )
+                .change(
+                    serde_json::json!({"status": partner.status}),
+                    serde_json::json!({"status": status, "reason": next.status_reason, "crm_id": crm_id}),
+                ),
+            )
+            .insert(&OutboxEmail::new(
+                &partner.email,
+                EmailKind::PartnerDecision {
+                    business_name: partner.business_name.clone(),
+                    decision: word.into(),
+                    reason: next.status_reason.clone(),
+                },
+                &at,
+            ));
+    }
+    let tx = processed_tx(tx.replace(&next, partner.version), processed);
+    crm.store.commit(tx.build()).await?;
+    Ok(outcome)
+}
+
+/// A partner approved in Zoho that the portal does not know: the partner (approved), its
+/// owner user (invited), the invitation email, the link and the write-back of the portal
+/// id, in one transaction.
+async fn provision_partner(
+    crm: &Crm,
+    record: &Value,
+    crm_id: &str,
+    modified: &str,
+    processed: &ProcessedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Applied> {
+    let email = text(record, "Email")
+        .and_then(|e| Email::parse(&e).ok())
+        .ok_or_else(|| {
+            InboundError::Poison("an approved partner record needs a valid Email".into())
+        })?;
+    let name = text(record, "Vendor_Name")
+        .or_else(|| text(record, "Account_Name"))
+        .ok_or_else(|| InboundError::Poison("an approved partner record needs a name".into()))?;
+    let phone = text(record, "Phone")
+        .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok())
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let at = rfc3339(now);
+    let partner_id = ulid::Ulid::new().to_string();
+    let slug = slug_for(&name, &ulid::Ulid::new().to_string()[20..].to_lowercase());
+    let partner = Partner {
+        id: partner_id.clone(),
+        business_name: name.chars().take(200).collect(),
+        business_type: BusinessType::Company,
+        registration_number: None,
+        vat_number: None,
+        contact_person: text(record, "Contact_Person").unwrap_or_else(|| name.clone()),
+        email: email.to_string(),
+        phone,
+        address: Address {
+            street_address: text(record, "Street").unwrap_or_default(),
+            suburb: None,
+            city: text(record, "City").unwrap_or_default(),
+            province: text(record, "State").unwrap_or_default(),
+            postal_code: text(record, "Zip_Code").unwrap_or_default(),
+            country: text(record, "Country").unwrap_or_default(),
+        },
+        status: PartnerStatus::Approved,
+        kyc_status: KycStatus::Incomplete,
+        tier: "standard".into(),
+        slug: slug.clone(),
+        description: None,
+        service_areas: Vec::new(),
+        regions: Vec::new(),
+        website: text(record, "Website"),
+        logo_key: None,
+        banking_encrypted: None,
+        banking_masked: None,
+        commission_rate_bps: None,
+        status_reason: None,
+        crm_sync: CrmSync {
+            state: "synced".into(),
+            synced_at: Some(at.clone()),
+            crm_id: Some(crm_id.to_string()),
+            crm_modified_time: Some(modified.to_string()),
+            ..CrmSync::pending()
+        },
+        search_text: String::new(),
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+    };
+    let partner = Partner {
+        search_text: partner.searchable(),
+        ..partner
+    };
+    let (user, credential) = new_member(
+        &partner_id,
+        &email.to_string(),
+        Role::Owner,
+        UserStatus::Invited,
+        None,
+        (None, None),
+        &at,
+    );
+    let (invitation, mail) =
+        crate::identity::service::invitation(&crm.portal_url, &user, "our partner team", now);
+    let link = CrmLink {
+        module: crm.settings.modules.partners.clone(),
+        crm_id: crm_id.to_string(),
+        entity: "partner".into(),
+        entity_id: partner_id.clone(),
+        partner_id: partner_id.clone(),
+    };
+    let tx = crm
+        .store
+        .tx()
+        .create(&link, Failure::conflict(DUPLICATE, "record already linked"))
+        .create(
+            &credential,
+            Failure::conflict("email_taken", "An account with this email already exists."),
+        )
+        .insert(&partner)
+        .insert(&crate::identity::service::SlugGuard {
+            slug,
+            partner_id: partner_id.clone(),
+        })
+        .insert(&user)
+        .insert(&invitation)
+        .insert(&mail)
+        .add(
+            &keys::directory_counters(),
+            "directory_counters",
+            &[("active_partners", 1)],
+        )
+        .insert(
+            &AuditEntry::new(
+                Some(&partner_id),
+                "crm",
+                "partner.provisioned_from_crm",
+                format!("partner:{partner_id}"),
+                &at,
+            )
+            .change(
+                Value::Null,
+                serde_json::json!({"status": "approved", "crm_id": crm_id}),
+            ),
+        )
+        .insert(&CrmOutbox::new(
+            "partner",
+            &partner_id,
+            &partner_id,
+            "link",
+            &at,
+        ));
+    match crm.store.commit(processed_tx(tx, processed).build()).await {
+        Err(StoreError::Condition(Failure::Conflict { code: "email_taken", .. })) => Err(
+            InboundError::Poison(
+                "the partner's email already belongs to a portal account; link it by setting the record's portal id".into(),
+            )
+            .into(),
+        ),
+        other => {
+            other?;
+            tracing::info!(partner_id = %partner_id, crm_id, "partner provisioned from the CRM");
+            Ok("partner_provisioned")
+        }
+    }
+}
+
+// ------------------------------------------------------------------ commissions
+
+async fn apply_commission(
+    crm: &Crm,
+    record: &Value,
+    crm_id: &str,
+    modified: &str,
+    processed: &ProcessedEvent,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Applied> {
+    let f = &crm.settings.fields;
+    let partner_crm = lookup_id(record, &f.partner_lookup)
+        .ok_or_else(|| InboundError::Poison("the commission record names no partner".into()))?;
+    let partner = resolve_partner(crm, &partner_crm).await?.ok_or_else(|| {
+        InboundError::Retry(format!(
+            "partner record {partner_crm} is not in the portal yet"
+        ))
+    })?;
+    let existing: Option<CommissionLine> = crm
+        .store
+        .get(&keys::commission_line(&partner.id, crm_id))
+        .await?;
+    if let Some(e) = &existing {
+        if !not_older(modified, Some(&e.crm_modified_time)) {
+            return Ok("stale");
+        }
+        if e.crm_modified_time == modified {
+            return Ok("unchanged");
+        }
+    }
+    let lead_crm_id = lookup_id(record, "Lead");
+    let lead_id = match (&lead_crm_id, text(record, "Portal_Lead_Id")) {
+        (_, Some(id)) => Some(id),
+        (Some(lid), None) => crm
+            .store
+            .get::<CrmLink>(&keys::crm_link(&crm.settings.modules.leads, lid))
+            .await?
+            .map(|l| l.entity_id),
+        _ => None,
+    };
+    let at = rfc3339(now);
+    let line = CommissionLine {
+        id: crm_id.to_string(),
+        partner_id: partner.id.clone(),
+        crm_id: crm_id.to_string(),
+        lead_id,
+        lead_crm_id,
+        deal_ref: text(record, "Deal_Ref"),
+        description: text(record, "Description").or_else(|| text(record, "Name")),
+        amount_minor: record.get("Amount").and_then(minor_units),
+        currency: text(record, "Currency"),
+        rate_bps: record.get("Rate_Bps").and_then(Value::as_i64),
+        status: status_from_crm(&text(record, &f.commission_status).unwrap_or_default()),
+        hold_reason: text(record, "Hold_Reason"),
+        earned_at: text(record, "Earned_At"),
+        paid_at: text(record, "Paid_At"),
+        crm_record: record.clone(),
+        crm_modified_time: modified.to_string(),
+        created_at: existing
+            .as_ref()
+            .map(|e| e.created_at.clone())
+            .unwrap_or_else(|| at.clone()),
+        updated_at: at,
+        version: existing.as_ref().map(|e| e.version + 1).unwrap_or(1),
+    };
+    let tx = match &existing {
+        Some(e) => crm.store.tx().replace(&line, e.version),
+        None => crm.store.tx().create(&line, Failure::Stale),
+    };
+    crm.store
+        .commit(processed_tx(tx, processed).build())
+        .await?;
+    Ok("commission_stored")
+}

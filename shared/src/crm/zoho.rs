@@ -1,0 +1,495 @@
+//! Zoho CRM REST v8: the shared access token and the record calls the sync uses.
+//!
+//! **Token broker.** Zoho caps the live access tokens per refresh token, so instances do
+//! not refresh on their own: the token (with its `api_domain`, which differs per data
+//! centre) lives in one table item with its expiry. An instance whose token is missing,
+//! expiring or refused takes a conditional lock on that item, refreshes, and stores the
+//! new token; the others wait for it. A process also keeps the token in memory.
+//!
+//! **Calls** retry 429, 5xx and transport errors/timeouts with capped exponential backoff
+//! and full jitter; a 401 `INVALID_TOKEN` gets one token refresh, then one retry.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+use super::settings::Retry;
+use crate::config::Secret;
+use crate::secrets::{SecretError, Secrets};
+use crate::store::{Patch, Store, StoreError, keys};
+
+/// `ZOHO_CREDENTIALS_SECRET_ARN`: the OAuth client and refresh token.
+#[derive(Deserialize)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    pub refresh_token: Secret<String>,
+    /// The accounts server of the org's data centre, e.g. `https://accounts.zoho.eu`.
+    pub accounts_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ZohoError {
+    /// 429, 5xx, timeouts: worth retrying later.
+    #[error("Zoho is unavailable: {0}")]
+    Unavailable(String),
+    /// The credentials were refused (refresh failed, or 401 after a fresh token).
+    #[error("Zoho refused the credentials: {0}")]
+    Credentials(String),
+    /// Zoho refused the request itself (4xx other than 401/429).
+    #[error("Zoho rejected the request ({status} {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ZohoError {
+    /// Whether trying again later may succeed.
+    pub fn retryable(&self) -> bool {
+        !matches!(self, ZohoError::Rejected { .. })
+    }
+}
+
+/// One record's result in a write answer (`data[i]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordResult {
+    pub code: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub details: Value,
+}
+
+impl RecordResult {
+    pub fn id(&self) -> Option<&str> {
+        self.details.get("id").and_then(Value::as_str)
+    }
+
+    pub fn api_name(&self) -> Option<&str> {
+        self.details.get("api_name").and_then(Value::as_str)
+    }
+}
+
+#[derive(Clone)]
+struct AccessToken {
+    token: Secret<String>,
+    api_domain: String,
+    expires_at: i64,
+}
+
+/// The stored token item.
+#[derive(Deserialize)]
+struct TokenItem {
+    #[serde(default)]
+    access_token: Option<Secret<String>>,
+    #[serde(default)]
+    api_domain: Option<String>,
+    #[serde(default)]
+    token_expires_at: Option<i64>,
+}
+
+/// Tokens are renewed this long before Zoho's expiry.
+const EARLY_SECS: i64 = 120;
+/// How long a refresh lock is held at most (a crashed holder frees it by expiry).
+const LOCK_SECS: i64 = 20;
+
+/// A Zoho client for one execution environment.
+pub struct Zoho {
+    http: reqwest::Client,
+    store: Store,
+    secrets: Secrets,
+    credentials_id: String,
+    retry: Retry,
+    cached: Mutex<Option<AccessToken>>,
+}
+
+/// A page of records modified since a time.
+pub struct ModifiedPage {
+    pub records: Vec<Value>,
+    pub next_page_token: Option<String>,
+}
+
+fn now_secs() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Parses Zoho's `Modified_Time` (ISO 8601 with offset).
+pub fn parse_time(value: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(value).ok()
+}
+
+fn jitter(ceiling_ms: u64) -> u64 {
+    if ceiling_ms == 0 {
+        return 0;
+    }
+    getrandom::u64().unwrap_or(ceiling_ms / 2) % (ceiling_ms + 1)
+}
+
+impl Zoho {
+    pub fn new(store: Store, secrets: Secrets, credentials_id: &str, retry: Retry) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(retry.timeout_ms))
+            .connect_timeout(Duration::from_millis(retry.timeout_ms.min(5_000)))
+            .build()
+            .expect("HTTP client");
+        Self {
+            http,
+            store,
+            secrets,
+            credentials_id: credentials_id.to_string(),
+            retry,
+            cached: Mutex::new(None),
+        }
+    }
+
+    // ------------------------------------------------------------------ token broker
+
+    /// A usable access token. `refused` is a token Zoho just rejected: it is not handed out
+    /// again, so the caller gets a fresh one (refreshed by whichever instance takes the lock).
+    async fn token(&self, refused: Option<&str>) -> Result<AccessToken, ZohoError> {
+        let mut cached = self.cached.lock().await;
+        let fresh = |t: &AccessToken| {
+            t.expires_at - EARLY_SECS > now_secs() && Some(t.token.expose().as_str()) != refused
+        };
+        if let Some(t) = cached.as_ref().filter(|t| fresh(t)) {
+            return Ok(t.clone());
+        }
+        // Up to ~15 s waiting for another instance's refresh.
+        for _ in 0..75 {
+            if let Some(t) = self.stored().await?.filter(|t| fresh(t)) {
+                *cached = Some(t.clone());
+                return Ok(t);
+            }
+            let now = now_secs();
+            let lock = Patch::new(&keys::crm_token())
+                .set("kind", "crm_token")
+                .set("lock_until", now + LOCK_SECS)
+                .require_below("lock_until", now);
+            match self.store.apply(lock).await {
+                Ok(()) => {
+                    // Another instance may have stored a new token between our read and
+                    // the lock: use it instead of refreshing again.
+                    if let Some(t) = self.stored().await?.filter(|t| fresh(t)) {
+                        let unlock = Patch::new(&keys::crm_token()).remove("lock_until");
+                        self.store.apply(unlock).await?;
+                        *cached = Some(t.clone());
+                        return Ok(t);
+                    }
+                    let result = self.refresh().await;
+                    let release = match &result {
+                        Ok(t) => Patch::new(&keys::crm_token())
+                            .set("access_token", t.token.expose())
+                            .set("api_domain", &t.api_domain)
+                            .set("token_expires_at", t.expires_at)
+                            .remove("lock_until"),
+                        Err(_) => Patch::new(&keys::crm_token()).remove("lock_until"),
+                    };
+                    self.store.apply(release).await?;
+                    let t = result?;
+                    *cached = Some(t.clone());
+                    return Ok(t);
+                }
+                Err(StoreError::Condition(_)) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ZohoError::Unavailable(
+            "timed out waiting for the token refresh".into(),
+        ))
+    }
+
+    /// The token item's current token, if it has one.
+    async fn stored(&self) -> Result<Option<AccessToken>, ZohoError> {
+        let stored: Option<TokenItem> = self.store.get(&keys::crm_token()).await?;
+        Ok(match stored {
+            Some(TokenItem {
+                access_token: Some(token),
+                api_domain: Some(api_domain),
+                token_expires_at: Some(expires_at),
+            }) => Some(AccessToken {
+                token,
+                api_domain,
+                expires_at,
+            }),
+            _ => None,
+        })
+    }
+
+    /// One call to the accounts server's token endpoint.
+    async fn refresh(&self) -> Result<AccessToken, ZohoError> {
+        let creds: Credentials = self.secrets.json(&self.credentials_id).await?;
+        let url = format!(
+            "{}/oauth/v2/token",
+            creds.accounts_url.trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .post(&url)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", creds.client_id.as_str()),
+                ("client_secret", creds.client_secret.expose().as_str()),
+                ("refresh_token", creds.refresh_token.expose().as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| ZohoError::Unavailable(format!("token endpoint: {e}")))?;
+        let status = response.status().as_u16();
+        if status == 429 || status >= 500 {
+            return Err(ZohoError::Unavailable(format!(
+                "token endpoint answered {status}"
+            )));
+        }
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| ZohoError::Unavailable(format!("token endpoint: {e}")))?;
+        match (
+            body.get("access_token").and_then(Value::as_str),
+            body.get("api_domain").and_then(Value::as_str),
+        ) {
+            (Some(token), Some(domain)) => {
+                tracing::info!("Zoho access token refreshed");
+                Ok(AccessToken {
+                    token: Secret::new(token.to_string()),
+                    api_domain: domain.trim_end_matches('/').to_string(),
+                    expires_at: now_secs() + body["expires_in"].as_i64().unwrap_or(3600),
+                })
+            }
+            _ => Err(ZohoError::Credentials(format!(
+                "token refresh refused: {}",
+                body.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no token")
+            ))),
+        }
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    /// One API call with retries. Returns the status and the JSON body (None when empty).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        if_modified_since: Option<&str>,
+    ) -> Result<(u16, Option<Value>), ZohoError> {
+        let mut refused: Option<String> = None;
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            let token = self.token(refused.as_deref()).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", token.api_domain))
+                .header(
+                    "Authorization",
+                    format!("Zoho-oauthtoken {}", token.token.expose()),
+                )
+                .query(query);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            if let Some(since) = if_modified_since {
+                request = request.header("If-Modified-Since", since);
+            }
+            let failure = match request.send().await {
+                Err(e) => ZohoError::Unavailable(format!("{method} {path}: {e}")),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let bytes = response.bytes().await.unwrap_or_default();
+                    let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+                    let code = json
+                        .as_ref()
+                        .and_then(|j| j.get("code"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    match status {
+                        401 if !refreshed => {
+                            // INVALID_TOKEN (or any 401): one refresh, then one retry.
+                            refreshed = true;
+                            refused = Some(token.token.expose().clone());
+                            continue;
+                        }
+                        401 => ZohoError::Credentials(format!("{path}: {code}")),
+                        429 => ZohoError::Unavailable(format!("{path}: 429 {code}")),
+                        s if s >= 500 => ZohoError::Unavailable(format!("{path}: {s} {code}")),
+                        s if (400..500).contains(&s) && !has_records(&json) => {
+                            return Err(ZohoError::Rejected {
+                                status: s,
+                                code,
+                                message: json
+                                    .as_ref()
+                                    .and_then(|j| j.get("message"))
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_string(),
+                            });
+                        }
+                        s => return Ok((s, json)),
+                    }
+                }
+            };
+            if !failure.retryable() || attempt + 1 >= self.retry.attempts {
+                return Err(failure);
+            }
+            let ceiling = self
+                .retry
+                .cap_ms
+                .min(self.retry.base_ms.saturating_mul(1 << attempt.min(20)));
+            tracing::warn!(attempt, error = %failure, "Zoho call failed; retrying");
+            tokio::time::sleep(Duration::from_millis(jitter(ceiling))).await;
+            attempt += 1;
+        }
+    }
+
+    /// `GET /crm/v8/{module}/{id}`: the record, or None if Zoho has no such record.
+    pub async fn get_record(&self, module: &str, id: &str) -> Result<Option<Value>, ZohoError> {
+        let path = format!("/crm/v8/{}/{}", seg(module), seg(id));
+        match self
+            .call(reqwest::Method::GET, &path, &[], None, None)
+            .await
+        {
+            Ok((_, body)) => Ok(body.and_then(|b| b["data"].get(0).cloned())),
+            Err(ZohoError::Rejected { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /crm/v8/{module}/upsert` keyed on `check_field`, or `PUT /crm/v8/{module}`
+    /// for records carrying their Zoho `id`. Workflow rules are not triggered (`trigger:
+    /// []`): the portal is the source of the change, so no webhook echoes it back.
+    pub async fn write(
+        &self,
+        module: &str,
+        record: Value,
+        check_field: &str,
+    ) -> Result<RecordResult, ZohoError> {
+        let (method, path, body) = if record.get("id").is_some() {
+            (
+                reqwest::Method::PUT,
+                format!("/crm/v8/{}", seg(module)),
+                json!({"data": [record], "trigger": []}),
+            )
+        } else {
+            (
+                reqwest::Method::POST,
+                format!("/crm/v8/{}/upsert", seg(module)),
+                json!({"data": [record], "duplicate_check_fields": [check_field], "trigger": []}),
+            )
+        };
+        let (status, body) = self.call(method, &path, &[], Some(&body), None).await?;
+        body.as_ref()
+            .and_then(|b| b["data"].get(0))
+            .and_then(|r| serde_json::from_value::<RecordResult>(r.clone()).ok())
+            .ok_or_else(|| ZohoError::Rejected {
+                status,
+                code: "NO_RESULT".into(),
+                message: "the answer carried no per-record result".into(),
+            })
+    }
+
+    /// `GET /crm/v8/{module}` with `If-Modified-Since`, oldest change first, 200 a page.
+    pub async fn modified_since(
+        &self,
+        module: &str,
+        fields: &[String],
+        since: &str,
+        page_token: Option<&str>,
+    ) -> Result<ModifiedPage, ZohoError> {
+        let mut query = vec![
+            ("fields", fields.join(",")),
+            ("per_page", "200".to_string()),
+            ("sort_by", "Modified_Time".to_string()),
+            ("sort_order", "asc".to_string()),
+        ];
+        if let Some(t) = page_token {
+            query.push(("page_token", t.to_string()));
+        }
+        let path = format!("/crm/v8/{}", seg(module));
+        let (_, body) = self
+            .call(reqwest::Method::GET, &path, &query, None, Some(since))
+            .await?;
+        // 204 / 304: nothing modified.
+        let Some(body) = body else {
+            return Ok(ModifiedPage {
+                records: Vec::new(),
+                next_page_token: None,
+            });
+        };
+        let records = body["data"].as_array().cloned().unwrap_or_default();
+        let more = body["info"]["more_records"].as_bool().unwrap_or(false);
+        let next_page_token = body["info"]["next_page_token"]
+            .as_str()
+            .filter(|_| more)
+            .map(str::to_string);
+        Ok(ModifiedPage {
+            records,
+            next_page_token,
+        })
+    }
+}
+
+fn has_records(json: &Option<Value>) -> bool {
+    json.as_ref()
+        .and_then(|j| j.get("data"))
+        .is_some_and(Value::is_array)
+}
+
+/// A path segment (module names and ids are alphanumeric; anything else is refused by
+/// encoding it).
+fn seg(s: &str) -> String {
+    url_encode(s)
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Shared by the functions that talk to Zoho.
+pub type SharedZoho = Arc<Zoho>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_under_the_ceiling() {
+        for _ in 0..100 {
+            assert!(jitter(250) <= 250);
+        }
+        assert_eq!(jitter(0), 0);
+    }
+
+    #[test]
+    fn zoho_times_with_offsets_compare_as_instants() {
+        let a = parse_time("2026-11-21T10:15:30+05:30").unwrap();
+        let b = parse_time("2026-11-21T04:45:00+00:00").unwrap();
+        assert!(a > b);
+        assert!(parse_time("yesterday").is_none());
+    }
+}
