@@ -585,6 +585,36 @@ async fn a_lead_assigned_to_a_partner_in_zoho_is_created_for_that_partner() {
 }
 
 #[tokio::test]
+async fn a_lead_given_to_another_partner_in_zoho_moves_to_that_partner() {
+    let world = CrmWorld::new().await;
+    let (first, owner) = world.approved_partner().await;
+    let (second, _) = world.approved_partner().await;
+    let (lead, crm_id) = synced_lead(&world, &owner).await;
+    world.drain().await;
+    let second_crm = world.zoho_records_for("Vendors", &second.id)[0]["id"].clone();
+    let record = world
+        .zoho
+        .update("Leads", &crm_id, json!({"Partner": {"id": second_crm}}));
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Leads", &record),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let moved = world.get_lead(&lead.id).await;
+    assert_eq!(moved.partner_id, second.id);
+    assert_eq!(world.counters(&first.id).await["leads_total"], 0);
+    assert_eq!(world.counters(&second.id).await["leads_total"], 1);
+    world.drain().await;
+    assert_eq!(world.zoho_records_for("Leads", &lead.id).len(), 1);
+    assert_eq!(
+        world.zoho.record("Leads", &crm_id).unwrap()["Partner"]["id"],
+        second_crm
+    );
+}
+
+#[tokio::test]
 async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line() {
     let world = CrmWorld::new().await;
     let (partner, _) = world.approved_partner().await;

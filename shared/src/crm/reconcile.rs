@@ -160,26 +160,25 @@ async fn pull(
                 newest = Some(m);
             }
         }
+        // Saved after every page (records come oldest first), so a run cut short by its
+        // time limit resumes where it stopped instead of starting over.
+        let mark = blocked_at.clone().or_else(|| newest.clone());
+        if let Some(modified_time) = mark {
+            let tx = crm
+                .store
+                .tx()
+                .put(&Watermark {
+                    module: module.to_string(),
+                    modified_time,
+                    updated_at: rfc3339(now),
+                })
+                .build();
+            crm.store.commit(tx).await?;
+        }
         match page.next_page_token {
             Some(t) => page_token = Some(t),
             None => break,
         }
-    }
-    let mark = match (blocked_at, newest) {
-        (Some(b), _) => Some(b),
-        (None, n) => n,
-    };
-    if let Some(modified_time) = mark {
-        let tx = crm
-            .store
-            .tx()
-            .put(&Watermark {
-                module: module.to_string(),
-                modified_time,
-                updated_at: rfc3339(now),
-            })
-            .build();
-        crm.store.commit(tx).await?;
     }
     Ok(())
 }
