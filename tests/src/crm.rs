@@ -146,6 +146,27 @@ impl CrmWorld {
         .unwrap()
     }
 
+    /// A partner's `PATCH` of a lead (at its current version).
+    pub async fn update_lead(
+        &self,
+        owner: &Principal,
+        id: &str,
+        body: Value,
+    ) -> Result<Lead, shared::http::Problem> {
+        let current = self.get_lead(id).await;
+        let update = serde_json::from_value(body).unwrap();
+        shared::leads::update(
+            &self.store,
+            owner,
+            id,
+            current.version,
+            update,
+            &lead_settings(),
+            Utc::now(),
+        )
+        .await
+    }
+
     pub async fn get_lead(&self, id: &str) -> Lead {
         shared::crm::inbound::find_lead(&self.crm, id)
             .await

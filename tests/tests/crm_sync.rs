@@ -10,7 +10,7 @@ use portal_tests::*;
 use serde_json::{Value, json};
 use shared::crm::inbound;
 use shared::crm::reconcile;
-use shared::leads::{LeadStatus, LeadUpdate, NewActivity};
+use shared::leads::{LeadStatus, NewActivity};
 use shared::store::{Query, keys};
 
 fn sqs_event(messages: &[(String, String, String)]) -> SqsEvent {
@@ -287,18 +287,10 @@ async fn a_push_survives_429_and_500_and_creates_exactly_one_zoho_record() {
     assert_eq!(records[0]["Partner"]["id"].as_str().is_some(), true);
 
     // Pushing the same lead again (a retry, a later change) updates the same record.
-    let update: LeadUpdate = serde_json::from_value(json!({"notes": "Wants a quote"})).unwrap();
-    shared::leads::update(
-        &world.store,
-        &owner,
-        &lead.id,
-        stored.version,
-        update,
-        &lead_settings(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    world
+        .update_lead(&owner, &lead.id, json!({"notes": "Wants a quote"}))
+        .await
+        .unwrap();
     world.drain().await;
     let records = world.zoho_records_for("Leads", &lead.id);
     assert_eq!(records.len(), 1);
@@ -696,18 +688,10 @@ async fn a_portal_status_change_waiting_to_be_pushed_survives_a_zoho_edit_of_oth
     let world = CrmWorld::new().await;
     let (_, owner) = world.approved_partner().await;
     let (lead, crm_id) = synced_lead(&world, &owner).await;
-    let update: LeadUpdate = serde_json::from_value(json!({"status": "qualified"})).unwrap();
-    shared::leads::update(
-        &world.store,
-        &owner,
-        &lead.id,
-        lead.version,
-        update,
-        &lead_settings(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    world
+        .update_lead(&owner, &lead.id, json!({"status": "qualified"}))
+        .await
+        .unwrap();
     // Someone edits another field in Zoho before the status push; its webhook arrives.
     let record = world
         .zoho
@@ -906,18 +890,7 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
             }
             22..=39 if !leads.is_empty() => {
                 let (id, o) = leads[rng.below(leads.len())].clone();
-                let lead = world.get_lead(&id).await;
-                let update: LeadUpdate = serde_json::from_value(json!({"notes": format!("note {}", rng.next() % 1000), "first_name": format!("Name{}", rng.next() % 100)})).unwrap();
-                if shared::leads::update(
-                    &world.store,
-                    &owners[o],
-                    &id,
-                    lead.version,
-                    update,
-                    &lead_settings(),
-                    Utc::now(),
-                )
-                .await
+                if world.update_lead(&owners[o], &id, json!({"notes": format!("note {}", rng.next() % 1000), "first_name": format!("Name{}", rng.next() % 100)})).await
                 .is_ok()
                 {
                     counts.portal_updates += 1;
@@ -929,18 +902,10 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
                 let moves = lead.status.partner_moves();
                 if !moves.is_empty() {
                     let to = moves[rng.below(moves.len())];
-                    let update: LeadUpdate = serde_json::from_value(json!({"status": to})).unwrap();
-                    if shared::leads::update(
-                        &world.store,
-                        &owners[o],
-                        &id,
-                        lead.version,
-                        update,
-                        &lead_settings(),
-                        Utc::now(),
-                    )
-                    .await
-                    .is_ok()
+                    if world
+                        .update_lead(&owners[o], &id, json!({"status": to}))
+                        .await
+                        .is_ok()
                     {
                         counts.portal_status_moves += 1;
                     }
