@@ -65,6 +65,36 @@ impl Stack {
         shared::aws::secrets_manager(&self.sdk)
     }
 
+    /// A new FIFO queue (unique name) with extra attributes; returns its URL.
+    pub async fn fifo_queue(
+        &self,
+        prefix: &str,
+        attributes: &[(aws_sdk_sqs::types::QueueAttributeName, String)],
+    ) -> String {
+        let mut create = self
+            .sqs()
+            .create_queue()
+            .queue_name(format!("{}.fifo", unique(prefix)))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true");
+        for (name, value) in attributes {
+            create = create.attributes(name.clone(), value);
+        }
+        create.send().await.unwrap().queue_url.unwrap()
+    }
+
+    /// Up to 10 messages now visible on a queue.
+    pub async fn receive(&self, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+        self.sqs()
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default()
+    }
+
     /// One item exactly as stored (to check what is at rest, not what the API shows).
     pub async fn raw_item(
         &self,

@@ -144,15 +144,7 @@ async fn a_missing_secret_is_an_error_naming_it() {
 async fn fifo_messages_are_deduplicated_and_keep_their_group() {
     let stack = Stack::connect().await;
     let sqs = stack.sqs();
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("{}.fifo", unique("t-")))
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = stack.fifo_queue("t-", &[]).await;
     let queue = Queue::new(sqs.clone(), &url);
     let fifo = || Fifo {
         group_id: "Leads:4876876000000624001".into(),

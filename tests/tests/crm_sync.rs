@@ -193,12 +193,7 @@ fn configured_receives() -> i64 {
 async fn a_poison_message_reaches_the_dead_letter_queue_after_the_configured_receives() {
     let world = CrmWorld::new().await;
     let sqs = world.stack.sqs();
-    let fifo = |name: &str| {
-        sqs.create_queue()
-            .queue_name(format!("{}.fifo", unique(name)))
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-    };
-    let dlq = fifo("crm-dlq-").send().await.unwrap().queue_url.unwrap();
+    let dlq = world.stack.fifo_queue("crm-dlq-", &[]).await;
     let dlq_arn = sqs
         .get_queue_attributes()
         .queue_url(&dlq)
@@ -210,16 +205,16 @@ async fn a_poison_message_reaches_the_dead_letter_queue_after_the_configured_rec
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
     let receives = configured_receives();
-    let queue = fifo("crm-in-")
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receives}).to_string(),
+    let queue = world
+        .stack
+        .fifo_queue(
+            "crm-in-",
+            &[(
+                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receives}).to_string(),
+            )],
         )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+        .await;
     let poison = json!({"kind": "lead", "module": "Potentials", "record_id": "1", "payload": {}, "received_at": "x"});
     sqs.send_message()
         .queue_url(&queue)
@@ -254,14 +249,7 @@ async fn a_poison_message_reaches_the_dead_letter_queue_after_the_configured_rec
         }
     }
     assert_eq!(handled, receives, "received exactly maxReceiveCount times");
-    let dead = sqs
-        .receive_message()
-        .queue_url(&dlq)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
+    let dead = world.stack.receive(&dlq).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(
         serde_json::from_str::<Value>(dead[0].body().unwrap()).unwrap(),
@@ -737,15 +725,7 @@ async fn replay_requeues_failed_pushes_and_refuses_unknown_modules() {
     world.lead(&owner, "Kagiso").await;
     assert_eq!(world.drain().await, ["failed"]);
     let sqs = world.stack.sqs();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{}.fifo", unique("replay-")))
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue_url = world.stack.fifo_queue("replay-", &[]).await;
     let queue = shared::queue::Queue::new(sqs.clone(), &queue_url);
     let settings = shared::crm::CrmSettings::default();
     let bad =
@@ -764,14 +744,7 @@ async fn replay_requeues_failed_pushes_and_refuses_unknown_modules() {
     assert_eq!((result.requeued_records, result.repushed), (1, 1));
     assert_eq!(world.outbox().await[0].state, "queued");
     assert_eq!(world.drain().await, ["synced"]);
-    let queued = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
+    let queued = world.stack.receive(&queue_url).await;
     assert_eq!(queued.len(), 1);
 }
 

@@ -8,15 +8,7 @@ use shared::crm::webhook::WebhookAuth;
 
 async fn receiver(stack: &Stack) -> (crm_webhook::Deps, String, String) {
     let sqs = stack.sqs();
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("{}.fifo", unique("webhook-")))
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = stack.fifo_queue("webhook-", &[]).await;
     let secret = stack
         .secrets_manager()
         .get_secret_value()
