@@ -51,7 +51,11 @@ pub struct CrmSyncView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub synced_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict_id: Option<String>,
 }
 
 impl From<&Partner> for PartnerView {
@@ -81,7 +85,9 @@ impl From<&Partner> for PartnerView {
             crm_sync: CrmSyncView {
                 state: p.crm_sync.state.clone(),
                 last_error: p.crm_sync.last_error.clone(),
+                error_field: p.crm_sync.error_field.clone(),
                 synced_at: p.crm_sync.synced_at.clone(),
+                conflict_id: p.crm_sync.conflict_id.clone(),
             },
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
