@@ -265,23 +265,27 @@ pub async fn find_lead(crm: &Crm, lead_id: &str) -> Result<Option<Lead>, StoreEr
 /// The portal partner a Zoho partner record stands for: by link, else by the record's
 /// portal id field.
 async fn resolve_partner(crm: &Crm, partner_crm_id: &str) -> Result<Option<Partner>, Applied> {
+    match partner_id_for(crm, partner_crm_id).await? {
+        Some(id) => Ok(crm.store.get(&keys::partner(&id)).await?),
+        None => Ok(None),
+    }
+}
+
+/// The portal id of a Zoho partner record (its link, else its portal id field).
+async fn partner_id_for(crm: &Crm, partner_crm_id: &str) -> Result<Option<String>, Applied> {
     let module = &crm.settings.modules.partners;
     let link: Option<CrmLink> = crm
         .store
         .get(&keys::crm_link(module, partner_crm_id))
         .await?;
-    let partner_id = match link {
+    Ok(match link {
         Some(l) => Some(l.entity_id),
         None => crm
             .zoho
             .get_record(module, partner_crm_id)
             .await?
             .and_then(|r| text(&r, &crm.settings.fields.portal_id)),
-    };
-    match partner_id {
-        Some(id) => Ok(crm.store.get(&keys::partner(&id)).await?),
-        None => Ok(None),
-    }
+    })
 }
 
 // ------------------------------------------------------------------ leads
@@ -318,10 +322,16 @@ async fn apply_lead(
     if !not_older(modified, lead.crm_sync.crm_modified_time.as_deref()) {
         return Ok("stale");
     }
-    // Assigned to another partner in Zoho: move it first (its own transaction).
-    if let Some(partner_crm) = partner_crm
-        && let Some(target) = resolve_partner(crm, &partner_crm).await?
-        && target.id != lead.partner_id
+    // Assigned to another partner in Zoho: move it first (its own transaction). The
+    // partner is read only when the lookup names a different one.
+    let moved_to = match &partner_crm {
+        Some(p) => partner_id_for(crm, p)
+            .await?
+            .filter(|id| *id != lead.partner_id),
+        None => None,
+    };
+    if let Some(target_id) = moved_to
+        && let Some(target) = crm.store.get::<Partner>(&keys::partner(&target_id)).await?
         && target.status == PartnerStatus::Approved
     {
         lead = crate::leads::assign(

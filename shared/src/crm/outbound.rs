@@ -125,22 +125,30 @@ async fn entity_key(crm: &Crm, item: &CrmOutbox) -> Result<Option<Key>, StoreErr
     })
 }
 
-/// Updates a lead's or partner's `crm_sync` without touching anything else. The state is
-/// only set if the record did not change since it was pushed (`pushed_version`); a newer
-/// change has its own push coming. Retried on concurrent writes.
+/// Updates a lead's or partner's `crm_sync` without touching anything else. `pushed` is
+/// the version and sync state the push read: the first attempt writes against it without
+/// reading again. The state is only set if the record did not change since it was pushed;
+/// a newer change has its own push coming. Retried (re-reading) on concurrent writes.
 async fn set_sync(
     crm: &Crm,
     key: &Key,
-    pushed_version: Option<u64>,
+    pushed: Option<(u64, &CrmSync)>,
     change: impl Fn(&mut CrmSync),
 ) -> Result<(), StoreError> {
+    let pushed_version = pushed.map(|(v, _)| v);
+    let mut known = pushed.map(|(v, s)| (v, s.clone()));
     for _ in 0..5 {
-        let Some(item) = crm.store.get::<Value>(key).await? else {
-            return Ok(());
+        let (version, mut sync) = match known.take() {
+            Some(k) => k,
+            None => {
+                let Some(item) = crm.store.get::<Value>(key).await? else {
+                    return Ok(());
+                };
+                let sync: CrmSync =
+                    serde_json::from_value(item["crm_sync"].clone()).unwrap_or_default();
+                (item["version"].as_u64().unwrap_or(0), sync)
+            }
         };
-        let version = item["version"].as_u64().unwrap_or(0);
-        let mut sync: CrmSync =
-            serde_json::from_value(item["crm_sync"].clone()).unwrap_or_default();
         let before = sync.clone();
         change(&mut sync);
         if pushed_version.is_some_and(|v| v != version) {
@@ -319,7 +327,7 @@ async fn push_lead(
     set_sync(
         crm,
         &keys::lead(&lead.partner_id, &lead.id),
-        Some(lead.version),
+        Some((lead.version, &lead.crm_sync)),
         |s| {
             *s = CrmSync {
                 crm_modified_time: s.crm_modified_time.clone(),
@@ -453,7 +461,7 @@ async fn push_partner_record(
     set_sync(
         crm,
         &keys::partner(&partner.id),
-        Some(partner.version),
+        Some((partner.version, &partner.crm_sync)),
         |s| {
             *s = CrmSync {
                 crm_modified_time: s.crm_modified_time.clone(),

@@ -736,7 +736,7 @@ pub async fn invite_user(
         (first_name, last_name),
         &at,
     );
-    let (invitation, mail) = invitation_for(id, &user, &partner.business_name, now);
+    let (invitation, mail) = invitation(&id.portal_url, &user, &partner.business_name, now);
     let audit = AuditEntry::new(
         Some(&partner_id),
         &principal.user_id,
@@ -766,18 +766,8 @@ pub async fn invite_user(
 }
 
 /// The single-use invitation token (valid 7 days) for an invited user and the email that
-/// carries its link; both belong in the transaction that creates the user.
-fn invitation_for(
-    id: &Identity,
-    user: &User,
-    inviter: &str,
-    now: DateTime<Utc>,
-) -> (OneTimeToken, OutboxEmail) {
-    invitation(&id.portal_url, user, inviter, now)
-}
-
-/// The single-use invitation token for an invited user and the email carrying its link
-/// (`portal_url` is the web app's base URL).
+/// carries its link (`portal_url` is the web app's base URL); both belong in the
+/// transaction that creates the user.
 pub fn invitation(
     portal_url: &str,
     user: &User,
@@ -1214,7 +1204,8 @@ pub async fn bootstrap_admin(
         .insert(&user)
         .insert(&audit);
     if password.is_none() {
-        let (invitation, mail) = invitation_for(id, &user, "Partner Portal operations", now);
+        let (invitation, mail) =
+            invitation(&id.portal_url, &user, "Partner Portal operations", now);
         tx = tx.insert(&invitation).insert(&mail);
     }
     id.store.commit(tx.build()).await?;
