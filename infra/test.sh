@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every check, against a private AWS emulator on a free loopback port.
 #   1. installs the local tooling if missing (infra/bootstrap.sh)
-#   2. lints template.yaml with cfn-lint
+#   2. checks the formatting (cargo fmt) and lints template.yaml with cfn-lint
 #   3. starts moto's server, provisions it from template.yaml
 #   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests);
 #      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
@@ -15,6 +15,10 @@ VENV="$root/.venv"
 
 started=$(date +%s)
 "$root/infra/bootstrap.sh"
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "    the code is formatted"
 
 echo "==> cfn-lint template.yaml"
 "$VENV/bin/cfn-lint" template.yaml

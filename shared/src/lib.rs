@@ -8,7 +8,10 @@
 //! [`secrets`] (Secrets Manager), [`http`] (request/response helpers and RFC 9457
 //! problems), [`config`] and [`telemetry`].
 
+pub mod admin;
+pub mod app;
 pub mod audit;
+pub mod auth;
 pub mod aws;
 pub mod commissions;
 pub mod config;
@@ -20,12 +23,14 @@ pub mod identity;
 pub mod kyc;
 pub mod leads;
 pub mod notifications;
+pub mod outbox;
 pub mod partners;
 pub mod queue;
 pub mod secrets;
 pub mod storage;
 pub mod store;
 pub mod telemetry;
+pub mod uploads;
 pub mod validate;
 
 /// The version this build reports (`GET /v1/health`).

@@ -8,11 +8,12 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::Utc;
 use serde_json::{Value, json};
+use shared::auth::{Principal, Role};
 use shared::crm::settings::Retry;
 use shared::crm::webhook::{EventKind, QueuedEvent};
 use shared::crm::{Crm, CrmSettings, Zoho};
-use shared::identity::{Principal, Role};
-use shared::leads::{CrmOutbox, Lead, LeadSettings, LeadSource, NewLead};
+use shared::leads::{Lead, LeadSettings, LeadSource, NewLead};
+use shared::outbox::CrmOutbox;
 use shared::partners::Partner;
 use shared::secrets::Secrets;
 use shared::store::{Index, Patch, Query, Store, keys};

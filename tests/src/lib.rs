@@ -258,7 +258,7 @@ pub fn outcome(response: &Response<Body>) -> (u16, Value) {
 /// `Identity` as a function builds it at cold start, from the test stack's environment.
 pub async fn identity(
     stack: &Stack,
-    keys: shared::identity::setup::Keys,
+    keys: shared::app::Keys,
     cursors: bool,
 ) -> shared::identity::service::Identity {
     identity_with(stack.dynamodb(), stack, keys, cursors).await
@@ -268,13 +268,12 @@ pub async fn identity(
 pub async fn identity_with(
     dynamodb: aws_sdk_dynamodb::Client,
     stack: &Stack,
-    keys: shared::identity::setup::Keys,
+    keys: shared::app::Keys,
     cursors: bool,
 ) -> shared::identity::service::Identity {
     let config =
-        shared::identity::setup::IdentityConfig::read(&shared::config::ProcessEnv, keys, cursors)
-            .unwrap();
-    let mut id = shared::identity::setup::identity(&config, &stack.sdk, keys)
+        shared::app::IdentityConfig::read(&shared::config::ProcessEnv, keys, cursors).unwrap();
+    let mut id = shared::app::identity(&config, &stack.sdk, keys)
         .await
         .unwrap();
     id.store = rebuild_store(id.store, dynamodb, &config.store.table_name);

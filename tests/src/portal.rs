@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use shared::app::Keys;
 use shared::identity::service::Identity;
-use shared::identity::setup::Keys;
 use shared::store::keys;
 
 use crate::*;
@@ -39,7 +39,7 @@ pub struct Portal {
     pub verifier: Identity,
     pub lister: Identity,
     /// A context with everything (documents bucket, field key, cursors, token keys).
-    pub ctx: shared::identity::setup::Context,
+    pub ctx: shared::app::Context,
 }
 
 impl Portal {
@@ -50,10 +50,10 @@ impl Portal {
             signer: identity(&stack, Keys::Sign, false).await,
             verifier: identity(&stack, Keys::Verify, false).await,
             lister: identity(&stack, Keys::Verify, true).await,
-            ctx: shared::identity::setup::context(
+            ctx: shared::app::context(
                 &shared::config::ProcessEnv,
                 &stack.sdk,
-                shared::identity::setup::Needs {
+                shared::app::Needs {
                     keys: Keys::Verify,
                     cursors: true,
                     documents: true,
@@ -83,6 +83,18 @@ impl Portal {
             unique("owner-").to_lowercase()
         )))
         .await
+    }
+
+    /// Registers a partner and approves it (a shortcut past KYC review, which has its own
+    /// tests): only approved partners may invite users or register leads.
+    pub async fn register_approved(&self) -> (String, String) {
+        let (partner_id, email) = self.register().await;
+        self.ctx
+            .store()
+            .apply(shared::store::Patch::new(&keys::partner(&partner_id)).set("status", "approved"))
+            .await
+            .unwrap();
+        (partner_id, email)
     }
 
     /// Registers a partner from a registration body; returns (partner_id, owner email).
@@ -283,14 +295,11 @@ impl Portal {
 }
 
 /// A full context whose DynamoDB client counts the calls it makes.
-pub async fn counted_context(
-    counter: &CallCounter,
-    stack: &Stack,
-) -> shared::identity::setup::Context {
-    let mut ctx = shared::identity::setup::context(
+pub async fn counted_context(counter: &CallCounter, stack: &Stack) -> shared::app::Context {
+    let mut ctx = shared::app::context(
         &shared::config::ProcessEnv,
         &stack.sdk,
-        shared::identity::setup::Needs {
+        shared::app::Needs {
             keys: Keys::Verify,
             cursors: true,
             documents: true,

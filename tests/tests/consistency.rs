@@ -567,7 +567,7 @@ fn every_stream_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() 
 
 #[test]
 fn every_route_is_in_the_permission_matrix_and_every_matrix_entry_is_a_route() {
-    use shared::identity::roles::ROUTES;
+    use shared::auth::permissions::ROUTES;
     let template: BTreeSet<String> = template_routes(&template())
         .into_iter()
         .filter(|(_, p, _)| p != "$default")
@@ -577,5 +577,129 @@ fn every_route_is_in_the_permission_matrix_and_every_matrix_entry_is_a_route() {
     assert_eq!(
         template, matrix,
         "template.yaml routes (left) and the permission matrix (right) differ"
+    );
+}
+
+/// The domain crate's layers, lowest first (README "Layout"). A module may use the modules
+/// of lower layers only; the edges (layer 0) may also use one another. A new top-level
+/// module must be placed here before it compiles into a passing test run.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "aws",
+        "config",
+        "telemetry",
+        "http",
+        "store",
+        "storage",
+        "queue",
+        "secrets",
+        "crypto",
+        "validate",
+        "contact",
+    ],
+    &["auth", "outbox", "audit", "notifications", "uploads"],
+    &["partners"],
+    &["identity"],
+    &["kyc", "leads", "commissions"],
+    &["crm", "admin"],
+    &["app"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// Every `crate::<module>` a line of Rust names, outside comments (grouped imports too).
+fn crate_references(line: &str) -> Vec<String> {
+    let code = line.split("//").next().unwrap_or("");
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = group.split('}').next().unwrap_or("");
+            out.extend(
+                inner
+                    .split(',')
+                    .map(|p| p.trim().split("::").next().unwrap_or("").to_string())
+                    .filter(|p| !p.is_empty()),
+            );
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            out.push(name);
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn domain_modules_use_only_the_layers_below_them() {
+    let src = root().join("shared/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut broken = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if rel == "lib.rs" {
+            continue;
+        }
+        let module = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        let Some(own) = layer_of(&module) else {
+            broken.push(format!("{rel}: module `{module}` has no layer in LAYERS"));
+            continue;
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (no, line) in text.lines().enumerate() {
+            for used in crate_references(line) {
+                if used == module || used == "VERSION" {
+                    continue;
+                }
+                match layer_of(&used) {
+                    None => broken.push(format!("{rel}:{}: `crate::{used}` has no layer", no + 1)),
+                    Some(0) if own == 0 => {}
+                    Some(l) if l < own => {}
+                    Some(l) => broken.push(format!(
+                        "{rel}:{}: `{module}` (layer {own}) uses `{used}` (layer {l})",
+                        no + 1
+                    )),
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_layer_check_sees_grouped_and_nested_references() {
+    assert_eq!(
+        crate_references("use crate::{leads::Lead, auth}; // crate::kyc"),
+        vec!["leads", "auth"]
+    );
+    assert_eq!(
+        crate_references("let x = crate::outbox::CrmSync::pending();"),
+        vec!["outbox"]
     );
 }

@@ -47,7 +47,7 @@ async fn history(world: &CrmWorld, lead: &shared::leads::Lead) -> Vec<Value> {
 /// A lead created in the portal and pushed to the fake Zoho; returns it and its Zoho id.
 async fn synced_lead(
     world: &CrmWorld,
-    owner: &shared::identity::Principal,
+    owner: &shared::auth::Principal,
 ) -> (shared::leads::Lead, String) {
     let lead = world.lead(owner, "Lerato").await;
     world.drain().await;
@@ -755,7 +755,7 @@ async fn replay_is_for_admins_only() {
     let owner = p.token(&owner_email).await;
     let deps = admin_crm_replay::Deps {
         ctx: Box::leak(Box::new(
-            shared::identity::setup::context(
+            shared::app::context(
                 &shared::config::ProcessEnv,
                 &p.stack.sdk,
                 admin_crm_replay::NEEDS,

@@ -4,7 +4,7 @@ use chrono::Utc;
 use portal_tests::portal::*;
 use portal_tests::*;
 use serde_json::{Value, json};
-use shared::identity::setup::Keys;
+use shared::app::Keys;
 use std::time::Duration;
 
 // ------------------------------------------------------------------ registration
@@ -165,7 +165,7 @@ async fn a_successful_login_resets_the_failure_count() {
 }
 
 #[tokio::test]
-async fn login_costs_one_batched_read_and_one_transaction_and_me_one_read() {
+async fn login_costs_two_reads_and_one_transaction_and_me_one_read() {
     let p = Portal::new().await;
     let (_, email) = p.register().await;
     let counter = CallCounter::default();
@@ -176,7 +176,12 @@ async fn login_costs_one_batched_read_and_one_transaction_and_me_one_read() {
     );
     let (status, tokens) = call(req, |r| auth_login::handle(r, &signer)).await;
     assert_eq!(status, 200);
-    assert_eq!(counter.calls(), vec!["BatchGetItem", "TransactWriteItems"]);
+    // The credential and source throttle in one read, the partner's standing (a suspended
+    // partner signs nobody in), then the session.
+    assert_eq!(
+        counter.calls(),
+        vec!["BatchGetItem", "GetItem", "TransactWriteItems"]
+    );
 
     counter.reset();
     let verifier = identity_with(counter.client(&p.stack), &p.stack, Keys::Verify, false).await;
@@ -420,7 +425,7 @@ async fn the_jwks_lists_the_public_key_that_verifies_our_tokens() {
 #[tokio::test]
 async fn an_invitation_is_emailed_and_its_link_activates_the_account() {
     let p = Portal::new().await;
-    let (partner_id, owner) = p.register().await;
+    let (partner_id, owner) = p.register_approved().await;
     let access = p.token(&owner).await["access_token"]
         .as_str()
         .unwrap()
@@ -471,8 +476,8 @@ async fn an_invitation_is_emailed_and_its_link_activates_the_account() {
 #[tokio::test]
 async fn sales_cannot_invite_and_another_partners_user_is_not_found() {
     let p = Portal::new().await;
-    let (_, owner_a) = p.register().await;
-    let (_, owner_b) = p.register().await;
+    let (_, owner_a) = p.register_approved().await;
+    let (_, owner_b) = p.register_approved().await;
     let a = p.token(&owner_a).await;
     let b = p.token(&owner_b).await;
 
@@ -536,33 +541,26 @@ async fn sales_cannot_invite_and_another_partners_user_is_not_found() {
 #[tokio::test]
 async fn the_last_active_owner_cannot_be_demoted_or_deactivated() {
     let p = Portal::new().await;
-    let (_, owner) = p.register().await;
+    let (partner_id, owner) = p.register_approved().await;
     let t = p.token(&owner).await;
-    let access = t["access_token"].as_str().unwrap();
-    let me_id = t["user"]["id"].as_str().unwrap();
-    let (status, body) = p
-        .update_user(access, me_id, 1, json!({"role": "manager"}))
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("last_owner")),
-        "{body}"
+    let a = t["access_token"].as_str().unwrap().to_string();
+    let b = p.member(&a, "owner").await;
+    let b_access = b["access_token"].as_str().unwrap().to_string();
+    let (a_id, b_id) = (
+        t["user"]["id"].as_str().unwrap().to_string(),
+        b["user"]["id"].as_str().unwrap().to_string(),
     );
-    let (status, _) = p
-        .update_user(access, me_id, 1, json!({"is_active": false}))
-        .await;
-    assert_eq!(status, 409);
     // A stale version is a 412, a missing If-Match a 428.
     assert_eq!(
-        p.update_user(access, me_id, 7, json!({"role": "manager"}))
+        p.update_user(&a, &b_id, 7, json!({"role": "manager"}))
             .await
             .0,
         412
     );
     let req = with_path_param(
-        with_bearer(http_fixture("users-update", "deactivate"), Some(access)),
+        with_bearer(http_fixture("users-update", "deactivate"), Some(&a)),
         "user_id",
-        me_id,
+        &b_id,
     );
     let mut req = req;
     req.headers_mut().remove("if-match");
@@ -570,12 +568,112 @@ async fn the_last_active_owner_cannot_be_demoted_or_deactivated() {
         call(req, |r| users_update::handle(r, &p.verifier)).await.0,
         428
     );
+    // Two owners deactivating each other at once: one wins; the other is refused, either
+    // by the last-owner guard or because its own session ended first.
+    let (first, second) = tokio::join!(
+        p.update_user(&a, &b_id, 2, json!({"is_active": false})),
+        p.update_user(&b_access, &a_id, 1, json!({"is_active": false})),
+    );
+    let mut outcomes = [
+        (first.0, first.1["code"].as_str().map(str::to_string)),
+        (second.0, second.1["code"].as_str().map(str::to_string)),
+    ];
+    outcomes.sort();
+    assert_eq!(outcomes[0].0, 200, "{outcomes:?}");
+    assert!(
+        matches!(
+            (outcomes[1].0, outcomes[1].1.as_deref()),
+            (409, Some("last_owner")) | (401, Some("session_ended"))
+        ),
+        "{outcomes:?}"
+    );
+    let counters = shared::store::keys::partner_counters(&partner_id);
+    let counters = p.stack.raw_item(&counters.pk, &counters.sk).await;
+    assert_eq!(counters["active_owners"].as_n().unwrap(), "1");
+}
+
+#[tokio::test]
+async fn a_user_cannot_change_their_own_role_or_status() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register_approved().await;
+    let t = p.token(&owner).await;
+    let access = t["access_token"].as_str().unwrap();
+    let me_id = t["user"]["id"].as_str().unwrap();
+    for body in [json!({"role": "manager"}), json!({"is_active": false})] {
+        let (status, problem) = p.update_user(access, me_id, 1, body).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (403, Some("cannot_change_self")),
+            "{problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deactivated_owner_cannot_reactivate_themselves_with_a_token_issued_before() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register_approved().await;
+    let a = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = p.member(&a, "owner").await;
+    let (b_access, b_refresh) = (
+        b["access_token"].as_str().unwrap().to_string(),
+        b["refresh_token"].as_str().unwrap().to_string(),
+    );
+    let b_id = b["user"]["id"].as_str().unwrap().to_string();
+    let (status, body) = p
+        .update_user(&a, &b_id, 2, json!({"is_active": false}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // B's access token is still unexpired, and says `owner`: it is refused all the same.
+    let (status, problem) = p
+        .update_user(&b_access, &b_id, 3, json!({"is_active": true}))
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("session_ended")),
+        "{problem}"
+    );
+    let backdoor = format!("{}@acme.example", unique("backdoor-").to_lowercase());
+    assert_eq!(p.invite(&b_access, &backdoor, "owner").await.0, 401);
+    assert_eq!(p.me(&b_access).await.0, 401);
+    assert_eq!(p.refresh(&b_refresh).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_demoted_owners_old_token_no_longer_acts_as_owner() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register_approved().await;
+    let a = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = p.member(&a, "owner").await;
+    let b_access = b["access_token"].as_str().unwrap().to_string();
+    let b_id = b["user"]["id"].as_str().unwrap().to_string();
+    let (status, _) = p.update_user(&a, &b_id, 2, json!({"role": "sales"})).await;
+    assert_eq!(status, 200);
+    let backdoor = format!("{}@acme.example", unique("backdoor-").to_lowercase());
+    assert_eq!(p.invite(&b_access, &backdoor, "owner").await.0, 401);
+    // Signing in again gives a sales token, which may not invite.
+    let b_email = b["user"]["email"].as_str().unwrap();
+    let (status, again) = p.login(b_email, "another long passphrase").await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["user"]["role"], "sales");
+    assert_eq!(
+        p.invite(again["access_token"].as_str().unwrap(), &backdoor, "owner")
+            .await
+            .0,
+        403
+    );
 }
 
 #[tokio::test]
 async fn a_deactivated_user_cannot_refresh_or_log_in() {
     let p = Portal::new().await;
-    let (_, owner) = p.register().await;
+    let (_, owner) = p.register_approved().await;
     let owner_access = p.token(&owner).await["access_token"]
         .as_str()
         .unwrap()
@@ -687,15 +785,14 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify() {
             .unwrap()
             .secret_string
             .unwrap();
-        serde_json::from_str::<shared::identity::tokens::SigningKeySecret>(&text).unwrap()
+        serde_json::from_str::<shared::auth::tokens::SigningKeySecret>(&text).unwrap()
     };
     let before =
-        shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true)
-            .unwrap();
+        shared::auth::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
     let (old_token, _) = before
         .issue(
             "user-1",
-            shared::identity::Role::Owner,
+            shared::auth::Role::Owner,
             Some("p-1"),
             "s-1",
             Utc::now().timestamp(),
@@ -715,13 +812,13 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify() {
         .status()
         .unwrap();
     assert!(status.success());
-    let after = shared::identity::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true)
-        .unwrap();
+    let after =
+        shared::auth::tokens::TokenKeys::from_secret(&read().await, "iss", "aud", true).unwrap();
     assert_eq!(after.jwks().len(), 2, "the old key stays published");
     let (new_token, _) = after
         .issue(
             "user-1",
-            shared::identity::Role::Owner,
+            shared::auth::Role::Owner,
             Some("p-1"),
             "s-1",
             Utc::now().timestamp(),

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use portal_tests::portal::*;
 use portal_tests::*;
 use serde_json::{Value, json};
-use shared::identity::{Principal, Role};
+use shared::auth::{Principal, Role};
 use shared::leads::{self, Lead, LeadSource, LeadUpdate, NewLead};
 use shared::store::{Patch, Query, keys};
 use std::collections::{BTreeMap, HashMap};
@@ -618,7 +618,11 @@ async fn lead_reads_and_writes_stay_within_their_round_trip_budgets() {
     )
     .await;
     assert_eq!(status, 201, "{lead}");
-    assert_eq!(counter.calls(), vec!["BatchGetItem", "TransactWriteItems"]);
+    // The access check (user and partner), the contact guards, then one transaction.
+    assert_eq!(
+        counter.calls(),
+        vec!["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
+    );
     for (req, expected) in [
         (
             with_path_param(
@@ -626,10 +630,14 @@ async fn lead_reads_and_writes_stay_within_their_round_trip_budgets() {
                 "lead_id",
                 lead["id"].as_str().unwrap(),
             ),
-            vec!["GetItem"],
+            // The lead is read with the access check, in the same round trip.
+            vec!["BatchGetItem"],
         ),
-        (http_fixture("leads-list", "open-overdue"), vec!["Query"]),
-        (http_fixture("leads-stats", "get"), vec!["GetItem"]),
+        (
+            http_fixture("leads-list", "open-overdue"),
+            vec!["BatchGetItem", "Query"],
+        ),
+        (http_fixture("leads-stats", "get"), vec!["BatchGetItem"]),
     ] {
         counter.reset();
         let response = shared::http::respond(with_bearer(req, Some(a.token())), |r| async {
@@ -685,7 +693,7 @@ async fn stats_read_one_item_for_ten_leads_and_for_two_thousand() {
         .await;
         assert_eq!(status, 200);
         assert_eq!(stats["total"].as_i64(), Some(n as i64));
-        assert_eq!(counter.calls(), vec!["GetItem"], "{n} leads");
+        assert_eq!(counter.calls(), vec!["BatchGetItem"], "{n} leads");
     }
 }
 

@@ -4,7 +4,7 @@
 use portal_tests::portal::*;
 use portal_tests::*;
 use serde_json::{Value, json};
-use shared::identity::setup::Context;
+use shared::app::Context;
 use std::collections::HashMap;
 
 const PDF: &[u8] =
@@ -315,8 +315,8 @@ async fn a_png_declared_as_pdf_and_a_file_larger_than_declared_are_rejected_and_
 #[tokio::test]
 async fn another_partners_documents_are_not_found_and_sales_or_finance_cannot_upload() {
     let p = Portal::new().await;
-    let (_, owner_a) = p.register().await;
-    let (_, owner_b) = p.register().await;
+    let (_, owner_a) = p.register_approved().await;
+    let (_, owner_b) = p.register_approved().await;
     let a = p.token(&owner_a).await["access_token"]
         .as_str()
         .unwrap()
@@ -416,7 +416,7 @@ async fn concurrent_edits_with_one_etag_let_exactly_one_win() {
 #[tokio::test]
 async fn read_only_fields_are_named_and_banking_is_owner_only_encrypted_and_masked() {
     let p = Portal::new().await;
-    let (partner_id, owner) = p.register().await;
+    let (partner_id, owner) = p.register_approved().await;
     let token = p.token(&owner).await["access_token"]
         .as_str()
         .unwrap()
@@ -589,8 +589,8 @@ async fn the_directory_is_one_index_query_with_maintained_metrics() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         counter.calls(),
-        vec!["Query", "GetItem"],
-        "one index query and one metrics read"
+        vec!["BatchGetItem", "Query"],
+        "the access check with the metrics, then one index query"
     );
     // The filter runs on each page read, so the match may sit on a later page: follow the
     // cursor (bounded) until it shows up.
@@ -672,7 +672,9 @@ async fn partner_reads_stay_within_budget() {
         .0,
         200
     );
-    assert_eq!(counter.calls(), vec!["GetItem"]);
+    // The access check reads the user and the partner in one round trip; the profile is
+    // the partner it read.
+    assert_eq!(counter.calls(), vec!["BatchGetItem"]);
     counter.reset();
     assert_eq!(
         as_user(http_fixture("kyc-list", "first-page"), &token, |r| {
@@ -682,7 +684,7 @@ async fn partner_reads_stay_within_budget() {
         .0,
         200
     );
-    assert_eq!(counter.calls(), vec!["Query"]);
+    assert_eq!(counter.calls(), vec!["BatchGetItem", "Query"]);
     let (status, options) = as_user(http_fixture("partner-field-options", "get"), &token, |r| {
         partner_field_options::handle(r, &ctx)
     })
@@ -695,4 +697,169 @@ async fn partner_reads_stay_within_budget() {
             .iter()
             .any(|o| o["value"] == "bank_statement")
     );
+}
+
+/// An admin decision on a partner, through the real function.
+async fn decide(p: &Portal, admin: &str, partner_id: &str, body: Value) -> (u16, Value) {
+    let req = with_path_param(
+        with_json(http_fixture("admin-partner-decision", "approve"), &body),
+        "partner_id",
+        partner_id,
+    );
+    as_user(req, admin, |r| admin_partner_decision::handle(r, &p.ctx)).await
+}
+
+#[tokio::test]
+async fn a_suspended_partners_owner_cannot_log_in_refresh_or_write() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register_approved().await;
+    let pair = p.token(&owner).await;
+    let access = pair["access_token"].as_str().unwrap().to_string();
+    let admin = p.admin_token().await;
+    let (status, body) = decide(
+        &p,
+        &admin,
+        &partner_id,
+        json!({"decision": "suspend", "reason": "bank details under investigation"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, problem) = p.login(&owner, PASSWORD).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("partner_suspended")),
+        "{problem}"
+    );
+    assert_eq!(
+        p.refresh(pair["refresh_token"].as_str().unwrap()).await.0,
+        401
+    );
+    // Every route refuses the token issued before the suspension, reads included.
+    let backdoor = format!("{}@acme.example", unique("backdoor-").to_lowercase());
+    assert_eq!(p.invite(&access, &backdoor, "owner").await.0, 401);
+    let (status, _) = as_user(http_fixture("leads-list", "open-overdue"), &access, |r| {
+        leads_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = as_user(
+        with_header(
+            with_json(
+                http_fixture("partner-update", "edit-profile"),
+                &json!({"contact_person": "Someone Else"}),
+            ),
+            "if-match",
+            "\"v1\"",
+        ),
+        &access,
+        |r| partner_update::handle(r, &p.ctx),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(p.me(&access).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_pending_partner_works_on_its_application_but_cannot_invite_or_register_leads() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register().await;
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = as_user(http_fixture("kyc-list", "first-page"), &access, |r| {
+        kyc_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(partner(&p, &access).await.0["status"], "pending");
+    let colleague = format!("{}@acme.example", unique("c-").to_lowercase());
+    let (status, problem) = p.invite(&access, &colleague, "sales").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("partner_not_active")),
+        "{problem}"
+    );
+    let (status, problem) = as_user(http_fixture("leads-list", "open-overdue"), &access, |r| {
+        leads_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(
+        (status, problem["partner_status"].as_str()),
+        (403, Some("pending"))
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_applicant_signs_in_to_read_the_reason_and_nothing_else() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    let admin = p.admin_token().await;
+    let before = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = decide(
+        &p,
+        &admin,
+        &partner_id,
+        json!({"decision": "reject", "reason": "documents unreadable"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        p.me(&before).await.0,
+        401,
+        "sessions end with the rejection"
+    );
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (profile, _) = partner(&p, &access).await;
+    assert_eq!(profile["status"], "rejected");
+    let (status, _) = as_user(http_fixture("kyc-list", "first-page"), &access, |r| {
+        kyc_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn the_unfiltered_directory_lists_every_partner() {
+    let p = Portal::new().await;
+    let (newest, _) = p.register().await;
+    let admin = p.admin_token().await;
+    // Newest first: follow the cursor (bounded) until the partner shows up.
+    let mut cursor: Option<String> = None;
+    let mut found = false;
+    for _ in 0..200 {
+        use lambda_http::RequestExt;
+        let mut q = HashMap::from([("limit".to_string(), "100".to_string())]);
+        if let Some(c) = &cursor {
+            q.insert("cursor".into(), c.clone());
+        }
+        let req = with_bearer(
+            http_fixture("admin-partners-list", "under-review"),
+            Some(&admin),
+        )
+        .with_query_string_parameters(q);
+        let (status, page) = call(req, |r| admin_partners_list::handle(r, &p.ctx)).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(
+            !items.is_empty(),
+            "the unfiltered directory is never empty here"
+        );
+        if items.iter().any(|i| i["id"] == newest.as_str()) {
+            found = true;
+            break;
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert!(found, "the new partner is listed without a status filter");
 }

@@ -5,8 +5,8 @@
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
+use shared::app::Keys;
 use shared::identity::service::{self, BootstrapAdminRequest, Identity};
-use shared::identity::setup::Keys;
 
 pub const KEYS: Keys = Keys::None;
 pub const CURSORS: bool = false;

@@ -3,8 +3,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity =
-        shared::identity::setup::from_env(admin_bootstrap::KEYS, admin_bootstrap::CURSORS).await?;
+    let identity = shared::app::from_env(admin_bootstrap::KEYS, admin_bootstrap::CURSORS).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         admin_bootstrap::handle(event, identity)
     }))

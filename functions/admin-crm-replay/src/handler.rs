@@ -4,10 +4,10 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::config::{ConfigError, Reader, Source};
 use shared::crm::CrmSettings;
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 use shared::queue::Queue;
 
 pub const ROUTE: &str = "POST /v1/admin/crm/replay";
@@ -54,7 +54,7 @@ impl Deps {
 }
 
 pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Problem> {
-    let _admin = deps.ctx.require(&req, ROUTE)?;
+    let _admin = deps.ctx.require(&req, ROUTE).await?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
     let result = shared::crm::reconcile::replay(
         deps.ctx.store(),

@@ -3,7 +3,7 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let ctx = shared::identity::setup::context_from_env(admin_crm_replay::NEEDS).await?;
+    let ctx = shared::app::context_from_env(admin_crm_replay::NEEDS).await?;
     let config = admin_crm_replay::Config::read(&shared::config::ProcessEnv)?;
     let sdk = shared::aws::sdk_config().await;
     let deps: &'static admin_crm_replay::Deps =

@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let ctx = shared::identity::setup::context_from_env(admin_kyc_review::NEEDS).await?;
+    let ctx = shared::app::context_from_env(admin_kyc_review::NEEDS).await?;
     shared::http::run(move |req| admin_kyc_review::handle(req, ctx)).await
 }

@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let ctx = shared::identity::setup::context_from_env(admin_lead_assign::NEEDS).await?;
+    let ctx = shared::app::context_from_env(admin_lead_assign::NEEDS).await?;
     shared::http::run(move |req| admin_lead_assign::handle(req, ctx)).await
 }

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "POST /v1/admin/partners/{partner_id}/decision";
 pub const NEEDS: Needs = Needs {
@@ -15,7 +15,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let admin = ctx.require(&req, ROUTE)?;
+    let admin = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(
         &req,
         "/v1/admin/partners/{partner_id}/decision",
@@ -23,7 +23,7 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     )?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
     let partner =
-        shared::partners::admin::decide(ctx.store(), &admin, &id, body, Utc::now()).await?;
+        shared::partners::decisions::decide(ctx.store(), &admin, &id, body, Utc::now()).await?;
     http::json_with_etag(
         StatusCode::OK,
         &shared::partners::profile::PartnerView::from(&partner),

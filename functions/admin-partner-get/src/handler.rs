@@ -2,8 +2,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/admin/partners/{partner_id}";
 pub const NEEDS: Needs = Needs {
@@ -14,9 +14,9 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    ctx.require(&req, ROUTE)?;
+    ctx.require(&req, ROUTE).await?;
     let id = http::path_param(&req, "/v1/admin/partners/{partner_id}", "partner_id")?;
-    let record = shared::partners::admin::record(ctx.store(), &id).await?;
+    let record = shared::admin::record(ctx.store(), &id).await?;
     let version = record.version;
     http::json_with_etag(StatusCode::OK, &record, version)
 }

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "POST /v1/admin/partners/bulk-status";
 pub const NEEDS: Needs = Needs {
@@ -15,9 +15,9 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let admin = ctx.require(&req, ROUTE)?;
+    let admin = ctx.require(&req, ROUTE).await?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    let results = shared::partners::admin::bulk_status(
+    let results = shared::partners::decisions::bulk_status(
         ctx.store(),
         &admin,
         body,

@@ -2,8 +2,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/admin/partners";
 pub const NEEDS: Needs = Needs {
@@ -14,8 +14,14 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    ctx.require(&req, ROUTE)?;
-    let filters = shared::partners::admin::DirectoryFilters {
+    let mut access = ctx
+        .authorize(&req, ROUTE, |_| shared::admin::metrics_key())
+        .await?;
+    let counters = access
+        .fetched
+        .take(&shared::admin::metrics_key()[0])?
+        .unwrap_or_default();
+    let filters = shared::admin::DirectoryFilters {
         status: enum_param(&req, "status")?,
         kyc_status: enum_param(&req, "kyc_status")?,
         tier: http::query_param(&req, "tier"),
@@ -25,7 +31,7 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let limit = http::page_limit(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let directory =
-        shared::partners::admin::directory(ctx.store(), &filters, limit, cursor.as_deref()).await?;
+        shared::admin::directory(ctx.store(), counters, &filters, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &directory)
 }
 

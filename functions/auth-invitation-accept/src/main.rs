@@ -3,7 +3,7 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(
+    let identity = shared::app::from_env(
         auth_invitation_accept::KEYS,
         auth_invitation_accept::CURSORS,
     )

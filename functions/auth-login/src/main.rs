@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(auth_login::KEYS, auth_login::CURSORS).await?;
+    let identity = shared::app::from_env(auth_login::KEYS, auth_login::CURSORS).await?;
     shared::http::run(move |req| auth_login::handle(req, identity)).await
 }

@@ -3,7 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity =
-        shared::identity::setup::from_env(auth_logout::KEYS, auth_logout::CURSORS).await?;
+    let identity = shared::app::from_env(auth_logout::KEYS, auth_logout::CURSORS).await?;
     shared::http::run(move |req| auth_logout::handle(req, identity)).await
 }

@@ -3,10 +3,7 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(
-        auth_password_forgot::KEYS,
-        auth_password_forgot::CURSORS,
-    )
-    .await?;
+    let identity =
+        shared::app::from_env(auth_password_forgot::KEYS, auth_password_forgot::CURSORS).await?;
     shared::http::run(move |req| auth_password_forgot::handle(req, identity)).await
 }

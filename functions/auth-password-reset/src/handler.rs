@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use lambda_http::{Body, Request, Response};
+use shared::app::Keys;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
-use shared::identity::setup::Keys;
 
 pub const ROUTE: &str = "POST /v1/auth/password/reset";
 pub const KEYS: Keys = Keys::None;

@@ -4,7 +4,6 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let identity =
-        shared::identity::setup::from_env(auth_password_reset::KEYS, auth_password_reset::CURSORS)
-            .await?;
+        shared::app::from_env(auth_password_reset::KEYS, auth_password_reset::CURSORS).await?;
     shared::http::run(move |req| auth_password_reset::handle(req, identity)).await
 }

@@ -3,7 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity =
-        shared::identity::setup::from_env(auth_refresh::KEYS, auth_refresh::CURSORS).await?;
+    let identity = shared::app::from_env(auth_refresh::KEYS, auth_refresh::CURSORS).await?;
     shared::http::run(move |req| auth_refresh::handle(req, identity)).await
 }

@@ -3,7 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity =
-        shared::identity::setup::from_env(auth_register::KEYS, auth_register::CURSORS).await?;
+    let identity = shared::app::from_env(auth_register::KEYS, auth_register::CURSORS).await?;
     shared::http::run(move |req| auth_register::handle(req, identity)).await
 }

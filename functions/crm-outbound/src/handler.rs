@@ -9,7 +9,7 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::crm::{Crm, outbound};
-use shared::leads::CrmOutbox;
+use shared::outbox::CrmOutbox;
 
 pub async fn handle(
     event: LambdaEvent<Event>,

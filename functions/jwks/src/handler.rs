@@ -3,9 +3,9 @@
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use shared::app::Keys;
 use shared::http::{self, Problem};
 use shared::identity::service::Identity;
-use shared::identity::setup::Keys;
 
 pub const ROUTE: &str = "GET /.well-known/jwks.json";
 pub const KEYS: Keys = Keys::Verify;

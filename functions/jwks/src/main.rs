@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(jwks::KEYS, jwks::CURSORS).await?;
+    let identity = shared::app::from_env(jwks::KEYS, jwks::CURSORS).await?;
     shared::http::run(move |req| jwks::handle(req, identity)).await
 }

@@ -2,8 +2,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/kyc/documents";
 pub const NEEDS: Needs = Needs {
@@ -14,7 +14,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
+    let principal = ctx.require(&req, ROUTE).await?;
     let limit = http::page_limit(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let page = shared::kyc::list(ctx.store(), &principal, limit, cursor.as_deref()).await?;

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "POST /v1/kyc/documents";
 pub const NEEDS: Needs = Needs {
@@ -15,7 +15,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
+    let principal = ctx.require(&req, ROUTE).await?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
     let granted =
         shared::kyc::request_upload(ctx.store(), ctx.documents()?, &principal, body, Utc::now())

@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let ctx = shared::identity::setup::context_from_env(kyc_submit::NEEDS).await?;
+    let ctx = shared::app::context_from_env(kyc_submit::NEEDS).await?;
     shared::http::run(move |req| kyc_submit::handle(req, ctx)).await
 }

@@ -6,7 +6,7 @@
 use aws_lambda_events::s3::S3Event;
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
-use shared::identity::setup::{Context, Keys, Needs};
+use shared::app::{Context, Keys, Needs};
 use shared::kyc::{self, Verification};
 
 pub const NEEDS: Needs = Needs {

@@ -2,8 +2,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "POST /v1/leads/{lead_id}/activities";
 pub const NEEDS: Needs = Needs {
@@ -14,7 +14,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
+    let principal = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(&req, "/v1/leads/{lead_id}/activities", "lead_id")?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
     let activity =

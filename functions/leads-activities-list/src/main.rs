@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let ctx = shared::identity::setup::context_from_env(leads_activities_list::NEEDS).await?;
+    let ctx = shared::app::context_from_env(leads_activities_list::NEEDS).await?;
     shared::http::run(move |req| leads_activities_list::handle(req, ctx)).await
 }

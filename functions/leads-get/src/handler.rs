@@ -1,8 +1,8 @@
 //! `GET /v1/leads/{lead_id}`: one lead with its ETag.
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/leads/{lead_id}";
 pub const NEEDS: Needs = Needs {
@@ -13,8 +13,10 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
     let id = http::path_param(&req, "/v1/leads/{lead_id}", "lead_id")?;
-    let lead = shared::leads::get(ctx.store(), &principal, &id).await?;
+    let mut access = ctx
+        .authorize(&req, ROUTE, |p| shared::leads::lead_key(p, &id))
+        .await?;
+    let lead = shared::leads::visible_lead(&mut access, &id)?;
     http::json_with_etag(StatusCode::OK, &shared::leads::view(&lead), lead.version)
 }

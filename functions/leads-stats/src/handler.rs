@@ -2,8 +2,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/leads/stats";
 pub const NEEDS: Needs = Needs {
@@ -14,7 +14,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
-    let stats = shared::leads::stats(ctx.store(), &principal, Utc::now()).await?;
+    let mut access = ctx.authorize(&req, ROUTE, shared::leads::stats_key).await?;
+    let stats = shared::leads::stats(&mut access, Utc::now())?;
     http::json(StatusCode::OK, &stats)
 }

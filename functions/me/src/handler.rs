@@ -2,16 +2,16 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::Keys;
 use shared::http::{self, Problem};
 use shared::identity::service::{self, Identity};
-use shared::identity::setup::Keys;
 
 pub const ROUTE: &str = "GET /v1/me";
 pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
-    let principal = id.require(&req, ROUTE)?;
-    let me = service::me(&id.store, &principal).await?;
+    let access = id.authorize(&req, ROUTE, |_| Vec::new()).await?;
+    let me = service::me(&access);
     http::json(StatusCode::OK, &me)
 }

@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(me::KEYS, me::CURSORS).await?;
+    let identity = shared::app::from_env(me::KEYS, me::CURSORS).await?;
     shared::http::run(move |req| me::handle(req, identity)).await
 }

@@ -2,8 +2,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "GET /v1/partner/field-options";
 pub const NEEDS: Needs = Needs {
@@ -14,6 +14,6 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    ctx.require(&req, ROUTE)?;
+    ctx.require(&req, ROUTE).await?;
     http::json(StatusCode::OK, &shared::partners::options::field_options())
 }

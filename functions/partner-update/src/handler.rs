@@ -3,8 +3,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "PATCH /v1/partner";
 pub const NEEDS: Needs = Needs {
@@ -15,7 +15,7 @@ pub const NEEDS: Needs = Needs {
 };
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE)?;
+    let principal = ctx.require(&req, ROUTE).await?;
     let version = http::if_match(&req)?;
     let body: serde_json::Value = http::json_body(&req, MAX_JSON_BODY)?;
     let partner = shared::partners::profile::update(

@@ -2,8 +2,8 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::setup::{Context, Keys, Needs};
 
 pub const ROUTE: &str = "POST /v1/public/partners/{slug}/leads";
 pub const NEEDS: Needs = Needs {

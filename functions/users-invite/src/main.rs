@@ -3,7 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity =
-        shared::identity::setup::from_env(users_invite::KEYS, users_invite::CURSORS).await?;
+    let identity = shared::app::from_env(users_invite::KEYS, users_invite::CURSORS).await?;
     shared::http::run(move |req| users_invite::handle(req, identity)).await
 }

@@ -3,6 +3,6 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let identity = shared::identity::setup::from_env(users_list::KEYS, users_list::CURSORS).await?;
+    let identity = shared::app::from_env(users_list::KEYS, users_list::CURSORS).await?;
     shared::http::run(move |req| users_list::handle(req, identity)).await
 }

@@ -3,16 +3,16 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::Keys;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity, UserView};
-use shared::identity::setup::Keys;
 
 pub const ROUTE: &str = "PATCH /v1/users/{user_id}";
 pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
-    let principal = id.require(&req, ROUTE)?;
+    let principal = id.require(&req, ROUTE).await?;
     let user_id = http::path_param(&req, "/v1/users/{user_id}", "user_id")?;
     let version = http::if_match(&req)?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;

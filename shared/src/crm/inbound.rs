@@ -10,17 +10,19 @@ use serde_json::Value;
 use super::webhook::QueuedEvent;
 use super::{Crm, CrmLink};
 use crate::audit::AuditEntry;
+use crate::auth::permissions::Role;
 use crate::commissions::{CommissionLine, minor_units, status_from_crm};
 use crate::contact::{Email, Phone};
 use crate::identity::model::{UserStatus, new_member};
-use crate::identity::roles::Role;
 use crate::leads::normalize::ContactKeys;
 use crate::leads::{
-    CrmOutbox, CrmSync, HistoryEntry, Lead, LeadGuard, LeadSource, LeadStatus, add_counters,
-    guards_for,
+    HistoryEntry, Lead, LeadGuard, LeadSource, LeadStatus, add_counters, guards_for,
 };
 use crate::notifications::{EmailKind, OutboxEmail};
-use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus, slug_for};
+use crate::outbox::{CrmOutbox, CrmSync};
+use crate::partners::decisions::{Actor, change_status};
+use crate::partners::registration::PartnerDraft;
+use crate::partners::{Address, BusinessType, Partner, PartnerStatus};
 use crate::store::{Entity, Failure, Index, Key, Query, StoreError, TxBuilder, from_item, keys};
 use crate::validate::rfc3339;
 
@@ -604,8 +606,10 @@ async fn apply_partner(
         Some(id) => crm.store.get(&keys::partner(id)).await?,
         None => None,
     };
-    let wanted = text(record, &f.partner_status)
-        .and_then(|v| crm.settings.partner_status_in.get(&v).copied());
+    let zoho_value = text(record, &f.partner_status);
+    let wanted = zoho_value
+        .as_ref()
+        .and_then(|v| crm.settings.partner_status_in.get(v).copied());
     let reason = text(record, &f.status_reason).map(|r| r.chars().take(500).collect::<String>());
     let Some(partner) = current else {
         if wanted == Some(PartnerStatus::Approved) {
@@ -616,67 +620,58 @@ async fn apply_partner(
     if !not_older(modified, partner.crm_sync.crm_modified_time.as_deref()) {
         return Ok("stale");
     }
-    let changes = wanted.is_some_and(|s| s != partner.status);
+    // A three-way merge with the status Zoho was last known to hold as the base: a Zoho
+    // value equal to it is not a change made in Zoho (a portal decision whose push has not
+    // landed yet must not be reverted by reading Zoho's older value).
+    let changed_in_zoho = changed_in_zoho(
+        zoho_value.as_deref(),
+        partner.crm_sync.crm_status.as_deref(),
+        &partner.crm_sync.state,
+    );
+    let changes = changed_in_zoho && wanted.is_some_and(|s| s != partner.status);
     if !changes
+        && partner.crm_sync.crm_status == zoho_value
         && partner.crm_sync.crm_modified_time.as_deref() == Some(modified)
         && partner.crm_sync.crm_id.as_deref() == Some(crm_id)
     {
         return Ok("unchanged");
     }
-    let at = rfc3339(now);
     let mut next = partner.clone();
     next.crm_sync.crm_id = Some(crm_id.to_string());
     next.crm_sync.crm_modified_time = Some(modified.to_string());
+    if zoho_value.is_some() {
+        next.crm_sync.crm_status = zoho_value.clone();
+    }
     next.version = partner.version + 1;
     let mut tx = crm.store.tx();
     let mut outcome = "partner_linked";
     if let Some(status) = wanted.filter(|_| changes) {
         outcome = "partner_status_changed";
-        next.status = status;
-        next.status_reason = if matches!(status, PartnerStatus::Rejected | PartnerStatus::Suspended)
-        {
-            reason.clone()
-        } else {
-            None
-        };
-        next.updated_at = at.clone();
-        let active = |s: PartnerStatus| (s == PartnerStatus::Approved) as i64;
-        let delta = active(status) - active(partner.status);
-        if delta != 0 {
-            tx = tx.add(
-                &keys::directory_counters(),
-                "directory_counters",
-                &[("active_partners", delta)],
-            );
-        }
-        let word = crate::partners::admin::decision_word(status);
-        tx = tx
-            .insert(
-                &AuditEntry::new(
-                    Some(&partner.id),
-                    "crm",
-                    "partner.status_from_crm",
-                    format!("partner:{}", partner.id),
-                    &at,
-                )
-                .change(
-                    serde_json::json!({"status": partner.status}),
-                    serde_json::json!({"status": status, "reason": next.status_reason, "crm_id": crm_id}),
-                ),
-            )
-            .insert(&OutboxEmail::new(
-                &partner.email,
-                EmailKind::PartnerDecision {
-                    business_name: partner.business_name.clone(),
-                    decision: word.into(),
-                    reason: next.status_reason.clone(),
-                },
-                &at,
-            ));
+        tx = change_status(
+            tx,
+            &partner,
+            &mut next,
+            status,
+            reason,
+            Actor::Crm(crm_id),
+            now,
+        );
     }
     let tx = processed_tx(tx.replace(&next, partner.version), processed);
     crm.store.commit(tx.build()).await?;
     Ok(outcome)
+}
+
+/// Whether a status value read from Zoho is a change made in Zoho. `base` is the value
+/// Zoho was last known to hold (pushed or read). With no base yet, a record whose own
+/// change is still waiting to be pushed keeps the portal's value: the push (and the next
+/// read after it) settles it.
+pub fn changed_in_zoho(zoho: Option<&str>, base: Option<&str>, sync_state: &str) -> bool {
+    match (zoho, base) {
+        (None, _) => false,
+        (Some(z), Some(b)) => z != b,
+        (Some(_), None) => sync_state != "pending",
+    }
 }
 
 /// A partner approved in Zoho that the portal does not know: the partner (approved), its
@@ -703,10 +698,7 @@ async fn provision_partner(
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let at = rfc3339(now);
-    let partner_id = ulid::Ulid::new().to_string();
-    let slug = slug_for(&name, &ulid::Ulid::new().to_string()[20..].to_lowercase());
-    let partner = Partner {
-        id: partner_id.clone(),
+    let (partner, slug_guard) = PartnerDraft {
         business_name: name.chars().take(200).collect(),
         business_type: BusinessType::Company,
         registration_number: None,
@@ -722,35 +714,19 @@ async fn provision_partner(
             postal_code: text(record, "Zip_Code").unwrap_or_default(),
             country: text(record, "Country").unwrap_or_default(),
         },
-        status: PartnerStatus::Approved,
-        kyc_status: KycStatus::Incomplete,
-        tier: "standard".into(),
-        slug: slug.clone(),
-        description: None,
-        service_areas: Vec::new(),
-        regions: Vec::new(),
         website: text(record, "Website"),
-        logo_key: None,
-        banking_encrypted: None,
-        banking_masked: None,
-        commission_rate_bps: None,
-        status_reason: None,
+        status: PartnerStatus::Approved,
         crm_sync: CrmSync {
             state: "synced".into(),
             synced_at: Some(at.clone()),
             crm_id: Some(crm_id.to_string()),
             crm_modified_time: Some(modified.to_string()),
+            crm_status: text(record, &crm.settings.fields.partner_status),
             ..CrmSync::pending()
         },
-        search_text: String::new(),
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let partner = Partner {
-        search_text: partner.searchable(),
-        ..partner
-    };
+    }
+    .build(&at);
+    let partner_id = partner.id.clone();
     let (user, credential) = new_member(
         &partner_id,
         &email.to_string(),
@@ -778,10 +754,7 @@ async fn provision_partner(
             Failure::conflict("email_taken", "An account with this email already exists."),
         )
         .insert(&partner)
-        .insert(&crate::identity::service::SlugGuard {
-            slug,
-            partner_id: partner_id.clone(),
-        })
+        .insert(&slug_guard)
         .insert(&user)
         .insert(&invitation)
         .insert(&mail)
@@ -898,4 +871,28 @@ async fn apply_commission(
         .commit(processed_tx(tx, processed).build())
         .await?;
     Ok("commission_stored")
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::changed_in_zoho;
+
+    #[test]
+    fn a_zoho_value_equal_to_the_base_is_not_a_zoho_change() {
+        assert!(!changed_in_zoho(
+            Some("Pending"),
+            Some("Pending"),
+            "pending"
+        ));
+        assert!(!changed_in_zoho(Some("Pending"), Some("Pending"), "synced"));
+        assert!(changed_in_zoho(
+            Some("Suspended"),
+            Some("Active"),
+            "pending"
+        ));
+        assert!(!changed_in_zoho(None, Some("Active"), "synced"));
+        // No base yet: a record with its own change waiting keeps the portal's value.
+        assert!(!changed_in_zoho(Some("Pending"), None, "pending"));
+        assert!(changed_in_zoho(Some("Active"), None, "synced"));
+    }
 }

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use super::inbound::find_lead;
 use super::zoho::{RecordResult, ZohoError};
 use super::{Crm, CrmLink};
-use crate::leads::{Activity, CrmOutbox, CrmSync, Lead};
+use crate::leads::{Activity, Lead};
+use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::Partner;
 use crate::store::{Failure, Key, Patch, StoreError, keys};
 use crate::validate::rfc3339;
@@ -444,7 +445,15 @@ async fn push_partner_record(
             &crm.settings.fields.portal_id,
         )
         .await?;
-    let (sync, outcome) = sync_from(&result, &rfc3339(now), &partner.crm_sync);
+    let (mut sync, outcome) = sync_from(&result, &rfc3339(now), &partner.crm_sync);
+    if outcome == "synced" && with_status {
+        // What Zoho holds now: the base of the next three-way merge of the status.
+        sync.crm_status = crm
+            .settings
+            .partner_status_out
+            .get(&partner.status)
+            .cloned();
+    }
     if outcome == "synced"
         && let Some(crm_id) = &sync.crm_id
     {

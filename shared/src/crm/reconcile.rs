@@ -14,7 +14,7 @@ use super::inbound::{self, InboundError};
 use super::webhook::{EventKind, QueuedEvent};
 use super::{Crm, CrmSettings, outbound};
 use crate::http::{FieldError, Problem};
-use crate::leads::CrmOutbox;
+use crate::outbox::CrmOutbox;
 use crate::queue::Queue;
 use crate::store::{Entity, Index, Key, Patch, Query, Store, StoreError, keys};
 use crate::validate::rfc3339;

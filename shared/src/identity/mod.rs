@@ -1,12 +1,6 @@
-//! Identity and access: users, credentials, tokens, roles and the permission matrix.
+//! Identity: users, credentials, sessions, invitations and password resets.
 
-pub mod auth;
+pub mod access;
 pub mod model;
 pub mod password;
-pub mod roles;
 pub mod service;
-pub mod setup;
-pub mod tokens;
-
-pub use auth::{Auth, Principal};
-pub use roles::Role;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::roles::Role;
+use crate::auth::permissions::Role;
 use crate::config::Secret;
 use crate::store::{Entity, Key, keys};
 
@@ -30,6 +30,10 @@ pub struct User {
     pub last_name: Option<String>,
     pub role: Role,
     pub status: UserStatus,
+    /// Sessions started before this instant (epoch milliseconds) are void: set when the
+    /// user is deactivated or demoted or resets the password (mirrors the credential's).
+    #[serde(default)]
+    pub sessions_valid_after: i64,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -60,7 +64,8 @@ pub struct Credential {
     pub failures: u32,
     #[serde(default)]
     pub failures_since: i64,
-    /// Refresh tokens issued before this instant (epoch seconds) are void (password reset).
+    /// Sessions started before this instant (epoch milliseconds) are void (password reset,
+    /// deactivation, a role change); mirrored on the user item.
     #[serde(default)]
     pub sessions_valid_after: i64,
 }
@@ -84,6 +89,7 @@ pub fn new_member(
         last_name: names.1,
         role,
         status,
+        sessions_valid_after: 0,
         created_at: at.to_string(),
         updated_at: at.to_string(),
         version: 1,
@@ -117,6 +123,9 @@ pub struct RefreshToken {
     pub token_hash: String,
     pub session_id: String,
     pub email: String,
+    /// The user's partner, so a refresh reads it in the same round trip as the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

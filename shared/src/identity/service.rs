@@ -7,20 +7,22 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::auth::{Auth, Principal};
 use super::model::{
     Credential, OneTimeToken, RefreshToken, Session, Throttle, TokenPurpose, User, UserStatus,
     new_member,
 };
 use super::password::{self, Password};
-use super::roles::{self, Role};
-use super::tokens::TokenKeys;
 use crate::audit::AuditEntry;
+use crate::auth::permissions::{self as roles, Role};
+use crate::auth::tokens::TokenKeys;
+use crate::auth::{Auth, Principal};
 use crate::config::Secret;
 use crate::contact::{Email, Phone};
 use crate::http::{FieldError, Problem};
 use crate::notifications::{EmailKind, OutboxEmail};
-use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus, slug_for};
+use crate::outbox::CrmSync;
+use crate::partners::registration::PartnerDraft;
+use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus};
 use crate::store::{Entity, Failure, Page, Patch, Query, Store, StoreError, from_item, keys};
 use crate::validate::{optional, required, rfc3339};
 
@@ -35,7 +37,7 @@ pub const MAX_ACCOUNT_FAILURES: u32 = 5;
 pub const MAX_SOURCE_FAILURES: u32 = 50;
 pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 
-/// What the identity functions share, built once per cold start (see [`super::setup`]).
+/// What the identity functions share, built once per cold start (see [`crate::app`]).
 #[derive(Debug)]
 pub struct Identity {
     pub store: Store,
@@ -56,12 +58,31 @@ impl Identity {
             .ok_or_else(|| Problem::internal("function built without token keys"))
     }
 
-    /// Authenticates and authorises the request for `route` (401, then 403).
-    pub fn require(&self, req: &lambda_http::Request, route: &str) -> Result<Principal, Problem> {
-        self.auth
+    /// Authenticates and authorises the request for `route`: the token (401), the
+    /// permission matrix (403), then the caller as stored now (see [`super::access`]).
+    pub async fn require(
+        &self,
+        req: &lambda_http::Request,
+        route: &str,
+    ) -> Result<Principal, Problem> {
+        Ok(self.authorize(req, route, |_| Vec::new()).await?.principal)
+    }
+
+    /// [`Self::require`], returning the caller's user and partner as read, and reading the
+    /// route's own items (`extra`, keyed from the verified caller) in the same round trip.
+    pub async fn authorize(
+        &self,
+        req: &lambda_http::Request,
+        route: &str,
+        extra: impl FnOnce(&Principal) -> Vec<crate::store::Key>,
+    ) -> Result<super::access::Access, Problem> {
+        let principal = self
+            .auth
             .as_ref()
             .ok_or_else(|| Problem::internal("function built without token keys"))?
-            .require(req, route)
+            .require(req, route)?;
+        let extra = extra(&principal);
+        Ok(super::access::check(&self.store, principal, roles::standing(route), &extra).await?)
     }
 }
 
@@ -175,13 +196,7 @@ pub async fn register(
         validated(e, || (email.unwrap(), phone.unwrap(), password.unwrap()))?;
 
     let at = rfc3339(now);
-    let partner_id = ulid::Ulid::new().to_string();
-    let slug = slug_for(
-        &business_name,
-        &random_token()[..6].to_lowercase().replace(['-', '_'], "x"),
-    );
-    let partner = Partner {
-        id: partner_id.clone(),
+    let (partner, slug_guard) = PartnerDraft {
         business_name,
         business_type: req.business_type,
         registration_number,
@@ -190,29 +205,13 @@ pub async fn register(
         email: email.to_string(),
         phone: phone.as_str().to_string(),
         address,
-        status: PartnerStatus::Pending,
-        kyc_status: KycStatus::Incomplete,
-        tier: "standard".into(),
-        slug: slug.clone(),
-        description: None,
-        service_areas: Vec::new(),
-        regions: Vec::new(),
         website: None,
-        logo_key: None,
-        banking_encrypted: None,
-        banking_masked: None,
-        commission_rate_bps: None,
-        status_reason: None,
-        crm_sync: crate::leads::CrmSync::pending(),
-        search_text: String::new(),
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let partner = Partner {
-        search_text: partner.searchable(),
-        ..partner
-    };
+        status: PartnerStatus::Pending,
+        crm_sync: CrmSync::pending(),
+    }
+    .build(&at);
+    let partner_id = partner.id.clone();
+    let slug = partner.slug.clone();
     let (user, credential) = new_member(
         &partner_id,
         &email.to_string(),
@@ -242,10 +241,7 @@ pub async fn register(
             Failure::conflict("email_taken", "An account with this email already exists."),
         )
         .insert(&partner)
-        .insert(&SlugGuard {
-            slug: slug.clone(),
-            partner_id: partner_id.clone(),
-        })
+        .insert(&slug_guard)
         .insert(&user)
         .add(
             &keys::partner_counters(&partner_id),
@@ -253,7 +249,7 @@ pub async fn register(
             &[("active_owners", 1)],
         )
         .insert(&audit)
-        .insert(&crate::leads::CrmOutbox::new(
+        .insert(&crate::outbox::CrmOutbox::new(
             "partner",
             &partner_id,
             &partner_id,
@@ -270,21 +266,6 @@ pub async fn register(
         kyc_status: KycStatus::Incomplete,
         slug,
     })
-}
-
-/// Reserves a public slug for one partner.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SlugGuard {
-    pub slug: String,
-    pub partner_id: String,
-}
-
-impl Entity for SlugGuard {
-    const KIND: &'static str = "slug";
-
-    fn key(&self) -> crate::store::Key {
-        keys::slug(&self.slug)
-    }
 }
 
 // ------------------------------------------------------------------ tokens
@@ -338,6 +319,7 @@ fn issue_pair(
         token_hash: token_hash(&refresh_value),
         session_id: session_id.to_string(),
         email: cred.email.clone(),
+        partner_id: cred.partner_id.clone(),
         issued_at: now.timestamp_millis(),
         expires_at: (now + Duration::days(SESSION_TTL_DAYS)).timestamp(),
         used_at: None,
@@ -365,6 +347,15 @@ fn issue_pair(
         },
     };
     Ok((refresh, pair))
+}
+
+fn partner_suspended() -> Problem {
+    Problem::new(
+        lambda_http::http::StatusCode::FORBIDDEN,
+        "partner_suspended",
+        "Your partner account is suspended",
+    )
+    .with_detail("Contact the partner team to find out why and what happens next.")
 }
 
 fn invalid_credentials() -> Problem {
@@ -451,7 +442,19 @@ pub async fn login(
         return Err(invalid_credentials());
     }
 
-    let cred = cred.expect("verified implies a credential");
+    let Some(cred) = cred else {
+        return Err(invalid_credentials());
+    };
+    // The right password for a suspended partner's user: say so (only to someone who
+    // proved the password, so it tells an outsider nothing).
+    if let Some(partner_id) = &cred.partner_id {
+        let partner: Option<Partner> = id.store.get(&keys::partner(partner_id)).await?;
+        match partner.map(|p| p.status) {
+            Some(PartnerStatus::Suspended) => return Err(partner_suspended()),
+            Some(_) => {}
+            None => return Err(invalid_credentials()),
+        }
+    }
     let (session, refresh, pair) = start_session(id, &cred, now)?;
     let mut tx = id.store.tx().insert(&session).insert(&refresh);
     if cred.failures > 0 {
@@ -507,15 +510,20 @@ pub async fn refresh(
     if token.expires_at <= now.timestamp() {
         return Err(invalid_refresh());
     }
-    let items = id
-        .store
-        .get_many(&[
-            keys::session(&token.session_id),
-            keys::credential(&token.email),
-        ])
-        .await?;
-    let session: Option<Session> = items[0].clone().map(from_item).transpose()?;
-    let cred: Option<Credential> = items[1].clone().map(from_item).transpose()?;
+    let (session_key, cred_key) = (
+        keys::session(&token.session_id),
+        keys::credential(&token.email),
+    );
+    let partner_key = token.partner_id.as_deref().map(keys::partner);
+    let mut wanted = vec![session_key.clone(), cred_key.clone()];
+    wanted.extend(partner_key.clone());
+    let mut items = id.store.fetch(&wanted).await?;
+    let session: Option<Session> = items.take(&session_key)?;
+    let cred: Option<Credential> = items.take(&cred_key)?;
+    let partner: Option<Partner> = match &partner_key {
+        Some(k) => items.take(k)?,
+        None => None,
+    };
 
     if token.used_at.is_some() {
         revoke_session(&id.store, &token.session_id).await?;
@@ -525,10 +533,15 @@ pub async fn refresh(
     let (Some(session), Some(cred)) = (session, cred) else {
         return Err(invalid_refresh());
     };
+    // A suspended or rejected partner, or one whose sessions were ended, signs nobody in.
+    let partner_ended = partner.as_ref().is_some_and(|p| {
+        matches!(p.status, PartnerStatus::Suspended) || session.created_at < p.sessions_valid_after
+    }) || (token.partner_id.is_some() && partner.is_none());
     if session.revoked
         || session.expires_at <= now.timestamp()
         || cred.status != UserStatus::Active
         || token.issued_at < cred.sessions_valid_after
+        || partner_ended
     {
         return Err(invalid_refresh());
     }
@@ -643,32 +656,21 @@ pub struct Me {
 }
 
 /// The caller, their permissions and their partner's state: one batched read.
-pub async fn me(store: &Store, principal: &Principal) -> Result<Me, Problem> {
-    let user_key = keys::user(principal.partner_id.as_deref(), &principal.user_id);
-    let mut wanted = vec![user_key];
-    if let Some(p) = &principal.partner_id {
-        wanted.push(keys::partner(p));
-    }
-    let items = store.get_many(&wanted).await?;
-    let user: User = items[0]
-        .clone()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| Problem::not_found("user"))?;
-    let partner: Option<Partner> = items.get(1).cloned().flatten().map(from_item).transpose()?;
-    Ok(Me {
+pub fn me(access: &super::access::Access) -> Me {
+    let user = &access.user;
+    Me {
         role: user.role,
         permissions: roles::permissions(user.role),
-        user: UserView::from(&user),
-        partner: partner.map(|p| PartnerSummary {
-            id: p.id,
-            business_name: p.business_name,
+        user: UserView::from(user),
+        partner: access.partner.as_ref().map(|p| PartnerSummary {
+            id: p.id.clone(),
+            business_name: p.business_name.clone(),
             status: p.status,
             kyc_status: p.kyc_status,
-            tier: p.tier,
-            slug: p.slug,
+            tier: p.tier.clone(),
+            slug: p.slug.clone(),
         }),
-    })
+    }
 }
 
 /// `GET /v1/users`: the caller's partner's users, one page.
@@ -938,6 +940,14 @@ pub async fn update_user(
     now: DateTime<Utc>,
 ) -> Result<User, Problem> {
     let partner_id = principal.partner_id()?.to_string();
+    if user_id == principal.user_id && (req.role.is_some() || req.is_active.is_some()) {
+        return Err(Problem::new(
+            lambda_http::http::StatusCode::FORBIDDEN,
+            "cannot_change_self",
+            "You cannot change your own role or status",
+        )
+        .with_detail("Another owner has to change your role or status."));
+    }
     if let Some(role) = req.role
         && !role.is_partner_role()
     {
@@ -967,9 +977,18 @@ pub async fn update_user(
     };
     let role = req.role.unwrap_or(current.role);
     let at = rfc3339(now);
+    // Deactivation and any role change end the user's sessions at once: their tokens are
+    // refused on the next request and their refresh tokens stop working.
+    let ends_sessions = role != current.role || status != current.status;
+    let sessions_valid_after = if ends_sessions {
+        crate::auth::session_cut_off(now)
+    } else {
+        current.sessions_valid_after
+    };
     let updated = User {
         role,
         status,
+        sessions_valid_after,
         updated_at: at.clone(),
         version: current.version + 1,
         ..current.clone()
@@ -982,7 +1001,12 @@ pub async fn update_user(
         Patch::new(&keys::credential(&current.email))
             .set("role", role)
             .set("status", status)
-            .require_exists(),
+            .set("sessions_valid_after", sessions_valid_after)
+            .require_exists()
+            .on_failure(Failure::conflict(
+                "user_changed",
+                "The user's sign-in changed meanwhile; reload and try again.",
+            )),
     );
     let counters = keys::partner_counters(&partner_id);
     if delta < 0 {
@@ -1099,6 +1123,7 @@ pub async fn reset_password(
         format!("user:{}", reset.user_id),
         &at,
     );
+    let cut_off = crate::auth::session_cut_off(now);
     let tx = id
         .store
         .tx()
@@ -1106,8 +1131,16 @@ pub async fn reset_password(
         .patch(
             Patch::new(&keys::credential(&reset.email))
                 .set("password_hash", password::hash(&password))
-                .set("sessions_valid_after", now.timestamp_millis() + 1)
+                .set("sessions_valid_after", cut_off)
                 .set("failures", 0)
+                .require_exists(),
+        )
+        // The user item carries the same cut-off for the per-request check; the version
+        // moves so that a concurrent whole-item update cannot put the old one back.
+        .patch(
+            Patch::new(&keys::user(reset.partner_id.as_deref(), &reset.user_id))
+                .set("sessions_valid_after", cut_off)
+                .add("version", 1)
                 .require_exists(),
         )
         .insert(&audit)
@@ -1172,6 +1205,7 @@ pub async fn bootstrap_admin(
         last_name,
         role: Role::Admin,
         status,
+        sessions_valid_after: 0,
         created_at: at.clone(),
         updated_at: at.clone(),
         version: 1,

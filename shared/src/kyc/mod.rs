@@ -3,24 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 use crate::audit::AuditEntry;
+use crate::auth::Principal;
 use crate::http::{FieldError, Problem};
-use crate::identity::Principal;
 use crate::notifications::{EmailKind, OutboxEmail};
 use crate::partners::{BusinessType, KycStatus, Partner, PartnerStatus};
 use crate::storage::{Documents, PresignedDownload, PresignedUpload};
 use crate::store::{Entity, Failure, Key, Page, Patch, Query, Store, keys};
+pub use crate::uploads::{
+    CONTENT_TYPES, DOWNLOAD_TTL, MAX_DOCUMENT_BYTES, UPLOAD_TTL, VerificationStatus, magic_matches,
+};
 use crate::validate::rfc3339;
 
-/// Types a document may be uploaded as.
-pub const CONTENT_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
-/// Largest document accepted (10 MiB).
-pub const MAX_DOCUMENT_BYTES: u64 = 10 * 1024 * 1024;
-/// Presigned upload and download lifetimes.
-pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
-pub const DOWNLOAD_TTL: Duration = Duration::from_secs(5 * 60);
 /// Object keys of KYC documents: `kyc/<partner_id>/<document_id>`.
 pub const OBJECT_PREFIX: &str = "kyc/";
 
@@ -59,17 +54,6 @@ pub fn required_types(business: BusinessType) -> Vec<DocumentType> {
         required.push(DocumentType::BusinessRegistration);
     }
     required
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationStatus {
-    /// Presigned upload issued; nothing verified yet.
-    Uploading,
-    /// Stored and verified (size, type); waiting for review.
-    Pending,
-    Approved,
-    Rejected,
 }
 
 /// A KYC document.
@@ -131,16 +115,6 @@ impl From<&KycDocument> for DocumentView {
             created_at: d.created_at.clone(),
             updated_at: d.updated_at.clone(),
         }
-    }
-}
-
-/// Whether `bytes` (the start of a file) is a `content_type` file by its magic number.
-pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
-    match content_type {
-        "application/pdf" => bytes.starts_with(b"%PDF-"),
-        "image/png" => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
-        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        _ => false,
     }
 }
 
@@ -549,7 +523,7 @@ pub async fn submit(
         status: PartnerStatus::UnderReview,
         kyc_status,
         status_reason: None,
-        crm_sync: crate::leads::CrmSync::pending(),
+        crm_sync: crate::outbox::CrmSync::pending(),
         updated_at: at.clone(),
         version: partner.version + 1,
         ..partner.clone()

@@ -17,10 +17,11 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::audit::AuditEntry;
+use crate::auth::{Principal, Role};
 use crate::contact::{Email, Phone};
 use crate::http::{FieldError, Problem};
 use crate::identity::model::User;
-use crate::identity::{Principal, Role};
+use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::{Partner, PartnerStatus};
 use crate::storage::{Documents, PresignedUpload};
 use crate::store::{
@@ -138,6 +139,32 @@ fn visible(principal: &Principal, lead: &Lead) -> bool {
     principal.role != Role::Sales
         || lead.created_by == principal.user_id
         || lead.assigned_to.as_deref() == Some(principal.user_id.as_str())
+}
+
+/// The key a lead of the caller's partner would have (read with the access check).
+pub fn lead_key(principal: &Principal, lead_id: &str) -> Vec<crate::store::Key> {
+    principal
+        .partner_id
+        .as_deref()
+        .map(|p| keys::lead(p, lead_id))
+        .into_iter()
+        .collect()
+}
+
+/// A lead read with the access check, if the caller may see it (404 otherwise).
+pub fn visible_lead(
+    access: &mut crate::identity::access::Access,
+    lead_id: &str,
+) -> Result<Lead, Problem> {
+    let key = lead_key(&access.principal, lead_id);
+    let lead: Option<Lead> = match key.first() {
+        Some(k) => access.fetched.take(k)?,
+        None => return Err(Problem::forbidden()),
+    };
+    match lead {
+        Some(lead) if visible(&access.principal, &lead) => Ok(lead),
+        _ => Err(Problem::not_found("lead")),
+    }
 }
 
 async fn own_lead(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, Problem> {
@@ -837,16 +864,25 @@ pub struct Stats {
 
 /// `GET /v1/leads/stats`: one read of the counters item, whatever the number of leads.
 /// Overdue follow-ups are the per-day due counts before today.
-pub async fn stats(
-    store: &Store,
-    principal: &Principal,
+/// The counters key the stats are read from (read with the access check).
+pub fn stats_key(principal: &Principal) -> Vec<crate::store::Key> {
+    principal
+        .partner_id
+        .as_deref()
+        .map(keys::partner_counters)
+        .into_iter()
+        .collect()
+}
+
+/// `GET /v1/leads/stats`, from the counters item read with the access check.
+pub fn stats(
+    access: &mut crate::identity::access::Access,
     now: DateTime<Utc>,
 ) -> Result<Stats, Problem> {
-    let partner_id = principal.partner_id()?;
-    let counters: HashMap<String, Value> = store
-        .get(&keys::partner_counters(partner_id))
-        .await?
-        .unwrap_or_default();
+    let counters: HashMap<String, Value> = match stats_key(&access.principal).first() {
+        Some(k) => access.fetched.take(k)?.unwrap_or_default(),
+        None => return Err(Problem::forbidden()),
+    };
     Ok(stats_from(&counters, now.date_naive()))
 }
 
@@ -919,7 +955,7 @@ pub struct LeadAttachment {
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
-    pub status: crate::kyc::VerificationStatus,
+    pub status: crate::uploads::VerificationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
     pub object_key: String,
@@ -958,7 +994,7 @@ pub async fn request_attachment(
         &req.content_type,
         req.size,
         ATTACHMENT_TYPES,
-        crate::kyc::MAX_DOCUMENT_BYTES,
+        crate::uploads::MAX_DOCUMENT_BYTES,
     )?;
     let id = ulid::Ulid::new().to_string();
     let attachment = LeadAttachment {
@@ -969,7 +1005,7 @@ pub async fn request_attachment(
         file_name,
         content_type: req.content_type,
         size: req.size,
-        status: crate::kyc::VerificationStatus::Uploading,
+        status: crate::uploads::VerificationStatus::Uploading,
         rejection_reason: None,
         created_at: rfc3339(now),
     };
@@ -979,22 +1015,10 @@ pub async fn request_attachment(
             &attachment.object_key,
             &attachment.content_type,
             attachment.size,
-            crate::kyc::UPLOAD_TTL,
+            crate::uploads::UPLOAD_TTL,
         )
         .await?;
     Ok(AttachmentGranted { attachment, upload })
-}
-
-/// Whether `bytes` start like a `content_type` file (office formats: OOXML is a zip, the
-/// legacy formats an OLE compound file).
-pub fn attachment_magic_matches(content_type: &str, bytes: &[u8]) -> bool {
-    match content_type {
-        "application/msword" | "application/vnd.ms-excel" => {
-            bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
-        }
-        t if t.starts_with("application/vnd.openxmlformats") => bytes.starts_with(b"PK\x03\x04"),
-        other => crate::kyc::magic_matches(other, bytes),
-    }
 }
 
 /// Verifies a stored attachment (size and magic bytes); a mismatch deletes the object.
@@ -1020,14 +1044,17 @@ pub async fn verify_attachment(
         docs.delete(object_key).await?;
         return Ok(false);
     };
-    if att.status != crate::kyc::VerificationStatus::Uploading {
-        return Ok(att.status == crate::kyc::VerificationStatus::Pending);
+    if att.status != crate::uploads::VerificationStatus::Uploading {
+        return Ok(att.status == crate::uploads::VerificationStatus::Pending);
     }
     let Some(info) = docs.info(object_key).await? else {
         return Ok(false);
     };
     let ok = info.size == att.size
-        && attachment_magic_matches(&att.content_type, &docs.head_bytes(object_key, 16).await?);
+        && crate::uploads::attachment_magic_matches(
+            &att.content_type,
+            &docs.head_bytes(object_key, 16).await?,
+        );
     if !ok {
         docs.delete(object_key).await?;
     }
@@ -1035,12 +1062,12 @@ pub async fn verify_attachment(
         .set(
             "status",
             if ok {
-                crate::kyc::VerificationStatus::Pending
+                crate::uploads::VerificationStatus::Pending
             } else {
-                crate::kyc::VerificationStatus::Rejected
+                crate::uploads::VerificationStatus::Rejected
             },
         )
-        .require_eq("status", crate::kyc::VerificationStatus::Uploading);
+        .require_eq("status", crate::uploads::VerificationStatus::Uploading);
     if !ok {
         patch = patch.set(
             "rejection_reason",
@@ -1135,7 +1162,8 @@ pub async fn public_submit(
             "must be true",
         )]));
     }
-    let guard: Option<crate::identity::service::SlugGuard> = store.get(&keys::slug(slug)).await?;
+    let guard: Option<crate::partners::registration::SlugGuard> =
+        store.get(&keys::slug(slug)).await?;
     let Some(guard) = guard else {
         return Err(Problem::not_found("partner"));
     };

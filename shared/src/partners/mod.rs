@@ -1,8 +1,9 @@
 //! Partner accounts: the application a business submits, its lifecycle and its profile.
 
-pub mod admin;
+pub mod decisions;
 pub mod options;
 pub mod profile;
+pub mod registration;
 
 use serde::{Deserialize, Serialize};
 
@@ -103,10 +104,14 @@ pub struct Partner {
     pub status_reason: Option<String>,
     /// Where the partner stands in Zoho (a Vendors record keyed on the portal id).
     #[serde(default)]
-    pub crm_sync: crate::leads::CrmSync,
+    pub crm_sync: crate::outbox::CrmSync,
     /// Lower-case name, email and contact, for the admin directory's `q` filter.
     #[serde(default)]
     pub search_text: String,
+    /// Sessions started before this instant (epoch milliseconds) are void: set when the
+    /// partner is suspended or rejected, so every user of it is signed out at once.
+    #[serde(default)]
+    pub sessions_valid_after: i64,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -140,15 +145,23 @@ impl Entity for Partner {
         keys::partner(&self.id)
     }
 
-    /// The admin directory lists partners by status, newest first.
+    /// The admin directory lists every partner (`Lookup`) and partners by status
+    /// (`ByState`), newest first.
     fn index_keys(&self) -> Vec<(Index, Key)> {
-        vec![(
-            Index::ByState,
-            Key::new(
-                format!("PARTNERS#{}", self.status.as_str()),
-                format!("{}#{}", self.created_at, self.id),
+        let newest_first = format!("{}#{}", self.created_at, self.id);
+        vec![
+            (
+                Index::Lookup,
+                Key::new(keys::DIRECTORY_ALL, newest_first.clone()),
             ),
-        )]
+            (
+                Index::ByState,
+                Key::new(
+                    format!("{}{}", keys::DIRECTORY_PREFIX, self.status.as_str()),
+                    newest_first,
+                ),
+            ),
+        ]
     }
 }
 

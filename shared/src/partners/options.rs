@@ -82,8 +82,8 @@ pub fn field_options() -> FieldOptions {
     FieldOptions {
         business_types: BUSINESS_TYPES,
         document_types: DOCUMENT_TYPES,
-        document_content_types: crate::kyc::CONTENT_TYPES,
-        max_document_bytes: crate::kyc::MAX_DOCUMENT_BYTES,
+        document_content_types: crate::uploads::CONTENT_TYPES,
+        max_document_bytes: crate::uploads::MAX_DOCUMENT_BYTES,
         provinces: PROVINCES,
         service_areas: SERVICE_AREAS,
         lead_statuses: LEAD_STATUSES,

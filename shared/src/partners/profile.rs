@@ -8,10 +8,10 @@ use std::time::Duration;
 use super::options::{self, PROVINCES, SERVICE_AREAS};
 use super::{Address, BankingMasked, BusinessType, KycStatus, Partner, PartnerStatus};
 use crate::audit::AuditEntry;
+use crate::auth::{Principal, Role};
 use crate::contact::{Email, Phone};
 use crate::crypto::{FieldCipher, mask};
 use crate::http::{FieldError, Problem};
-use crate::identity::{Principal, Role};
 use crate::storage::{Documents, PresignedUpload};
 use crate::store::{Patch, Store, keys};
 
@@ -93,15 +93,6 @@ impl From<&Partner> for PartnerView {
             updated_at: p.updated_at.clone(),
         }
     }
-}
-
-/// `GET /v1/partner`: one read.
-pub async fn get(store: &Store, principal: &Principal) -> Result<Partner, Problem> {
-    let partner_id = principal.partner_id()?;
-    store
-        .get(&keys::partner(partner_id))
-        .await?
-        .ok_or_else(|| Problem::not_found("partner"))
 }
 
 /// Fields a partner may edit; everything else in the record is read-only to them.
@@ -432,7 +423,7 @@ pub async fn update(
         .tx()
         .replace(&next, expected_version)
         .insert(&audit)
-        .insert(&crate::leads::CrmOutbox::new(
+        .insert(&crate::outbox::CrmOutbox::new(
             "partner",
             &partner_id,
             &partner_id,

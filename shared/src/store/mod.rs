@@ -129,6 +129,18 @@ pub fn from_item<T: DeserializeOwned>(
     serde_dynamo::from_item(item).map_err(|e| StoreError::Mapping(e.to_string()))
 }
 
+/// The items of one batched read ([`Store::fetch`]), by key.
+#[derive(Debug, Default)]
+pub struct Fetched(HashMap<Key, Option<HashMap<String, AttributeValue>>>);
+
+impl Fetched {
+    /// The item at `key` as a `T` (`None` when absent or not asked for); each item is taken
+    /// once.
+    pub fn take<T: DeserializeOwned>(&mut self, key: &Key) -> Result<Option<T>, StoreError> {
+        self.0.remove(key).flatten().map(from_item).transpose()
+    }
+}
+
 fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
     HashMap::from([
         (keys::PK.to_string(), AttributeValue::S(key.pk.clone())),
@@ -742,6 +754,13 @@ impl Store {
         Err(StoreError::Throttled(
             "batch get kept returning unprocessed keys".into(),
         ))
+    }
+
+    /// Strongly consistent reads of up to 100 items in one round trip, taken out by key and
+    /// type ([`Fetched::take`]) instead of by position.
+    pub async fn fetch(&self, keys: &[Key]) -> Result<Fetched, StoreError> {
+        let items = self.get_many(keys).await?;
+        Ok(Fetched(keys.iter().cloned().zip(items).collect()))
     }
 
     /// One page of a single-partition query, resuming after `cursor`.

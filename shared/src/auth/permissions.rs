@@ -146,6 +146,42 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/admin/crm/replay", Access::Roles(ADMIN)),
 ];
 
+/// How far along its lifecycle a partner must be for its users to call a route. Checked
+/// on every request against the partner as stored (see `identity::access`), never against
+/// the token: a suspension takes effect on the next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Any state, suspended and rejected included: who am I, my profile, sign out.
+    Any,
+    /// Pending or under review (and approved): the application and its KYC documents.
+    Onboarding,
+    /// Approved partners only: everything else.
+    Active,
+}
+
+const ANY_STANDING: &[&str] = &["GET /v1/me", "GET /v1/partner", "POST /v1/auth/logout"];
+const ONBOARDING: &[&str] = &[
+    "PATCH /v1/partner",
+    "POST /v1/partner/logo",
+    "GET /v1/partner/field-options",
+    "POST /v1/kyc/documents",
+    "GET /v1/kyc/documents",
+    "GET /v1/kyc/documents/{document_id}/download",
+    "DELETE /v1/kyc/documents/{document_id}",
+    "POST /v1/kyc/submit",
+];
+
+/// The partner standing `route` needs (internal staff have no partner: not consulted).
+pub fn standing(route: &str) -> Standing {
+    if ANY_STANDING.contains(&route) {
+        Standing::Any
+    } else if ONBOARDING.contains(&route) {
+        Standing::Onboarding
+    } else {
+        Standing::Active
+    }
+}
+
 /// The access rule of `route`; `None` (deny everyone) for a route missing from the matrix.
 pub fn access(route: &str) -> Option<Access> {
     ROUTES.iter().find(|(r, _)| *r == route).map(|(_, a)| *a)
@@ -192,6 +228,17 @@ mod tests {
         ] {
             assert!(!allows("DELETE /v1/everything", role));
         }
+    }
+
+    #[test]
+    fn onboarding_and_any_standing_routes_are_real_routes() {
+        for route in ANY_STANDING.iter().chain(ONBOARDING) {
+            assert!(access(route).is_some(), "{route} is not in the matrix");
+        }
+        assert_eq!(standing("POST /v1/leads"), Standing::Active);
+        assert_eq!(standing("POST /v1/users"), Standing::Active);
+        assert_eq!(standing("POST /v1/kyc/submit"), Standing::Onboarding);
+        assert_eq!(standing("GET /v1/partner"), Standing::Any);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use super::roles::Role;
+use super::permissions::Role;
 use crate::config::Secret;
 
 /// Access tokens live 15 minutes.

@@ -1,11 +1,12 @@
-//! Cold-start wiring shared by every function that touches identity: configuration from
-//! named variables, one SDK configuration, the store, and the token keys (read from
-//! Secrets Manager once). Each function asks only for the keys it needs.
+//! The composition root: what a portal function builds once per cold start (configuration
+//! from named variables, one SDK configuration, the store, token keys read from Secrets
+//! Manager once, the documents bucket, the field cipher) and hands to its handler. It sits
+//! above every domain; nothing in the domains uses it.
 
-use super::auth::Auth;
-use super::service::Identity;
-use super::tokens::{SigningKeySecret, TokenKeys};
+use crate::auth::Auth;
+use crate::auth::tokens::{SigningKeySecret, TokenKeys};
 use crate::config::{AppSecretConfig, Common, ConfigError, Reader, Source, StoreConfig};
+use crate::identity::service::Identity;
 use crate::secrets::{AppSecret, Secrets};
 use crate::store::Store;
 
@@ -71,7 +72,7 @@ pub enum SetupError {
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
-    Tokens(#[from] super::tokens::TokenError),
+    Tokens(#[from] crate::auth::tokens::TokenError),
 }
 
 /// Builds [`Identity`] from configuration: the clients, the cursor key and token keys.
@@ -142,12 +143,23 @@ impl Context {
         &self.identity.store
     }
 
-    pub fn require(
+    /// Authenticates and authorises the request (see [`Identity::require`]).
+    pub async fn require(
         &self,
         req: &lambda_http::Request,
         route: &str,
-    ) -> Result<super::Principal, crate::http::Problem> {
-        self.identity.require(req, route)
+    ) -> Result<crate::auth::Principal, crate::http::Problem> {
+        self.identity.require(req, route).await
+    }
+
+    /// Like [`Self::require`], reading the route's own items in the same round trip.
+    pub async fn authorize(
+        &self,
+        req: &lambda_http::Request,
+        route: &str,
+        extra: impl FnOnce(&crate::auth::Principal) -> Vec<crate::store::Key>,
+    ) -> Result<crate::identity::access::Access, crate::http::Problem> {
+        self.identity.authorize(req, route, extra).await
     }
 
     pub fn documents(&self) -> Result<&crate::storage::Documents, crate::http::Problem> {

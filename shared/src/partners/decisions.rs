@@ -1,168 +1,16 @@
-//! Operations on partners: the directory, the full record, decisions and bulk changes.
+//! The partner lifecycle as operations drive it: decisions (approve, reject, suspend,
+//! reinstate) one at a time or in bulk.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::profile::PartnerView;
 use super::{KycStatus, Partner, PartnerStatus};
 use crate::audit::AuditEntry;
+use crate::auth::Principal;
 use crate::http::{FieldError, Problem};
-use crate::identity::Principal;
-use crate::identity::model::User;
-use crate::identity::service::UserView;
-use crate::kyc::{DocumentView, KycDocument};
 use crate::notifications::{EmailKind, OutboxEmail};
-use crate::store::{Filter, Index, Page, Query, Store, StoreError, keys};
-
-/// Directory filters (`GET /v1/admin/partners`).
-#[derive(Debug, Default, Clone)]
-pub struct DirectoryFilters {
-    pub status: Option<PartnerStatus>,
-    pub kyc_status: Option<KycStatus>,
-    pub tier: Option<String>,
-    pub region: Option<String>,
-    pub q: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, Default)]
-pub struct DirectoryCounters {
-    #[serde(default)]
-    pub active_partners: i64,
-    #[serde(default)]
-    pub pipeline_value_minor: i64,
-    #[serde(default)]
-    pub commission_owed_minor: i64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HeroMetrics {
-    pub active_partners: i64,
-    pub pipeline_value: Money,
-    pub commission_owed: Money,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Directory {
-    pub items: Vec<PartnerView>,
-    pub next_cursor: Option<String>,
-    pub metrics: HeroMetrics,
-}
-
-/// The portal's reporting currency for the hero metrics.
-pub const CURRENCY: &str = "ZAR";
-
-/// One Query page on the directory index (by status when filtered, else all partners,
-/// newest first) plus one read of the maintained hero metrics. Other filters run
-/// server-side on the page read: a page may hold fewer than `limit` matches.
-pub async fn directory(
-    store: &Store,
-    filters: &DirectoryFilters,
-    limit: i32,
-    cursor: Option<&str>,
-) -> Result<Directory, Problem> {
-    let (index, partition) = match filters.status {
-        Some(s) => (
-            Index::ByState,
-            format!("{}{}", keys::DIRECTORY_PREFIX, s.as_str()),
-        ),
-        None => (Index::Lookup, keys::DIRECTORY_ALL.to_string()),
-    };
-    let mut filter = Filter::new();
-    if let Some(k) = filters.kyc_status {
-        filter = filter.eq(
-            &["kyc_status"],
-            serde_json::to_value(k)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .as_deref()
-                .unwrap_or(""),
-        );
-    }
-    if let Some(t) = &filters.tier {
-        filter = filter.eq(&["tier"], t);
-    }
-    if let Some(r) = &filters.region {
-        filter = filter.contains_any(&[&["regions"], &["address", "province"]], r);
-    }
-    if let Some(q) = &filters.q {
-        filter = filter.contains_any(&[&["search_text"]], &q.to_lowercase());
-    }
-    let query = Query::partition(Some(index), partition, limit)
-        .newest_first()
-        .filter(filter);
-    let page: Page<Partner> = store.query(&query, cursor).await?;
-    let counters: DirectoryCounters = store
-        .get(&keys::directory_counters())
-        .await?
-        .unwrap_or_default();
-    Ok(Directory {
-        items: page.items.iter().map(PartnerView::from).collect(),
-        next_cursor: page.next_cursor,
-        metrics: HeroMetrics {
-            active_partners: counters.active_partners,
-            pipeline_value: Money {
-                amount_minor: counters.pipeline_value_minor,
-                currency: CURRENCY,
-            },
-            commission_owed: Money {
-                amount_minor: counters.commission_owed_minor,
-                currency: CURRENCY,
-            },
-        },
-    })
-}
-
-/// Everything about one partner for operations.
-#[derive(Debug, Serialize)]
-pub struct PartnerRecord {
-    pub partner: PartnerView,
-    pub version: u64,
-    pub documents: Vec<DocumentView>,
-    pub users: Vec<UserView>,
-    pub activity: Vec<AuditEntry>,
-}
-
-/// The partner's whole partition in one Query (profile, users, documents, audit trail).
-pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Problem> {
-    let mut partner = None;
-    let (mut documents, mut users, mut activity) = (Vec::new(), Vec::new(), Vec::new());
-    let q = Query::partition(None, keys::partner_partition(partner_id), 500);
-    let items: Vec<std::collections::HashMap<String, Value>> = store.query_all(&q).await?;
-    for item in items {
-        let kind = item
-            .get(keys::KIND)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let value = Value::Object(item.into_iter().collect());
-        match kind.as_str() {
-            "partner" => partner = Some(parse_item::<Partner>(value)?),
-            "kyc_document" => {
-                documents.push(DocumentView::from(&parse_item::<KycDocument>(value)?))
-            }
-            "user" => users.push(UserView::from(&parse_item::<User>(value)?)),
-            "audit" => activity.push(parse_item::<AuditEntry>(value)?),
-            _ => {}
-        }
-    }
-    let partner: Partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
-    activity.reverse();
-    activity.truncate(100);
-    Ok(PartnerRecord {
-        version: partner.version,
-        partner: PartnerView::from(&partner),
-        documents,
-        users,
-        activity,
-    })
-}
+use crate::store::{Store, TxBuilder, keys};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -264,48 +112,92 @@ async fn apply_decision(
     if !e.is_empty() {
         return Err(Problem::validation(e));
     }
-    let partner_id = partner.id.clone();
-    let partner_id = partner_id.as_str();
     let status = transition(partner.status, partner.kyc_status, req.decision)?;
     let at = crate::validate::rfc3339(now);
-    let next = Partner {
-        status,
-        status_reason: reason.clone(),
-        updated_at: at.clone(),
+    let mut next = Partner {
         version: partner.version + 1,
         ..partner.clone()
     };
+    let tx = change_status(
+        store.tx(),
+        &partner,
+        &mut next,
+        status,
+        reason,
+        Actor::Staff(&admin.user_id),
+        now,
+    )
+    .replace(&next, partner.version)
+    .insert(&crate::outbox::CrmOutbox::new(
+        "partner",
+        &partner.id,
+        &partner.id,
+        "status",
+        &at,
+    ));
+    store.commit(tx.build()).await?;
+    Ok(next)
+}
+
+/// Who moved a partner to another status.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// An operations user (their user id), through the lifecycle rules of [`transition`].
+    Staff(&'a str),
+    /// Zoho CRM (the record id): the CRM is authoritative for what operations decide
+    /// there, so its status is applied as it is, without the portal's lifecycle rules.
+    Crm(&'a str),
+}
+
+/// The one way a partner's status changes, whoever changes it: sets the status, reason and
+/// time on `next` (a copy of `partner` the caller writes), ends every session of the
+/// partner's users when it is suspended or rejected, and adds to `tx` the active-partner
+/// count, the audit entry and the decision email.
+pub fn change_status<'a>(
+    tx: TxBuilder<'a>,
+    partner: &Partner,
+    next: &mut Partner,
+    status: PartnerStatus,
+    reason: Option<String>,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> TxBuilder<'a> {
+    let at = crate::validate::rfc3339(now);
+    let closes = matches!(status, PartnerStatus::Rejected | PartnerStatus::Suspended);
+    next.status = status;
+    next.status_reason = if closes { reason } else { None };
+    next.updated_at = at.clone();
+    if closes {
+        next.sessions_valid_after = crate::auth::session_cut_off(now);
+    }
     let active = |s: PartnerStatus| (s == PartnerStatus::Approved) as i64;
     let delta = active(status) - active(partner.status);
+    let (who, action, extra) = match actor {
+        Actor::Staff(user_id) => (user_id, "partner.decision", serde_json::Value::Null),
+        Actor::Crm(crm_id) => ("crm", "partner.status_from_crm", serde_json::json!(crm_id)),
+    };
+    let mut after = serde_json::json!({"status": status, "reason": next.status_reason});
+    if !extra.is_null() {
+        after["crm_id"] = extra;
+    }
     let audit = AuditEntry::new(
-        Some(partner_id),
-        &admin.user_id,
-        "partner.decision",
-        format!("partner:{partner_id}"),
+        Some(&partner.id),
+        who,
+        action,
+        format!("partner:{}", partner.id),
         &at,
     )
-    .change(
-        serde_json::json!({"status": partner.status}),
-        serde_json::json!({"status": status, "reason": reason}),
-    );
-    let word = decision_word(status);
+    .change(serde_json::json!({"status": partner.status}), after);
     let mail = OutboxEmail::new(
         &partner.email,
         EmailKind::PartnerDecision {
             business_name: partner.business_name.clone(),
-            decision: word.into(),
-            reason,
+            decision: decision_word(status).into(),
+            reason: next.status_reason.clone(),
         },
         &at,
     );
-    let mut tx = store
-        .tx()
-        .replace(&next, partner.version)
-        .insert(&audit)
-        .insert(&mail)
-        .insert(&crate::leads::CrmOutbox::new(
-            "partner", partner_id, partner_id, "status", &at,
-        ));
+    let mut tx = tx.insert(&audit).insert(&mail);
     if delta != 0 {
         tx = tx.add(
             &keys::directory_counters(),
@@ -313,8 +205,7 @@ async fn apply_decision(
             &[("active_partners", delta)],
         );
     }
-    store.commit(tx.build()).await?;
-    Ok(next)
+    tx
 }
 
 /// `POST /v1/admin/partners/bulk-status`.
@@ -401,8 +292,4 @@ pub async fn bulk_status(
         });
     }
     Ok(results)
-}
-
-fn parse_item<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Problem> {
-    serde_json::from_value(value).map_err(|e| Problem::internal(StoreError::Mapping(e.to_string())))
 }

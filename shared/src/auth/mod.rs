@@ -1,12 +1,19 @@
-//! Request authentication: every function verifies the bearer token itself (the local
-//! runner has no gateway authorizer), then the permission matrix decides the route.
+//! Authentication and authorisation: the verified caller ([`Principal`]), roles and the
+//! permission matrix ([`permissions`]), and access tokens ([`tokens`]). Every function
+//! verifies the bearer token itself (the local runner has no gateway authorizer), then the
+//! matrix decides the route. A leaf: it knows nothing of users or partners as stored.
+
+pub mod permissions;
+pub mod tokens;
+
+pub use permissions::Role;
 
 use lambda_http::Request;
 use lambda_http::http::header;
 
-use super::roles::{self, Access, Role};
-use super::tokens::TokenKeys;
 use crate::http::Problem;
+use permissions::{self as roles, Access};
+use tokens::TokenKeys;
 
 /// The verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +29,20 @@ impl Principal {
     pub fn partner_id(&self) -> Result<&str, Problem> {
         self.partner_id.as_deref().ok_or_else(Problem::forbidden)
     }
+}
+
+/// When a session started (epoch milliseconds): session ids are ULIDs, minted at sign-in.
+/// An id that is not a ULID started at 0, so any cut-off ends it.
+pub fn session_started_ms(session_id: &str) -> i64 {
+    ulid::Ulid::from_string(session_id)
+        .map(|u| u.timestamp_ms() as i64)
+        .unwrap_or(0)
+}
+
+/// The cut-off to store when sessions must end now: every session started up to this
+/// millisecond is void; one started later is not.
+pub fn session_cut_off(now: chrono::DateTime<chrono::Utc>) -> i64 {
+    now.timestamp_millis() + 1
 }
 
 /// Verifies tokens and applies the permission matrix.

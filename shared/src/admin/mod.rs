@@ -1,0 +1,170 @@
+//! Back-office read models over many domains: the partner directory with its hero metrics
+//! and a partner's full record (profile, users, KYC documents, recent activity).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::audit::AuditEntry;
+use crate::http::Problem;
+use crate::identity::model::User;
+use crate::identity::service::UserView;
+use crate::kyc::{DocumentView, KycDocument};
+use crate::partners::profile::PartnerView;
+use crate::partners::{KycStatus, Partner, PartnerStatus};
+use crate::store::{Filter, Index, Page, Query, Store, StoreError, keys};
+
+/// Directory filters (`GET /v1/admin/partners`).
+#[derive(Debug, Default, Clone)]
+pub struct DirectoryFilters {
+    pub status: Option<PartnerStatus>,
+    pub kyc_status: Option<KycStatus>,
+    pub tier: Option<String>,
+    pub region: Option<String>,
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Default)]
+pub struct DirectoryCounters {
+    #[serde(default)]
+    pub active_partners: i64,
+    #[serde(default)]
+    pub pipeline_value_minor: i64,
+    #[serde(default)]
+    pub commission_owed_minor: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeroMetrics {
+    pub active_partners: i64,
+    pub pipeline_value: Money,
+    pub commission_owed: Money,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Directory {
+    pub items: Vec<PartnerView>,
+    pub next_cursor: Option<String>,
+    pub metrics: HeroMetrics,
+}
+
+/// The portal's reporting currency for the hero metrics.
+pub const CURRENCY: &str = "ZAR";
+
+/// The item holding the hero metrics (read with the access check, in one round trip).
+pub fn metrics_key() -> Vec<crate::store::Key> {
+    vec![keys::directory_counters()]
+}
+
+/// One Query page on the directory index (by status when filtered, else all partners,
+/// newest first) with the maintained hero metrics (`counters`, read with the access
+/// check). Other filters run server-side on the page read: a page may hold fewer than
+/// `limit` matches.
+pub async fn directory(
+    store: &Store,
+    counters: DirectoryCounters,
+    filters: &DirectoryFilters,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Directory, Problem> {
+    let (index, partition) = match filters.status {
+        Some(s) => (
+            Index::ByState,
+            format!("{}{}", keys::DIRECTORY_PREFIX, s.as_str()),
+        ),
+        None => (Index::Lookup, keys::DIRECTORY_ALL.to_string()),
+    };
+    let mut filter = Filter::new();
+    if let Some(k) = filters.kyc_status {
+        filter = filter.eq(
+            &["kyc_status"],
+            serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .as_deref()
+                .unwrap_or(""),
+        );
+    }
+    if let Some(t) = &filters.tier {
+        filter = filter.eq(&["tier"], t);
+    }
+    if let Some(r) = &filters.region {
+        filter = filter.contains_any(&[&["regions"], &["address", "province"]], r);
+    }
+    if let Some(q) = &filters.q {
+        filter = filter.contains_any(&[&["search_text"]], &q.to_lowercase());
+    }
+    let query = Query::partition(Some(index), partition, limit)
+        .newest_first()
+        .filter(filter);
+    let page: Page<Partner> = store.query(&query, cursor).await?;
+    Ok(Directory {
+        items: page.items.iter().map(PartnerView::from).collect(),
+        next_cursor: page.next_cursor,
+        metrics: HeroMetrics {
+            active_partners: counters.active_partners,
+            pipeline_value: Money {
+                amount_minor: counters.pipeline_value_minor,
+                currency: CURRENCY,
+            },
+            commission_owed: Money {
+                amount_minor: counters.commission_owed_minor,
+                currency: CURRENCY,
+            },
+        },
+    })
+}
+
+/// Everything about one partner for operations.
+#[derive(Debug, Serialize)]
+pub struct PartnerRecord {
+    pub partner: PartnerView,
+    pub version: u64,
+    pub documents: Vec<DocumentView>,
+    pub users: Vec<UserView>,
+    pub activity: Vec<AuditEntry>,
+}
+
+/// The partner's whole partition in one Query (profile, users, documents, audit trail).
+pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Problem> {
+    let mut partner = None;
+    let (mut documents, mut users, mut activity) = (Vec::new(), Vec::new(), Vec::new());
+    let q = Query::partition(None, keys::partner_partition(partner_id), 500);
+    let items: Vec<std::collections::HashMap<String, Value>> = store.query_all(&q).await?;
+    for item in items {
+        let kind = item
+            .get(keys::KIND)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let value = Value::Object(item.into_iter().collect());
+        match kind.as_str() {
+            "partner" => partner = Some(parse_item::<Partner>(value)?),
+            "kyc_document" => {
+                documents.push(DocumentView::from(&parse_item::<KycDocument>(value)?))
+            }
+            "user" => users.push(UserView::from(&parse_item::<User>(value)?)),
+            "audit" => activity.push(parse_item::<AuditEntry>(value)?),
+            _ => {}
+        }
+    }
+    let partner: Partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
+    activity.reverse();
+    activity.truncate(100);
+    Ok(PartnerRecord {
+        version: partner.version,
+        partner: PartnerView::from(&partner),
+        documents,
+        users,
+        activity,
+    })
+}
+
+fn parse_item<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Problem> {
+    serde_json::from_value(value).map_err(|e| Problem::internal(StoreError::Mapping(e.to_string())))
+}

@@ -1,0 +1,132 @@
+//! The CRM outbox and every record's CRM sync state: a leaf every domain writes into (a
+//! change and its outbox item go in one transaction) and the CRM worker drains.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Entity, Index, Key, keys};
+
+/// A record's CRM synchronisation state: `pending` until the CRM worker pushed it, then
+/// `synced` (with the Zoho id), `conflict` (Zoho holds a duplicate: `conflict_id`) or
+/// `failed` (`last_error`, and the field Zoho refused in `error_field`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmSync {
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<String>,
+    /// The Zoho record id, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_id: Option<String>,
+    /// The Zoho record a push collided with (`DUPLICATE_DATA`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_id: Option<String>,
+    /// Zoho's `Modified_Time` of the last CRM change applied here; older events are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_modified_time: Option<String>,
+    /// The status value Zoho was last known to hold (pushed or read). A Zoho record whose
+    /// status still equals it has not had its status changed in Zoho, so a newer portal
+    /// status waiting to be pushed is kept (a three-way merge with this as the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_status: Option<String>,
+}
+
+impl Default for CrmSync {
+    fn default() -> Self {
+        Self::pending()
+    }
+}
+
+impl CrmSync {
+    pub fn pending() -> Self {
+        Self {
+            state: "pending".into(),
+            last_error: None,
+            error_field: None,
+            synced_at: None,
+            crm_id: None,
+            conflict_id: None,
+            crm_modified_time: None,
+            crm_status: None,
+        }
+    }
+
+    /// Pending again after a local change, keeping what is known about the Zoho record.
+    pub fn repending(&self) -> Self {
+        Self {
+            state: "pending".into(),
+            last_error: None,
+            error_field: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Work for the CRM worker, written in the same transaction as the change it pushes.
+///
+/// `state` is `queued` (the table stream hands queued items to `crm-outbound`; a replay
+/// or the reconciler re-queues an item by setting it again) or `failed` (Zoho was
+/// unavailable: `attempts`, `last_error`). A pushed item is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmOutbox {
+    pub id: String,
+    /// `lead`, `partner` or `activity`.
+    pub entity: String,
+    pub entity_id: String,
+    pub partner_id: String,
+    /// The lead an activity belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// `create`, `status` (the portal changed the status: push it), `upsert` (other
+    /// fields) or `link` (write the portal id onto a record created in Zoho).
+    pub operation: String,
+    #[serde(default = "queued")]
+    pub state: String,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+fn queued() -> String {
+    "queued".into()
+}
+
+impl CrmOutbox {
+    /// A new queued item.
+    pub fn new(entity: &str, entity_id: &str, partner_id: &str, operation: &str, at: &str) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            entity: entity.into(),
+            entity_id: entity_id.into(),
+            partner_id: partner_id.into(),
+            parent_id: None,
+            operation: operation.into(),
+            state: queued(),
+            attempts: 0,
+            last_error: None,
+            created_at: at.into(),
+        }
+    }
+}
+
+impl Entity for CrmOutbox {
+    const KIND: &'static str = "crm_outbox";
+
+    fn key(&self) -> Key {
+        keys::crm_outbox(&self.id)
+    }
+
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::Due,
+            Key::new(
+                keys::PENDING_CRM,
+                format!("{}#{}", self.created_at, self.id),
+            ),
+        )]
+    }
+}
