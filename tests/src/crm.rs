@@ -97,6 +97,22 @@ impl CrmWorld {
 
     /// A registered, approved partner in this world's table; returns it with its owner.
     pub async fn approved_partner(&self) -> (Partner, Principal) {
+        let (partner, owner) = self.registered_partner().await;
+        self.store
+            .apply(Patch::new(&keys::partner(&partner.id)).set("status", "approved"))
+            .await
+            .unwrap();
+        let partner: Partner = self
+            .store
+            .get(&keys::partner(&partner.id))
+            .await
+            .unwrap()
+            .unwrap();
+        (partner, owner)
+    }
+
+    /// A partner that applied through the portal (`pending`), with its owner.
+    pub async fn registered_partner(&self) -> (Partner, Principal) {
         let identity = shared::identity::service::Identity {
             store: self.store.clone(),
             auth: None,
@@ -106,10 +122,6 @@ impl CrmWorld {
         let email = format!("{}@acme-crm.example", crate::unique("owner").to_lowercase());
         let req = serde_json::from_value(crate::portal::Portal::registration(&email)).unwrap();
         let registered = shared::identity::service::register(&identity, req, Utc::now())
-            .await
-            .unwrap();
-        self.store
-            .apply(Patch::new(&keys::partner(&registered.partner_id)).set("status", "approved"))
             .await
             .unwrap();
         let partner: Partner = self

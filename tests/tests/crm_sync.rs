@@ -714,6 +714,96 @@ async fn a_portal_status_change_waiting_to_be_pushed_survives_a_zoho_edit_of_oth
 }
 
 #[tokio::test]
+async fn an_approval_is_not_reverted_by_a_zoho_read_before_its_push_lands() {
+    use shared::partners::PartnerStatus;
+    use shared::partners::decisions::{DecisionRequest, decide};
+    let world = CrmWorld::new().await;
+    let (partner, _) = world.registered_partner().await;
+    world.drain().await;
+    let crm_id = world.zoho_records_for("Vendors", &partner.id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Operations verify and approve in the portal; the push of the approval is queued.
+    world
+        .store
+        .apply(shared::store::Patch::new(&keys::partner(&partner.id)).set("kyc_status", "verified"))
+        .await
+        .unwrap();
+    let admin = shared::auth::Principal {
+        user_id: "ops".into(),
+        partner_id: None,
+        role: shared::auth::Role::Admin,
+        session_id: "test".into(),
+    };
+    let req: DecisionRequest = serde_json::from_value(json!({"decision": "approve"})).unwrap();
+    decide(&world.store, &admin, &partner.id, req, Utc::now())
+        .await
+        .unwrap();
+    // Before that push lands, Zoho's record (still "Pending") is read: an edit of another
+    // field in Zoho, then the reconciler's pass over the same record.
+    let record = world
+        .zoho
+        .update("Vendors", &crm_id, json!({"Phone": "+27215550199"}));
+    let outcome = inbound::handle(
+        &world.crm,
+        &world.webhook_event("Vendors", &record),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, "partner_linked");
+    let stored: shared::partners::Partner = world
+        .store
+        .get(&keys::partner(&partner.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PartnerStatus::Approved);
+    let decisions: Vec<Value> = world
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| {
+            i["kind"] == "email_outbox"
+                && i["template"] == "partner_decision"
+                && i["to"] == partner.email.as_str()
+        })
+        .map(|i| i["decision"].clone())
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![json!("approved")],
+        "told of the approval, never of a reset"
+    );
+    // The push lands; a status later set in Zoho is a real Zoho change and applies.
+    world.drain().await;
+    assert_eq!(
+        world.zoho.record("Vendors", &crm_id).unwrap()["Partner_Status"],
+        "Approved"
+    );
+    let record = world.zoho.update(
+        "Vendors",
+        &crm_id,
+        json!({"Partner_Status": "Suspended", "Status_Reason": "Expired insurance"}),
+    );
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Vendors", &record),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let stored: shared::partners::Partner = world
+        .store
+        .get(&keys::partner(&partner.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PartnerStatus::Suspended);
+}
+
+#[tokio::test]
 async fn replay_requeues_failed_pushes_and_refuses_unknown_modules() {
     let world = CrmWorld::new().await;
     let (_, owner) = world.approved_partner().await;
