@@ -139,14 +139,23 @@ def create_queues(r: cfn.Resolver, endpoint: str):
 
 def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
     sm = client("secretsmanager", endpoint)
-    for logical, res in r.resources("AWS::SecretsManager::Secret"):
+    values: dict[str, str] = {}
+    # Secrets derived from another (public keys of the signing keys) come after it.
+    ordered = sorted(
+        r.resources("AWS::SecretsManager::Secret"),
+        key=lambda lr: bool((lr[1].get("Metadata") or {}).get("PublicKeysOf")),
+    )
+    for logical, res in ordered:
         p = r.value(res.get("Properties") or {})
         name = p.get("Name") or r.physical_name(logical)
-        local_value = (res.get("Metadata") or {}).get("LocalValue")
+        meta = res.get("Metadata") or {}
+        local_value = meta.get("LocalValue")
         if logical in overrides:
             value = overrides[logical]
         elif local_value == "es256-signing-key":
             value = signing_key.new_secret()
+        elif local_value == "es256-public-keys":
+            value = signing_key.public_keys(values[meta["PublicKeysOf"]])
         elif local_value == "fake-zoho-credentials":
             value = fake_zoho_credentials()
         elif local_value:
@@ -164,6 +173,7 @@ def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
                 value = generated
         arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
         r.refs[logical] = arn
+        values[logical] = value
 
 
 def create_email_identities(r: cfn.Resolver, endpoint: str):

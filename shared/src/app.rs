@@ -3,8 +3,7 @@
 //! Manager once, the documents bucket, the field cipher) and hands to its handler. It sits
 //! above every domain; nothing in the domains uses it.
 
-use crate::auth::Auth;
-use crate::auth::tokens::{SigningKeySecret, TokenKeys};
+use crate::auth::{Auth, KeySource};
 use crate::config::{AppSecretConfig, Common, ConfigError, Reader, Source, StoreConfig};
 use crate::identity::service::Identity;
 use crate::secrets::{AppSecret, Secrets};
@@ -27,7 +26,8 @@ pub struct IdentityConfig {
     pub common: Common,
     pub store: StoreConfig,
     pub app_secret: Option<AppSecretConfig>,
-    pub signing_key_secret_id: Option<String>,
+    /// The private signing keys (`Keys::Sign`) or the public keys only (`Keys::Verify`).
+    pub key_secret_id: Option<String>,
     pub issuer: String,
     pub audience: String,
     pub portal_url: String,
@@ -36,15 +36,19 @@ pub struct IdentityConfig {
 
 impl IdentityConfig {
     /// Reads `PORTAL_STAGE`, `TABLE_NAME`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `PORTAL_URL`,
-    /// `DEFAULT_COUNTRY_CODE` (default 27), and when needed `SIGNING_KEY_SECRET_ARN` and
-    /// `APP_SECRET_ARN` (page cursors).
+    /// `DEFAULT_COUNTRY_CODE` (default 27), and when needed `SIGNING_KEY_SECRET_ARN` (the
+    /// functions that issue tokens), `VERIFYING_KEYS_SECRET_ARN` (every other function with
+    /// a token: public keys only) and `APP_SECRET_ARN` (page cursors).
     pub fn read(source: &dyn Source, keys: Keys, cursors: bool) -> Result<Self, ConfigError> {
         let mut r = Reader::new(source);
         let common = Common::read(&mut r);
         let store = StoreConfig::read(&mut r);
         let app_secret = cursors.then(|| AppSecretConfig::read(&mut r));
-        let signing_key_secret_id =
-            (keys != Keys::None).then(|| r.required("SIGNING_KEY_SECRET_ARN"));
+        let key_secret_id = match keys {
+            Keys::Sign => Some(r.required("SIGNING_KEY_SECRET_ARN")),
+            Keys::Verify => Some(r.required("VERIFYING_KEYS_SECRET_ARN")),
+            Keys::None => None,
+        };
         let issuer = r.required("TOKEN_ISSUER");
         let audience = r.required("TOKEN_AUDIENCE");
         let portal_url = r.required("PORTAL_URL");
@@ -56,7 +60,7 @@ impl IdentityConfig {
             common,
             store,
             app_secret,
-            signing_key_secret_id,
+            key_secret_id,
             issuer,
             audience,
             portal_url,
@@ -73,6 +77,8 @@ pub enum SetupError {
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Tokens(#[from] crate::auth::tokens::TokenError),
+    #[error(transparent)]
+    Keys(#[from] crate::auth::KeyLoadError),
 }
 
 /// Builds [`Identity`] from configuration: the clients, the cursor key and token keys.
@@ -90,16 +96,17 @@ pub async fn identity(
                 .cursor_codec()?,
         );
     }
-    let auth = match (&config.signing_key_secret_id, keys) {
-        (Some(id), Keys::Verify | Keys::Sign) => {
-            let secret: SigningKeySecret = secrets.json(id).await?;
-            Some(Auth::new(TokenKeys::from_secret(
-                &secret,
-                &config.issuer,
-                &config.audience,
-                keys == Keys::Sign,
-            )?))
-        }
+    let auth = match (&config.key_secret_id, keys) {
+        (Some(id), Keys::Verify | Keys::Sign) => Some(
+            Auth::load(KeySource {
+                secrets: secrets.clone(),
+                secret_id: id.clone(),
+                issuer: config.issuer.clone(),
+                audience: config.audience.clone(),
+                can_sign: keys == Keys::Sign,
+            })
+            .await?,
+        ),
         _ => None,
     };
     Ok(Identity {

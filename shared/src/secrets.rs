@@ -1,8 +1,9 @@
 //! Secrets Manager, read once per cold start.
 //!
 //! Values are cached for the life of the execution environment: a warm invocation never
-//! calls Secrets Manager. Rotation takes effect on the next cold start (deployments and
-//! scaling recycle environments well within a rotation period).
+//! calls Secrets Manager. Rotation takes effect on the next cold start, except where a
+//! reader asks for a fresh value ([`Secrets::fresh_json`]: token verifiers that meet a key
+//! id they do not know yet).
 
 use aws_sdk_secretsmanager::Client;
 use base64::Engine;
@@ -44,6 +45,25 @@ impl Secrets {
         if let Some(value) = cache.get(id) {
             return Ok(value.clone());
         }
+        let value = self.fetch(id).await?;
+        cache.insert(id.to_string(), value.clone());
+        Ok(value)
+    }
+
+    /// The secret's JSON value read from Secrets Manager now (and cached for later reads).
+    pub async fn fresh_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        id: &str,
+    ) -> Result<T, SecretError> {
+        let value = self.fetch(id).await?;
+        self.cache
+            .lock()
+            .await
+            .insert(id.to_string(), value.clone());
+        parse(id, &value)
+    }
+
+    async fn fetch(&self, id: &str) -> Result<Arc<Secret<String>>, SecretError> {
         let out = self
             .client
             .get_secret_value()
@@ -58,19 +78,21 @@ impl Secrets {
             id: id.to_string(),
             cause: "no string value".into(),
         })?;
-        let value = Arc::new(Secret::new(value.to_string()));
-        cache.insert(id.to_string(), value.clone());
-        Ok(value)
+        Ok(Arc::new(Secret::new(value.to_string())))
     }
 
     /// The secret's JSON value parsed as `T`.
     pub async fn json<T: for<'de> Deserialize<'de>>(&self, id: &str) -> Result<T, SecretError> {
         let raw = self.string(id).await?;
-        serde_json::from_str(raw.expose()).map_err(|e| SecretError::Malformed {
-            id: id.to_string(),
-            cause: e.to_string(),
-        })
+        parse(id, &raw)
     }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(id: &str, raw: &Secret<String>) -> Result<T, SecretError> {
+    serde_json::from_str(raw.expose()).map_err(|e| SecretError::Malformed {
+        id: id.to_string(),
+        cause: e.to_string(),
+    })
 }
 
 /// The application secret (`APP_SECRET_ARN`): keys the portal itself uses.

@@ -703,3 +703,31 @@ fn the_layer_check_sees_grouped_and_nested_references() {
         vec!["outbox"]
     );
 }
+
+/// The packages that issue access tokens: the only ones that may read the private keys.
+const TOKEN_SIGNERS: &[&str] = &["auth-login", "auth-refresh", "auth-invitation-accept"];
+
+#[test]
+fn only_the_functions_that_issue_tokens_can_read_the_private_signing_key() {
+    let t = template();
+    let mut readers = BTreeSet::new();
+    for (_, f) in functions(&t) {
+        let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
+        if policies.contains("TokenSigningKeySecret") {
+            readers.insert(package_of(&f));
+        }
+    }
+    let expected: BTreeSet<String> = TOKEN_SIGNERS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(readers, expected);
+    // Everything else with a token verifies with the public keys.
+    let me = functions(&t)
+        .into_iter()
+        .find(|(_, f)| package_of(f) == "me")
+        .unwrap()
+        .1;
+    assert!(
+        serde_yaml_ng::to_string(&me["Properties"]["Policies"])
+            .unwrap()
+            .contains("TokenVerifyingKeysSecret")
+    );
+}

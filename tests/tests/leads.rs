@@ -903,3 +903,50 @@ async fn a_lead_attachment_is_verified_like_a_kyc_document() {
     );
     assert!(docs.info(&key).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn overdue_follow_ups_page_past_the_first_page() {
+    let p = Portal::new().await;
+    let a = approved_partner(&p).await;
+    let mut ids = Vec::new();
+    for days in [3, 2] {
+        let (email, phone) = contact("overdue");
+        let mut body = lead_body(&email, &phone);
+        body["next_follow_up_at"] = json!((Utc::now() - Duration::days(days)).to_rfc3339());
+        let (status, lead) = create(&p, a.token(), body).await;
+        assert_eq!(status, 201, "{lead}");
+        ids.push(lead["id"].as_str().unwrap().to_string());
+    }
+    let page = |cursor: Option<&str>| {
+        use lambda_http::RequestExt;
+        let mut q = std::collections::HashMap::from([
+            ("follow_up".to_string(), "overdue".to_string()),
+            ("limit".to_string(), "1".to_string()),
+        ]);
+        if let Some(c) = cursor {
+            q.insert("cursor".into(), c.to_string());
+        }
+        http_fixture("leads-list", "open-overdue").with_query_string_parameters(q)
+    };
+    let (status, first) = as_user(page(None), a.token(), |r| leads_list::handle(r, &p.ctx)).await;
+    assert_eq!(status, 200, "{first}");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    // The second request runs at a later "now" than the first: its cursor still holds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, second) = as_user(page(Some(&cursor)), a.token(), |r| {
+        leads_list::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let seen: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        assert!(seen.contains(&id.as_str()), "{id} missing from {seen:?}");
+    }
+}

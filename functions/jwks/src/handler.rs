@@ -12,8 +12,11 @@ pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
 
 pub async fn handle(_req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
-    let keys = id.tokens()?.jwks();
-    let mut response = http::json(StatusCode::OK, &serde_json::json!({ "keys": keys }))?;
+    let tokens = id.tokens()?;
+    let mut response = http::json(
+        StatusCode::OK,
+        &serde_json::json!({ "keys": tokens.jwks() }),
+    )?;
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -13,7 +13,9 @@ use lambda_http::http::header;
 
 use crate::http::Problem;
 use permissions::{self as roles, Access};
-use tokens::TokenKeys;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokens::{TokenError, TokenKeys};
 
 /// The verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,23 +47,81 @@ pub fn session_cut_off(now: chrono::DateTime<chrono::Utc>) -> i64 {
     now.timestamp_millis() + 1
 }
 
+/// Where a function's token keys come from: the signing secret (the functions that issue
+/// tokens) or the public-keys secret (every verifier: it holds no private key).
+#[derive(Debug, Clone)]
+pub struct KeySource {
+    pub secrets: crate::secrets::Secrets,
+    pub secret_id: String,
+    pub issuer: String,
+    pub audience: String,
+    pub can_sign: bool,
+}
+
+impl KeySource {
+    async fn load(&self, fresh: bool) -> Result<TokenKeys, KeyLoadError> {
+        let secret: tokens::SigningKeySecret = if fresh {
+            self.secrets.fresh_json(&self.secret_id).await?
+        } else {
+            self.secrets.json(&self.secret_id).await?
+        };
+        Ok(TokenKeys::from_secret(
+            &secret,
+            &self.issuer,
+            &self.audience,
+            self.can_sign,
+        )?)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyLoadError {
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Tokens(#[from] tokens::TokenError),
+}
+
+/// A verifier reloads its keys on a key id it does not know at most this often, so a key
+/// published by a rotation verifies at once while forged key ids cannot make every request
+/// read Secrets Manager.
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Verifies tokens and applies the permission matrix.
 #[derive(Debug)]
 pub struct Auth {
-    keys: TokenKeys,
+    keys: RwLock<Arc<TokenKeys>>,
+    source: Option<KeySource>,
+    last_reload: Mutex<Option<Instant>>,
 }
 
 impl Auth {
+    /// Fixed keys (tests, tools): an unknown key id is simply refused.
     pub fn new(keys: TokenKeys) -> Self {
-        Self { keys }
+        Self {
+            keys: RwLock::new(Arc::new(keys)),
+            source: None,
+            last_reload: Mutex::new(None),
+        }
     }
 
-    pub fn keys(&self) -> &TokenKeys {
-        &self.keys
+    /// Keys read from Secrets Manager at cold start, re-read when a token names a key id
+    /// published since (a rotation), at most once per [`KEY_RELOAD_INTERVAL`].
+    pub async fn load(source: KeySource) -> Result<Self, KeyLoadError> {
+        let keys = source.load(false).await?;
+        Ok(Self {
+            keys: RwLock::new(Arc::new(keys)),
+            source: Some(source),
+            last_reload: Mutex::new(None),
+        })
+    }
+
+    pub fn keys(&self) -> Arc<TokenKeys> {
+        self.keys.read().expect("key lock").clone()
     }
 
     /// 401 unless the request carries a valid bearer token.
-    pub fn authenticate(&self, req: &Request) -> Result<Principal, Problem> {
+    pub async fn authenticate(&self, req: &Request) -> Result<Principal, Problem> {
         let value = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -72,7 +132,11 @@ impl Auth {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| Problem::unauthorized("Send a bearer access token."))?
             .trim();
-        let claims = self.keys.verify(token).map_err(|e| {
+        let mut verified = self.keys().verify(token);
+        if verified == Err(TokenError::Rejected(tokens::UNKNOWN_KEY)) && self.reload().await {
+            verified = self.keys().verify(token);
+        }
+        let claims = verified.map_err(|e| {
             tracing::info!(reason = %e, "access token rejected");
             Problem::unauthorized("The access token is invalid or expired.")
         })?;
@@ -84,9 +148,34 @@ impl Auth {
         })
     }
 
+    /// Re-reads the keys if allowed now; whether they were re-read.
+    async fn reload(&self) -> bool {
+        let Some(source) = &self.source else {
+            return false;
+        };
+        {
+            let mut last = self.last_reload.lock().expect("reload lock");
+            if last.is_some_and(|t| t.elapsed() < KEY_RELOAD_INTERVAL) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        match source.load(true).await {
+            Ok(keys) => {
+                tracing::info!("token keys re-read for a key id published since start");
+                *self.keys.write().expect("key lock") = Arc::new(keys);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "token keys could not be re-read");
+                false
+            }
+        }
+    }
+
     /// Authenticates (unless the route is public) and checks the matrix: 401, then 403.
-    pub fn require(&self, req: &Request, route: &str) -> Result<Principal, Problem> {
-        let principal = self.authenticate(req)?;
+    pub async fn require(&self, req: &Request, route: &str) -> Result<Principal, Problem> {
+        let principal = self.authenticate(req).await?;
         match roles::access(route) {
             Some(Access::Authenticated) => Ok(principal),
             Some(Access::Roles(_)) if roles::allows(route, principal.role) => Ok(principal),

@@ -11,6 +11,10 @@ use crate::config::Secret;
 
 /// Access tokens live 15 minutes.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// Why a token naming a key id we do not hold is refused.
+pub const UNKNOWN_KEY: &str = "unknown key id";
+/// The `typ` header of access tokens (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`/`iat`.
 pub const LEEWAY_SECS: u64 = 30;
 
@@ -18,6 +22,8 @@ pub const LEEWAY_SECS: u64 = 30;
 /// (`x`/`y`: the P-256 public point, base64url). `infra/signing-key.py` writes it.
 #[derive(Deserialize)]
 pub struct SigningKeySecret {
+    /// Absent from the public-keys secret (which no function signs with).
+    #[serde(default)]
     pub active_kid: String,
     pub keys: Vec<SigningKeyEntry>,
 }
@@ -40,6 +46,9 @@ pub struct Claims {
     pub sub: String,
     pub exp: i64,
     pub iat: i64,
+    /// Not before: the issue time (RFC 8725 §3; checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub role: Role,
     /// The partner the user belongs to; absent for internal staff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,12 +171,14 @@ impl TokenKeys {
             sub: user.to_string(),
             exp: now + ACCESS_TTL_SECS,
             iat: now,
+            nbf: Some(now),
             role,
             pid: partner.map(str::to_string),
             sid: sid.to_string(),
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(kid.clone());
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
         let token = jsonwebtoken::encode(&header, &claims, key)
             .map_err(|e| TokenError::Keys(e.to_string()))?;
         Ok((token, ACCESS_TTL_SECS))
@@ -181,13 +192,18 @@ impl TokenKeys {
         if header.alg != Algorithm::ES256 {
             return Err(TokenError::Rejected("algorithm not allowed"));
         }
+        // Explicit typing (RFC 8725 §3.11, RFC 9068): another kind of JWT signed with the
+        // same key (an ID token, say) is not an access token.
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(TokenError::Rejected("not an access token"));
+        }
         let kid = header
             .kid
             .ok_or(TokenError::Rejected("token has no key id"))?;
         let key = self
             .verifying
             .get(&kid)
-            .ok_or(TokenError::Rejected("unknown key id"))?;
+            .ok_or(TokenError::Rejected(UNKNOWN_KEY))?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.algorithms = vec![Algorithm::ES256];
         validation.leeway = LEEWAY_SECS;
@@ -195,7 +211,8 @@ impl TokenKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        validation.validate_nbf = true;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -205,8 +222,14 @@ impl TokenKeys {
                     ErrorKind::InvalidAudience => "wrong audience",
                     ErrorKind::MissingRequiredClaim(_) => "missing claim",
                     ErrorKind::InvalidSignature => "bad signature",
+                    ErrorKind::ImmatureSignature => "token not yet valid",
                     _ => "invalid token",
                 })
-            })
+            })?;
+        let now = chrono::Utc::now().timestamp();
+        if claims.iat > now + LEEWAY_SECS as i64 {
+            return Err(TokenError::Rejected("issued in the future"));
+        }
+        Ok(claims)
     }
 }

@@ -125,18 +125,28 @@ pub fn request_path(req: &Request) -> &str {
     }
 }
 
+/// Ids and slugs are short (a ULID is 26 characters); anything longer names nothing.
+pub const MAX_PATH_PARAM: usize = 128;
+
 /// A path parameter of `template` (`/v1/leads/{lead_id}`), from the gateway's
 /// `pathParameters` when present, else matched against the raw path (a router that does
-/// not fill them in). A missing parameter means no route matched: 404.
+/// not fill them in). A missing parameter means no route matched: 404. A value longer than
+/// any id ([`MAX_PATH_PARAM`]) or with control characters names no object: 404 too
+/// (the table would refuse such a key, which is not the client's 500 to get).
 pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, Problem> {
-    if let Some(v) = req.path_parameters().first(name)
-        && !v.is_empty()
-    {
-        return Ok(v.to_string());
+    let value = match req.path_parameters().first(name) {
+        Some(v) if !v.is_empty() => v.to_string(),
+        _ => {
+            let path = request_path(req);
+            match_template(template, path, name)
+                .ok_or_else(|| Problem::route_not_found(req.method().as_str(), path))?
+        }
+    };
+    if value.len() > MAX_PATH_PARAM || value.chars().any(char::is_control) {
+        let what = name.strip_suffix("_id").unwrap_or(name);
+        return Err(Problem::not_found(what));
     }
-    let path = request_path(req);
-    match_template(template, path, name)
-        .ok_or_else(|| Problem::route_not_found(req.method().as_str(), path))
+    Ok(value)
 }
 
 fn match_template(template: &str, path: &str, name: &str) -> Option<String> {
@@ -320,6 +330,25 @@ mod tests {
                 .code(),
             "body_required"
         );
+    }
+
+    #[test]
+    fn an_oversized_id_is_a_404_not_a_storage_error() {
+        let long = "A".repeat(MAX_PATH_PARAM + 1);
+        let req = HttpRequest::builder()
+            .uri(format!("/v1/leads/{long}"))
+            .body(Body::Empty)
+            .unwrap();
+        let problem = path_param(&req, "/v1/leads/{lead_id}", "lead_id").unwrap_err();
+        assert_eq!(
+            (problem.status().as_u16(), problem.code()),
+            (404, "not_found")
+        );
+        let ok = HttpRequest::builder()
+            .uri("/v1/leads/01JD5Z8QK3M4N5P6Q7R8S9T0VW")
+            .body(Body::Empty)
+            .unwrap();
+        assert!(path_param(&ok, "/v1/leads/{lead_id}", "lead_id").is_ok());
     }
 
     #[test]

@@ -4,14 +4,22 @@ use serde::Serialize;
 
 use super::Problem;
 
-/// A JSON response.
+/// A JSON response. API answers carry tokens or personal data: no cache may keep them
+/// (`no-store`; a public document such as the JWKS sets its own policy), and the type is
+/// not to be sniffed.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, Problem> {
     let body = serde_json::to_string(value).map_err(Problem::internal)?;
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     Ok(response)
 }
@@ -42,6 +50,13 @@ pub fn etag(version: u64) -> HeaderValue {
 mod tests {
     use super::*;
     use lambda_http::http::Request as HttpRequest;
+
+    #[test]
+    fn json_answers_are_never_stored_by_caches() {
+        let response = json(StatusCode::OK, &serde_json::json!({"access_token": "x"})).unwrap();
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
 
     #[test]
     fn etag_round_trips_through_if_match() {

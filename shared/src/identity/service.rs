@@ -28,6 +28,10 @@ use crate::validate::{optional, required, rfc3339};
 
 /// Refresh tokens (sessions) last 30 days.
 pub const SESSION_TTL_DAYS: i64 = 30;
+/// A rotated refresh token presented again within this many seconds is a double submit
+/// (two tabs, a retry after a lost answer) and gets a pair of its own; later, it is reuse
+/// of a copied token and revokes the session.
+pub const REFRESH_GRACE_SECS: i64 = 30;
 /// Invitations are valid 7 days, password resets 1 hour.
 pub const INVITATION_TTL_HOURS: i64 = 7 * 24;
 pub const RESET_TTL_HOURS: i64 = 1;
@@ -51,7 +55,7 @@ pub struct Identity {
 
 impl Identity {
     /// The token keys; a function built without them cannot issue or verify tokens.
-    pub fn tokens(&self) -> Result<&TokenKeys, Problem> {
+    pub fn tokens(&self) -> Result<std::sync::Arc<TokenKeys>, Problem> {
         self.auth
             .as_ref()
             .map(Auth::keys)
@@ -80,7 +84,8 @@ impl Identity {
             .auth
             .as_ref()
             .ok_or_else(|| Problem::internal("function built without token keys"))?
-            .require(req, route)?;
+            .require(req, route)
+            .await?;
         let extra = extra(&principal);
         Ok(super::access::check(&self.store, principal, roles::standing(route), &extra).await?)
     }
@@ -525,7 +530,10 @@ pub async fn refresh(
         None => None,
     };
 
-    if token.used_at.is_some() {
+    let now_ms = now.timestamp_millis();
+    if let Some(used) = token.used_at
+        && now_ms - used >= REFRESH_GRACE_SECS * 1000
+    {
         revoke_session(&id.store, &token.session_id).await?;
         tracing::warn!(session_id = %token.session_id, "rotated refresh token presented again; session revoked");
         return Err(invalid_refresh());
@@ -546,38 +554,58 @@ pub async fn refresh(
         return Err(invalid_refresh());
     }
 
+    let first_use = token.used_at.is_none();
     let (next, pair) = issue_pair(id, &cred, &session.id, now)?;
-    let reused = Failure::conflict("refresh_token_reused", "reused");
-    let tx = id
-        .store
-        .tx()
-        .patch(
-            Patch::new(&token.key())
-                .set("used_at", now.timestamp_millis())
-                .require_exists()
-                .require_unset("used_at")
-                .on_failure(reused.clone()),
-        )
-        .patch(
-            Patch::new(&session.key())
-                .set("last_used_at", now.timestamp_millis())
-                .require_eq("revoked", false)
-                .on_failure(reused),
-        )
-        .insert(&next)
-        .build();
-    match id.store.commit(tx).await {
+    match rotate(id, &token, &session, &next, now, first_use).await {
         Ok(()) => Ok(pair),
         Err(StoreError::Condition(Failure::Conflict {
             code: "refresh_token_reused",
             ..
         })) => {
-            // Lost a race with another use of the same token: treat it as reuse.
-            revoke_session(&id.store, &token.session_id).await?;
-            Err(invalid_refresh())
+            // Another request rotated this token a moment ago (a double submit, or a
+            // retry after a lost answer): within the grace it gets a pair of its own.
+            let (next, pair) = issue_pair(id, &cred, &session.id, now)?;
+            match rotate(id, &token, &session, &next, now, false).await {
+                Ok(()) => Ok(pair),
+                Err(StoreError::Condition(_)) => Err(invalid_refresh()),
+                Err(e) => Err(e.into()),
+            }
         }
+        Err(StoreError::Condition(_)) => Err(invalid_refresh()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Stores the next refresh token of a live session; on a token's first use, marks it used
+/// (only if nobody did meanwhile).
+async fn rotate(
+    id: &Identity,
+    token: &RefreshToken,
+    session: &Session,
+    next: &RefreshToken,
+    now: DateTime<Utc>,
+    first_use: bool,
+) -> Result<(), StoreError> {
+    let mut tx = id.store.tx();
+    if first_use {
+        tx = tx.patch(
+            Patch::new(&token.key())
+                .set("used_at", now.timestamp_millis())
+                .require_exists()
+                .require_unset("used_at")
+                .on_failure(Failure::conflict("refresh_token_reused", "reused")),
+        );
+    }
+    let tx = tx
+        .patch(
+            Patch::new(&session.key())
+                .set("last_used_at", now.timestamp_millis())
+                .require_eq("revoked", false)
+                .on_failure(Failure::conflict("session_revoked", "revoked")),
+        )
+        .insert(next)
+        .build();
+    id.store.commit(tx).await
 }
 
 async fn revoke_session(store: &Store, session_id: &str) -> Result<(), StoreError> {

@@ -642,14 +642,13 @@ pub async fn update(
             reads.push(keys::user(Some(&partner_id), user));
         }
     }
-    let email = next
-        .email
-        .as_deref()
-        .map(|v| Email::parse(v).expect("stored normalised"));
+    // Stored values were normalised when written; one that no longer parses (rules
+    // tightened since) reserves nothing rather than failing the update.
+    let email = next.email.as_deref().and_then(|v| Email::parse(v).ok());
     let phone = next
         .phone
         .as_deref()
-        .map(|v| Phone::parse(v, &settings.default_country_code).expect("stored normalised"));
+        .and_then(|v| Phone::parse(v, &settings.default_country_code).ok());
     next.contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), next.website.as_deref());
     let old_pairs = current.contact_keys.pairs();
     let new_pairs = if next.status == LeadStatus::Lost {

@@ -592,13 +592,15 @@ impl Query {
         (condition, names, values)
     }
 
+    /// What a cursor is bound to: the index, partition and prefix (whose items it may page
+    /// through). Not the upper bound: that moves with the clock (`overdue` pages below
+    /// "now"), and a later bound only lets a page show items that came due meanwhile.
     fn scope(&self) -> String {
         format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}",
             self.index.map(Index::name).unwrap_or("table"),
             self.partition,
             self.sort_prefix.as_deref().unwrap_or(""),
-            self.sort_below.as_deref().unwrap_or("")
         )
     }
 }
