@@ -22,6 +22,7 @@ pub mod http;
 pub mod identity;
 pub mod kyc;
 pub mod leads;
+pub mod limits;
 pub mod notifications;
 pub mod outbox;
 pub mod partners;

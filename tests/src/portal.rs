@@ -11,6 +11,14 @@ use crate::*;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A client address from the benchmarking range (198.18.0.0/15), unique in this process.
+pub fn unique_source_ip() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() % 1000 * 1000;
+    format!("198.{}.{}.{}", 18 + (n >> 16) % 2, (n >> 8) % 256, n % 256)
+}
+
 /// [`call`] with the caller's bearer token.
 pub async fn as_user<F, Fut>(req: lambda_http::Request, token: &str, handler: F) -> (u16, Value)
 where
@@ -40,6 +48,9 @@ pub struct Portal {
     pub lister: Identity,
     /// A context with everything (documents bucket, field key, cursors, token keys).
     pub ctx: shared::app::Context,
+    /// This world's client address (its own, so one test's failed logins never throttle
+    /// another's).
+    pub source_ip: String,
 }
 
 impl Portal {
@@ -62,6 +73,7 @@ impl Portal {
             )
             .await
             .unwrap(),
+            source_ip: unique_source_ip(),
             stack,
         }
     }
@@ -107,9 +119,12 @@ impl Portal {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
-        let req = with_json(
-            http_fixture("auth-login", "password"),
-            &json!({"email": email, "password": password}),
+        let req = with_source_ip(
+            with_json(
+                http_fixture("auth-login", "password"),
+                &json!({"email": email, "password": password}),
+            ),
+            &self.source_ip,
         );
         call(req, |r| auth_login::handle(r, &self.signer)).await
     }

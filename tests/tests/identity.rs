@@ -150,6 +150,86 @@ async fn the_sixth_wrong_password_in_the_window_is_throttled() {
     assert!(retry > 0 && retry <= 900);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_wrong_passwords_cost_at_most_five_checks() {
+    let p = std::sync::Arc::new(Portal::new().await);
+    let (_, email) = p.register().await;
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let (p, email) = (p.clone(), email.clone());
+        handles.push(tokio::spawn(async move {
+            p.login(&email, "not the right password").await.0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    // Every 401 is a password check; the limit is taken before checking, atomically.
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 20, "{statuses:?}");
+    assert!(checked <= 5, "{checked} password checks: {statuses:?}");
+}
+
+#[tokio::test]
+async fn unknown_and_known_emails_get_the_same_answers() {
+    let p = Portal::new().await;
+    let (_, known) = p.register().await;
+    let unknown = format!("{}@acme.example", unique("nobody-").to_lowercase());
+    let mut answers = Vec::new();
+    for email in [&known, &unknown] {
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let (status, body) = p.login(email, "not the right password").await;
+            seen.push((status, body["code"].as_str().map(str::to_string)));
+        }
+        let forgot = with_source_ip(
+            with_json(
+                http_fixture("auth-password-forgot", "request"),
+                &json!({"email": email}),
+            ),
+            &p.source_ip,
+        );
+        let (status, body) = call(forgot, |r| auth_password_forgot::handle(r, &p.open)).await;
+        seen.push((status, body["detail"].as_str().map(str::to_string)));
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0][4].0, 401);
+    assert_eq!(
+        answers[0][5].0, 429,
+        "the sixth attempt waits, account or not"
+    );
+}
+
+#[tokio::test]
+async fn reset_requests_are_limited_per_email() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let req = with_source_ip(
+            with_json(
+                http_fixture("auth-password-forgot", "request"),
+                &json!({"email": email}),
+            ),
+            &unique_source_ip(),
+        );
+        statuses.push(
+            call(req, |r| auth_password_forgot::handle(r, &p.open))
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses, vec![202, 202, 202, 429]);
+    assert_eq!(
+        p.deliver_emails(&email).await.len(),
+        3,
+        "one email per accepted request"
+    );
+}
+
 #[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     let p = Portal::new().await;
@@ -165,7 +245,7 @@ async fn a_successful_login_resets_the_failure_count() {
 }
 
 #[tokio::test]
-async fn login_costs_two_reads_and_one_transaction_and_me_one_read() {
+async fn login_costs_two_reads_and_two_transactions_and_me_one_read() {
     let p = Portal::new().await;
     let (_, email) = p.register().await;
     let counter = CallCounter::default();
@@ -176,11 +256,17 @@ async fn login_costs_two_reads_and_one_transaction_and_me_one_read() {
     );
     let (status, tokens) = call(req, |r| auth_login::handle(r, &signer)).await;
     assert_eq!(status, 200);
-    // The credential and source throttle in one read, the partner's standing (a suspended
-    // partner signs nobody in), then the session.
+    // One conditional write takes the attempt tokens (email and source), then the
+    // credential, the partner's standing (a suspended partner signs nobody in), and the
+    // session with the attempt count reset.
     assert_eq!(
         counter.calls(),
-        vec!["BatchGetItem", "GetItem", "TransactWriteItems"]
+        vec![
+            "TransactWriteItems",
+            "GetItem",
+            "GetItem",
+            "TransactWriteItems"
+        ]
     );
 
     counter.reset();

@@ -14,7 +14,7 @@ pub const CURSORS: bool = false;
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    service::forgot_password(id, body, Utc::now()).await?;
+    service::forgot_password(id, body, &http::source_ip(&req), Utc::now()).await?;
     http::json(
         StatusCode::ACCEPTED,
         &serde_json::json!({"status": "accepted", "detail": "If an account has this email, a reset link is on its way."}),

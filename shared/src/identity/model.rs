@@ -59,11 +59,6 @@ pub struct Credential {
     pub status: UserStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<Secret<String>>,
-    /// Failed logins in the current window and when it started (epoch seconds).
-    #[serde(default)]
-    pub failures: u32,
-    #[serde(default)]
-    pub failures_since: i64,
     /// Sessions started before this instant (epoch milliseconds) are void (password reset,
     /// deactivation, a role change); mirrored on the user item.
     #[serde(default)]
@@ -101,8 +96,6 @@ pub fn new_member(
         role,
         status,
         password_hash,
-        failures: 0,
-        failures_since: 0,
         sessions_valid_after: 0,
     };
     (user, credential)
@@ -188,13 +181,4 @@ impl Entity for OneTimeToken {
             TokenPurpose::PasswordReset => keys::password_reset(&self.token_hash),
         }
     }
-}
-
-/// Per-source throttle window.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Throttle {
-    #[serde(default)]
-    pub count: u32,
-    #[serde(default)]
-    pub since: i64,
 }

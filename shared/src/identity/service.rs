@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    Credential, OneTimeToken, RefreshToken, Session, Throttle, TokenPurpose, User, UserStatus,
-    new_member,
+    Credential, OneTimeToken, RefreshToken, Session, TokenPurpose, User, UserStatus, new_member,
 };
 use super::password::{self, Password};
 use crate::audit::AuditEntry;
@@ -23,7 +22,7 @@ use crate::notifications::{EmailKind, OutboxEmail};
 use crate::outbox::CrmSync;
 use crate::partners::registration::PartnerDraft;
 use crate::partners::{Address, BusinessType, KycStatus, Partner, PartnerStatus};
-use crate::store::{Entity, Failure, Page, Patch, Query, Store, StoreError, from_item, keys};
+use crate::store::{Entity, Failure, Page, Patch, Query, Store, StoreError, keys};
 use crate::validate::{optional, required, rfc3339};
 
 /// Refresh tokens (sessions) last 30 days.
@@ -35,11 +34,13 @@ pub const REFRESH_GRACE_SECS: i64 = 30;
 /// Invitations are valid 7 days, password resets 1 hour.
 pub const INVITATION_TTL_HOURS: i64 = 7 * 24;
 pub const RESET_TTL_HOURS: i64 = 1;
-/// Failed logins allowed per account in the window before 429.
+/// Reset requests per submitted email and per source address (each one emails).
+pub const RESETS_PER_EMAIL: crate::limits::Limit = crate::limits::Limit::per_hour(3);
+pub const RESETS_PER_SOURCE: crate::limits::Limit = crate::limits::Limit::per_hour(30);
+/// Login attempts allowed per submitted email in the window before 429.
 pub const MAX_ACCOUNT_FAILURES: u32 = 5;
 /// Failed logins allowed per source address in the window before 429.
 pub const MAX_SOURCE_FAILURES: u32 = 50;
-pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 
 /// What the identity functions share, built once per cold start (see [`crate::app`]).
 #[derive(Debug)]
@@ -377,9 +378,20 @@ pub struct LoginRequest {
     pub password: Secret<String>,
 }
 
-/// Signs a user in: one batched read (credential and source throttle), one transaction.
-/// Unknown emails cost the same hashing work and get the same answer as wrong passwords.
-/// Five failures per account (or fifty per source address) in 15 minutes → 429.
+/// Login attempts allowed per submitted email (whether or not an account has it, so a 429
+/// says nothing about existence) and per source address in the window; a success resets
+/// the email's count and does not count against its source.
+pub const ACCOUNT_ATTEMPTS: crate::limits::Limit =
+    crate::limits::Limit::per_15_min(MAX_ACCOUNT_FAILURES as i64);
+pub const SOURCE_ATTEMPTS: crate::limits::Limit =
+    crate::limits::Limit::per_15_min(MAX_SOURCE_FAILURES as i64);
+
+/// Signs a user in. A token is taken from the email's and the source's attempt limits
+/// first, in one conditional transaction, so parallel guesses cannot outrun the limit:
+/// twenty at once against a limit of five get five password checks and fifteen 429s.
+/// Then the credential (and, on the right password, the partner's standing) is read, and
+/// the session written in one transaction. Unknown emails cost the same hashing work and
+/// get the same answers as wrong passwords, 429 included.
 pub async fn login(
     id: &Identity,
     req: LoginRequest,
@@ -388,34 +400,25 @@ pub async fn login(
 ) -> Result<TokenPair, Problem> {
     let password = req.password.expose();
     let email = Email::parse(&req.email).ok();
-    let source_key = keys::throttle("login-source", source);
-    let cred_key = email.as_ref().map(|e| keys::credential(e.as_str()));
-    let mut wanted = vec![source_key.clone()];
-    wanted.extend(cred_key.clone());
-    let items = id.store.get_many(&wanted).await?;
-    let source_throttle: Throttle = items[0]
-        .clone()
-        .map(from_item)
-        .transpose()?
-        .unwrap_or_default();
-    let cred: Option<Credential> = items.get(1).cloned().flatten().map(from_item).transpose()?;
-    let t = now.timestamp();
-
-    let in_window = |since: i64| t - since < FAILURE_WINDOW_SECS;
-    if source_throttle.count >= MAX_SOURCE_FAILURES && in_window(source_throttle.since) {
-        return Err(Problem::too_many_requests(
-            (source_throttle.since + FAILURE_WINDOW_SECS - t).max(1) as u64,
-        ));
-    }
-    if let Some(c) = &cred
-        && c.failures >= MAX_ACCOUNT_FAILURES
-        && in_window(c.failures_since)
-    {
-        return Err(Problem::too_many_requests(
-            (c.failures_since + FAILURE_WINDOW_SECS - t).max(1) as u64,
-        ));
-    }
-
+    let subject = token_hash(
+        &email
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| req.email.trim().to_lowercase()),
+    );
+    crate::limits::take_all(
+        &id.store,
+        &[
+            ("login-account", &subject, ACCOUNT_ATTEMPTS),
+            ("login-source", source, SOURCE_ATTEMPTS),
+        ],
+        now,
+    )
+    .await?;
+    let cred: Option<Credential> = match &email {
+        Some(e) => id.store.get(&keys::credential(e.as_str())).await?,
+        None => None,
+    };
     let verified = match cred
         .as_ref()
         .and_then(|c| c.password_hash.as_ref().map(|h| (c, h)))
@@ -426,28 +429,8 @@ pub async fn login(
             false
         }
     };
-
-    if !verified {
-        let mut tx = id.store.tx();
-        tx = tx.patch(
-            window_patch(source_key, &source_throttle.count, source_throttle.since, t)
-                .set(keys::KIND, "throttle")
-                .set(keys::EXPIRES_AT, t + FAILURE_WINDOW_SECS),
-        );
-        if let (Some(c), Some(k)) = (&cred, cred_key) {
-            let patch = if in_window(c.failures_since) {
-                Patch::new(&k).add("failures", 1)
-            } else {
-                Patch::new(&k).set("failures", 1).set("failures_since", t)
-            };
-            tx = tx.patch(patch.require_exists());
-        }
-        id.store.commit(tx.build()).await?;
+    let Some(cred) = cred.filter(|_| verified) else {
         tracing::info!("login failed");
-        return Err(invalid_credentials());
-    }
-
-    let Some(cred) = cred else {
         return Err(invalid_credentials());
     };
     // The right password for a suspended partner's user: say so (only to someone who
@@ -461,25 +444,26 @@ pub async fn login(
         }
     }
     let (session, refresh, pair) = start_session(id, &cred, now)?;
-    let mut tx = id.store.tx().insert(&session).insert(&refresh);
-    if cred.failures > 0 {
-        tx = tx.patch(
-            Patch::new(&keys::credential(&cred.email))
-                .set("failures", 0)
-                .require_exists(),
-        );
-    }
+    let tx = id
+        .store
+        .tx()
+        .insert(&session)
+        .insert(&refresh)
+        .patch(crate::limits::reset(
+            ACCOUNT_ATTEMPTS,
+            "login-account",
+            &subject,
+            now,
+        ))
+        .patch(crate::limits::refund(
+            SOURCE_ATTEMPTS,
+            "login-source",
+            source,
+            now,
+        ));
     id.store.commit(tx.build()).await?;
     tracing::info!(user_id = %cred.user_id, "login succeeded");
     Ok(pair)
-}
-
-fn window_patch(key: crate::store::Key, count: &u32, since: i64, now: i64) -> Patch {
-    if *count > 0 && now - since < FAILURE_WINDOW_SECS {
-        Patch::new(&key).add("count", 1)
-    } else {
-        Patch::new(&key).set("count", 1).set("since", now)
-    }
 }
 
 // ------------------------------------------------------------------ refresh / logout
@@ -1080,43 +1064,64 @@ pub struct ForgotPasswordRequest {
 pub async fn forgot_password(
     id: &Identity,
     req: ForgotPasswordRequest,
+    source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Problem> {
-    let Ok(email) = Email::parse(&req.email) else {
-        return Ok(());
+    let subject = token_hash(&req.email.trim().to_lowercase());
+    crate::limits::take_all(
+        &id.store,
+        &[
+            ("forgot-email", &subject, RESETS_PER_EMAIL),
+            ("forgot-source", source, RESETS_PER_SOURCE),
+        ],
+        now,
+    )
+    .await?;
+    let cred = match Email::parse(&req.email) {
+        Ok(email) => {
+            id.store
+                .get::<Credential>(&keys::credential(email.as_str()))
+                .await?
+        }
+        Err(_) => None,
     };
-    let Some(cred) = id
-        .store
-        .get::<Credential>(&keys::credential(email.as_str()))
-        .await?
-    else {
-        return Ok(());
-    };
-    if cred.status != UserStatus::Active {
-        return Ok(());
-    }
     let token = random_token();
-    let reset = OneTimeToken {
-        token_hash: token_hash(&token),
-        purpose: TokenPurpose::PasswordReset,
-        email: cred.email.clone(),
-        user_id: cred.user_id.clone(),
-        partner_id: cred.partner_id.clone(),
-        expires_at: (now + Duration::hours(RESET_TTL_HOURS)).timestamp(),
-    };
     let at = rfc3339(now);
-    let mail = OutboxEmail::new(
-        &cred.email,
-        EmailKind::PasswordReset {
-            link: format!(
-                "{}/password/reset?token={token}",
-                id.portal_url.trim_end_matches('/')
-            ),
-        },
-        &at,
-    );
-    let tx = id.store.tx().insert(&reset).insert(&mail).build();
-    id.store.commit(tx).await?;
+    let expires_at = (now + Duration::hours(RESET_TTL_HOURS)).timestamp();
+    let tx = match cred.filter(|c| c.status == UserStatus::Active) {
+        Some(cred) => {
+            let reset = OneTimeToken {
+                token_hash: token_hash(&token),
+                purpose: TokenPurpose::PasswordReset,
+                email: cred.email.clone(),
+                user_id: cred.user_id.clone(),
+                partner_id: cred.partner_id.clone(),
+                expires_at,
+            };
+            let mail = OutboxEmail::new(
+                &cred.email,
+                EmailKind::PasswordReset {
+                    link: format!(
+                        "{}/password/reset?token={token}",
+                        id.portal_url.trim_end_matches('/')
+                    ),
+                },
+                &at,
+            );
+            id.store.tx().insert(&reset).insert(&mail)
+        }
+        // No account: the same work (a reset token nobody will ever hold, expiring like a
+        // real one), so the answer's timing says nothing about the address.
+        None => id.store.tx().insert(&OneTimeToken {
+            token_hash: token_hash(&token),
+            purpose: TokenPurpose::PasswordReset,
+            email: String::new(),
+            user_id: String::new(),
+            partner_id: None,
+            expires_at,
+        }),
+    };
+    id.store.commit(tx.build()).await?;
     Ok(())
 }
 
@@ -1160,7 +1165,6 @@ pub async fn reset_password(
             Patch::new(&keys::credential(&reset.email))
                 .set("password_hash", password::hash(&password))
                 .set("sessions_valid_after", cut_off)
-                .set("failures", 0)
                 .require_exists(),
         )
         // The user item carries the same cut-off for the per-request check; the version
@@ -1245,8 +1249,6 @@ pub async fn bootstrap_admin(
         role: Role::Admin,
         status,
         password_hash: password.as_ref().map(password::hash),
-        failures: 0,
-        failures_since: 0,
         sessions_valid_after: 0,
     };
     let audit = AuditEntry::new(

@@ -1112,30 +1112,6 @@ pub struct PublicLead {
 pub const PUBLIC_PER_SOURCE: i64 = 10;
 pub const PUBLIC_PER_PARTNER: i64 = 200;
 
-async fn take_token(
-    store: &Store,
-    scope: &str,
-    subject: &str,
-    max: i64,
-    now: DateTime<Utc>,
-) -> Result<(), Problem> {
-    let window = now.timestamp() / 900;
-    let key = keys::throttle(scope, &format!("{subject}#{window}"));
-    let patch = Patch::new(&key)
-        .add("count", 1)
-        .set(keys::KIND, "throttle")
-        .set(keys::EXPIRES_AT, (window + 2) * 900)
-        .require_below("count", max)
-        .on_failure(Failure::conflict("throttled", "throttled"));
-    match store.apply(patch).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::Condition(_)) => Err(Problem::too_many_requests(
-            ((window + 1) * 900 - now.timestamp()).max(1) as u64,
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// What happened to a public submission (the submitter always gets 202).
 #[derive(Debug, PartialEq, Eq)]
 pub enum PublicOutcome {
@@ -1166,12 +1142,19 @@ pub async fn public_submit(
     let Some(guard) = guard else {
         return Err(Problem::not_found("partner"));
     };
-    take_token(store, "public-source", source_ip, PUBLIC_PER_SOURCE, now).await?;
-    take_token(
+    crate::limits::take(
+        store,
+        "public-source",
+        source_ip,
+        crate::limits::Limit::per_15_min(PUBLIC_PER_SOURCE),
+        now,
+    )
+    .await?;
+    crate::limits::take(
         store,
         "public-partner",
         &guard.partner_id,
-        PUBLIC_PER_PARTNER,
+        crate::limits::Limit::per_15_min(PUBLIC_PER_PARTNER),
         now,
     )
     .await?;
