@@ -66,7 +66,7 @@ start_emulator "$aws_port" "$state_dir/emulator.log"
 
 echo "==> provisioning from template.yaml"
 python infra/local/provision.py --endpoint "http://127.0.0.1:$aws_port" --stack portal-local \
-  --param Stage=local --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
+  --param Stage=local --param 'RateLimits={"source_factor":100}' --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
 { cat "$state_dir/env.template"; aws_env_for "$aws_port"; echo "RUST_LOG=info"; echo "AWS_LAMBDA_LOG_FORMAT=Text"; } > "$state_dir/env"
 
 set -a

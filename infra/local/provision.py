@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import secrets
 import string
@@ -135,6 +136,16 @@ def create_queues(r: cfn.Resolver, endpoint: str):
             progressed = True
         if not progressed:
             raise SystemExit(f"queues with unresolvable references: {sorted(pending)}")
+
+
+def env_value(v: str) -> str:
+    """A value for the env file, which bash sources and `cargo lambda watch --env-file`
+    reads: plain when safe, else single-quoted (literal in both)."""
+    if re.fullmatch(r"[A-Za-z0-9_./:@,+=-]*", v):
+        return v
+    if "'" in v:
+        raise SystemExit(f"an environment value may not contain a single quote: {v!r}")
+    return f"'{v}'"
 
 
 def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
@@ -307,7 +318,7 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.env_out)), exist_ok=True)
     with open(args.env_out, "w", encoding="utf-8") as f:
         for k, v in sorted(env.items()):
-            f.write(f"{k}={v}\n")
+            f.write(f"{k}={env_value(str(v))}\n")
     with open(args.state_out, "w", encoding="utf-8") as f:
         json.dump({"endpoint": args.endpoint, "stack": args.stack, "sources": sources,
                    "resources": r.refs}, f, indent=2)

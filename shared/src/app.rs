@@ -32,6 +32,7 @@ pub struct IdentityConfig {
     pub audience: String,
     pub portal_url: String,
     pub default_country_code: String,
+    pub limits: crate::limits::Limits,
 }
 
 impl IdentityConfig {
@@ -55,6 +56,7 @@ impl IdentityConfig {
         let default_country_code = r
             .optional("DEFAULT_COUNTRY_CODE")
             .unwrap_or_else(|| "27".into());
+        let limits = r.parsed_or("RATE_LIMITS", crate::limits::Limits::default());
         r.finish()?;
         Ok(Self {
             common,
@@ -65,6 +67,7 @@ impl IdentityConfig {
             audience,
             portal_url,
             default_country_code,
+            limits,
         })
     }
 }
@@ -114,6 +117,7 @@ pub async fn identity(
         auth,
         portal_url: config.portal_url.clone(),
         default_country_code: config.default_country_code.clone(),
+        limits: config.limits,
     })
 }
 
@@ -148,6 +152,11 @@ pub struct Context {
 impl Context {
     pub fn store(&self) -> &Store {
         &self.identity.store
+    }
+
+    /// The stage's rate limits (`RATE_LIMITS`).
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.identity.limits
     }
 
     /// Authenticates and authorises the request (see [`Identity::require`]).
@@ -199,6 +208,7 @@ pub async fn context(
     let leads = crate::leads::LeadSettings {
         protection_days: r.parsed_or("LEAD_PROTECTION_DAYS", 90),
         default_country_code: config.default_country_code.clone(),
+        portal_daily_limit: Some(config.limits.leads_per_partner()),
     };
     r.finish()?;
     let identity = identity(&config, sdk, needs.keys).await?;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::http::Problem;
-use crate::store::{Failure, Key, Patch, Store, StoreError, TxBuilder, keys};
+use crate::store::{Failure, Key, Patch, Store, TxBuilder, keys};
 
 /// At most `max` per `window_secs` for one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +58,103 @@ impl Limit {
             .set(keys::KIND, "throttle")
             .set(keys::EXPIRES_AT, (window + 2) * self.window_secs)
             .require_below("count", self.max)
-            .on_failure(Failure::conflict(THROTTLED, "throttled"))
+            .on_failure(Failure::Throttled {
+                retry_after: self.retry_after(now),
+            })
     }
 }
 
-/// The failure code of a refused take.
-pub const THROTTLED: &str = "throttled";
+/// Every rate limit of the portal, per stage: `RATE_LIMITS` (JSON; any field may be
+/// given, the rest keep these defaults). Under the local stack every client arrives from
+/// 127.0.0.1, so `source_factor` raises every per-source limit there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Sign-in attempts per submitted email (account or not), per 15 minutes.
+    pub login_per_email: i64,
+    /// Failed sign-ins per source address, per 15 minutes.
+    pub login_per_source: i64,
+    /// Password-reset requests per submitted email, per hour.
+    pub resets_per_email: i64,
+    /// Password-reset requests per source address, per hour.
+    pub resets_per_source: i64,
+    /// Partner applications per source address, per hour.
+    pub registrations_per_source: i64,
+    /// Invitations a partner sends, per day.
+    pub invitations_per_partner: i64,
+    /// Leads a partner registers in the portal, per day.
+    pub leads_per_partner: i64,
+    /// Upload requests (KYC documents, attachments, logos) per partner, per day.
+    pub uploads_per_partner: i64,
+    /// Multiplies every per-source limit.
+    pub source_factor: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            login_per_email: 5,
+            login_per_source: 50,
+            resets_per_email: 3,
+            resets_per_source: 30,
+            registrations_per_source: 10,
+            invitations_per_partner: 50,
+            leads_per_partner: 500,
+            uploads_per_partner: 200,
+            source_factor: 1,
+        }
+    }
+}
+
+impl std::str::FromStr for Limits {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(Some(s))
+    }
+}
+
+impl Limits {
+    /// `RATE_LIMITS`' value: empty means the defaults; unknown fields are refused (a typo
+    /// must fail the cold start, not silently keep a default).
+    pub fn parse(json: Option<&str>) -> Result<Self, String> {
+        match json.map(str::trim).filter(|j| !j.is_empty()) {
+            None => Ok(Self::default()),
+            Some(j) => {
+                let limits: Self = serde_json::from_str(j).map_err(|e| e.to_string())?;
+                if limits.source_factor < 1 {
+                    return Err("source_factor must be at least 1".into());
+                }
+                Ok(limits)
+            }
+        }
+    }
+
+    pub fn login_per_email(&self) -> Limit {
+        Limit::per_15_min(self.login_per_email)
+    }
+    pub fn login_per_source(&self) -> Limit {
+        Limit::per_15_min(self.login_per_source * self.source_factor)
+    }
+    pub fn resets_per_email(&self) -> Limit {
+        Limit::per_hour(self.resets_per_email)
+    }
+    pub fn resets_per_source(&self) -> Limit {
+        Limit::per_hour(self.resets_per_source * self.source_factor)
+    }
+    pub fn registrations_per_source(&self) -> Limit {
+        Limit::per_hour(self.registrations_per_source * self.source_factor)
+    }
+    pub fn invitations_per_partner(&self) -> Limit {
+        Limit::per_day(self.invitations_per_partner)
+    }
+    pub fn leads_per_partner(&self) -> Limit {
+        Limit::per_day(self.leads_per_partner)
+    }
+    pub fn uploads_per_partner(&self) -> Limit {
+        Limit::per_day(self.uploads_per_partner)
+    }
+}
 
 /// Takes one token for `subject`: 429 with `Retry-After` when the window's are used up.
 pub async fn take(
@@ -73,11 +164,10 @@ pub async fn take(
     limit: Limit,
     now: DateTime<Utc>,
 ) -> Result<(), Problem> {
-    match store.apply(limit.take_patch(scope, subject, now)).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::Condition(_)) => Err(Problem::too_many_requests(limit.retry_after(now))),
-        Err(e) => Err(e.into()),
-    }
+    store
+        .apply(limit.take_patch(scope, subject, now))
+        .await
+        .map_err(Problem::from)
 }
 
 /// Takes one token from each of several limits in one transaction: all or none.
@@ -90,18 +180,7 @@ pub async fn take_all(
     for (scope, subject, limit) in takes {
         tx = tx.patch(limit.take_patch(scope, subject, now));
     }
-    match store.commit(tx.build()).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::Condition(_)) => {
-            let wait = takes
-                .iter()
-                .map(|(_, _, l)| l.retry_after(now))
-                .max()
-                .unwrap_or(1);
-            Err(Problem::too_many_requests(wait))
-        }
-        Err(e) => Err(e.into()),
-    }
+    store.commit(tx.build()).await.map_err(Problem::from)
 }
 
 /// Gives a token back (a success that should not count), within the same window.
@@ -120,6 +199,17 @@ pub fn reset(limit: Limit, scope: &str, subject: &str, now: DateTime<Utc>) -> Pa
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn limits_default_and_override_by_name_and_refuse_typos() {
+        assert_eq!(Limits::parse(None).unwrap(), Limits::default());
+        assert_eq!(Limits::parse(Some(" ")).unwrap(), Limits::default());
+        let local = Limits::parse(Some(r#"{"source_factor": 100}"#)).unwrap();
+        assert_eq!(local.login_per_source().max, 5000);
+        assert_eq!(local.login_per_email().max, 5);
+        assert!(Limits::parse(Some(r#"{"login_per_emial": 3}"#)).is_err());
+        assert!(Limits::parse(Some(r#"{"source_factor": 0}"#)).is_err());
+    }
 
     #[test]
     fn windows_are_fixed_and_retry_after_counts_to_the_end_of_one() {

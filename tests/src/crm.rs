@@ -34,6 +34,7 @@ pub fn lead_settings() -> LeadSettings {
     LeadSettings {
         protection_days: 90,
         default_country_code: "27".into(),
+        portal_daily_limit: None,
     }
 }
 
@@ -118,12 +119,18 @@ impl CrmWorld {
             auth: None,
             portal_url: "https://portal.example.test".into(),
             default_country_code: "27".into(),
+            limits: Default::default(),
         };
         let email = format!("{}@acme-crm.example", crate::unique("owner").to_lowercase());
         let req = serde_json::from_value(crate::portal::Portal::registration(&email)).unwrap();
-        let registered = shared::identity::service::register(&identity, req, Utc::now())
-            .await
-            .unwrap();
+        let registered = shared::identity::service::register(
+            &identity,
+            req,
+            &crate::portal::unique_source_ip(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         let partner: Partner = self
             .store
             .get(&keys::partner(&registered.partner_id))

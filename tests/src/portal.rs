@@ -112,7 +112,10 @@ impl Portal {
     /// Registers a partner from a registration body; returns (partner_id, owner email).
     pub async fn register_as(&self, body: &Value) -> (String, String) {
         let email = body["email"].as_str().unwrap().to_string();
-        let req = with_json(http_fixture("auth-register", "application"), body);
+        let req = with_source_ip(
+            with_json(http_fixture("auth-register", "application"), body),
+            &unique_source_ip(),
+        );
         let (status, body) = call(req, |r| auth_register::handle(r, &self.open)).await;
         assert_eq!(status, 201, "{body}");
         (body["partner_id"].as_str().unwrap().to_string(), email)

@@ -738,3 +738,24 @@ fn only_the_functions_that_issue_tokens_can_read_the_private_signing_key() {
             .contains("TokenVerifyingKeysSecret")
     );
 }
+
+#[test]
+fn every_deployed_stage_sets_its_portal_url_to_https() {
+    let text = std::fs::read_to_string(root().join("samconfig.toml")).unwrap();
+    for stage in ["dev", "prod"] {
+        let section = format!("[{stage}.deploy.parameters]");
+        let start = text
+            .find(&section)
+            .unwrap_or_else(|| panic!("no {section}"));
+        let rest = &text[start + section.len()..];
+        let body = &rest[..rest.find("\n[").unwrap_or(rest.len())];
+        let overrides = body
+            .lines()
+            .find(|l| l.trim_start().starts_with("parameter_overrides"))
+            .unwrap_or_else(|| panic!("{stage} has no parameter_overrides"));
+        assert!(
+            overrides.contains("PortalUrl=https://"),
+            "{stage}: emailed links must point at the stage's own portal: {overrides}"
+        );
+    }
+}

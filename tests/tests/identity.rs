@@ -43,7 +43,10 @@ async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
             let p = p.clone();
             let body = Portal::registration(&email);
             tokio::spawn(async move {
-                let req = with_json(http_fixture("auth-register", "application"), &body);
+                let req = with_source_ip(
+                    with_json(http_fixture("auth-register", "application"), &body),
+                    &p.source_ip,
+                );
                 call(req, |r| auth_register::handle(r, &p.open)).await
             })
         })
@@ -58,6 +61,99 @@ async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
     }
     statuses.sort();
     assert_eq!(statuses, vec![201, 409]);
+}
+
+#[tokio::test]
+async fn applications_invitations_and_leads_are_limited_and_answer_429() {
+    let p = Portal::new().await;
+    let mut ctx = shared::app::context(
+        &shared::config::ProcessEnv,
+        &p.stack.sdk,
+        shared::app::Needs {
+            keys: Keys::Verify,
+            cursors: false,
+            documents: false,
+            field_cipher: false,
+        },
+    )
+    .await
+    .unwrap();
+    let limits = shared::limits::Limits {
+        registrations_per_source: 2,
+        invitations_per_partner: 1,
+        leads_per_partner: 1,
+        ..Default::default()
+    };
+    ctx.identity.limits = limits;
+    ctx.leads.portal_daily_limit = Some(limits.leads_per_partner());
+    let register = |n: usize| {
+        with_source_ip(
+            with_json(
+                http_fixture("auth-register", "application"),
+                &Portal::registration(&format!(
+                    "{}-{n}@acme.example",
+                    unique("lim").to_lowercase()
+                )),
+            ),
+            &p.source_ip,
+        )
+    };
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        statuses.push(
+            call(register(n), |r| auth_register::handle(r, &ctx.identity))
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses, vec![201, 201, 429]);
+
+    let (partner_id, owner) = p.register_approved().await;
+    let _ = partner_id;
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invite = |n: usize| {
+        with_bearer(
+            with_json(
+                http_fixture("users-invite", "invite-sales"),
+                &json!({"email": format!("{}-{n}@acme.example", unique("inv").to_lowercase()), "role": "sales"}),
+            ),
+            Some(&access),
+        )
+    };
+    assert_eq!(
+        call(invite(0), |r| users_invite::handle(r, &ctx.identity))
+            .await
+            .0,
+        201
+    );
+    let response =
+        shared::http::respond(invite(1), |r| users_invite::handle(r, &ctx.identity)).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+
+    let lead = |n: usize| {
+        with_bearer(
+            with_json(
+                http_fixture("leads-create", "new-lead"),
+                &json!({"first_name": "Lerato", "last_name": "Mokoena",
+                        "email": format!("lead{n}.{}@gmail.com", unique("").to_lowercase())}),
+            ),
+            Some(&access),
+        )
+    };
+    assert_eq!(
+        call(lead(0), |r| leads_create::handle(r, &ctx)).await.0,
+        201
+    );
+    let (status, problem) = call(lead(1), |r| leads_create::handle(r, &ctx)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (429, Some("too_many_requests")),
+        "{problem}"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +176,10 @@ async fn registration_refuses_unknown_fields_and_invalid_values_with_field_error
     bad["password"] = json!("short");
     bad["phone"] = json!("call me");
     let (status, body) = call(
-        with_json(http_fixture("auth-register", "application"), &bad),
+        with_source_ip(
+            with_json(http_fixture("auth-register", "application"), &bad),
+            &p.source_ip,
+        ),
         |r| auth_register::handle(r, &p.open),
     )
     .await;

@@ -13,6 +13,6 @@ pub const CURSORS: bool = false;
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    let registered = service::register(id, body, Utc::now()).await?;
+    let registered = service::register(id, body, &http::source_ip(&req), Utc::now()).await?;
     http::json(StatusCode::CREATED, &registered)
 }

@@ -17,8 +17,14 @@ pub const NEEDS: Needs = Needs {
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let principal = ctx.require(&req, ROUTE).await?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    let granted =
-        shared::kyc::request_upload(ctx.store(), ctx.documents()?, &principal, body, Utc::now())
-            .await?;
+    let granted = shared::kyc::request_upload(
+        ctx.store(),
+        ctx.documents()?,
+        &principal,
+        body,
+        ctx.limits().uploads_per_partner(),
+        Utc::now(),
+    )
+    .await?;
     http::json(StatusCode::CREATED, &granted)
 }

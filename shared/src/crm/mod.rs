@@ -81,6 +81,8 @@ impl CrmConfig {
             default_country_code: r
                 .optional("DEFAULT_COUNTRY_CODE")
                 .unwrap_or_else(|| "27".into()),
+            // The CRM is not rate limited: what Zoho assigns, the portal records.
+            portal_daily_limit: None,
         };
         let settings = CrmSettings::from_json(raw.as_deref());
         r.finish()?;

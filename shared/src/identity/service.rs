@@ -34,13 +34,6 @@ pub const REFRESH_GRACE_SECS: i64 = 30;
 /// Invitations are valid 7 days, password resets 1 hour.
 pub const INVITATION_TTL_HOURS: i64 = 7 * 24;
 pub const RESET_TTL_HOURS: i64 = 1;
-/// Reset requests per submitted email and per source address (each one emails).
-pub const RESETS_PER_EMAIL: crate::limits::Limit = crate::limits::Limit::per_hour(3);
-pub const RESETS_PER_SOURCE: crate::limits::Limit = crate::limits::Limit::per_hour(30);
-/// Login attempts allowed per submitted email in the window before 429.
-pub const MAX_ACCOUNT_FAILURES: u32 = 5;
-/// Failed logins allowed per source address in the window before 429.
-pub const MAX_SOURCE_FAILURES: u32 = 50;
 
 /// What the identity functions share, built once per cold start (see [`crate::app`]).
 #[derive(Debug)]
@@ -52,6 +45,8 @@ pub struct Identity {
     pub portal_url: String,
     /// Country code for phone numbers given without one (e.g. "27").
     pub default_country_code: String,
+    /// The stage's rate limits (`RATE_LIMITS`).
+    pub limits: crate::limits::Limits,
 }
 
 impl Identity {
@@ -171,8 +166,18 @@ pub struct Registered {
 pub async fn register(
     id: &Identity,
     req: RegisterRequest,
+    source: &str,
     now: DateTime<Utc>,
 ) -> Result<Registered, Problem> {
+    // Each application costs a password hash and a CRM record: limited per source.
+    crate::limits::take(
+        &id.store,
+        "register-source",
+        source,
+        id.limits.registrations_per_source(),
+        now,
+    )
+    .await?;
     let mut e = Vec::new();
     let business_name = required(&mut e, "/business_name", &req.business_name, 200);
     let registration_number =
@@ -378,16 +383,10 @@ pub struct LoginRequest {
     pub password: Secret<String>,
 }
 
-/// Login attempts allowed per submitted email (whether or not an account has it, so a 429
-/// says nothing about existence) and per source address in the window; a success resets
-/// the email's count and does not count against its source.
-pub const ACCOUNT_ATTEMPTS: crate::limits::Limit =
-    crate::limits::Limit::per_15_min(MAX_ACCOUNT_FAILURES as i64);
-pub const SOURCE_ATTEMPTS: crate::limits::Limit =
-    crate::limits::Limit::per_15_min(MAX_SOURCE_FAILURES as i64);
-
-/// Signs a user in. A token is taken from the email's and the source's attempt limits
-/// first, in one conditional transaction, so parallel guesses cannot outrun the limit:
+/// Signs a user in. Attempts are limited per submitted email (whether or not an account
+/// has it, so a 429 says nothing about existence) and per source address; a success resets
+/// the email's count and does not count against its source. A token is taken from both
+/// limits first, in one conditional transaction, so parallel guesses cannot outrun the limit:
 /// twenty at once against a limit of five get five password checks and fifteen 429s.
 /// Then the credential (and, on the right password, the partner's standing) is read, and
 /// the session written in one transaction. Unknown emails cost the same hashing work and
@@ -406,11 +405,12 @@ pub async fn login(
             .map(|e| e.to_string())
             .unwrap_or_else(|| req.email.trim().to_lowercase()),
     );
+    let (per_email, per_source) = (id.limits.login_per_email(), id.limits.login_per_source());
     crate::limits::take_all(
         &id.store,
         &[
-            ("login-account", &subject, ACCOUNT_ATTEMPTS),
-            ("login-source", source, SOURCE_ATTEMPTS),
+            ("login-account", &subject, per_email),
+            ("login-source", source, per_source),
         ],
         now,
     )
@@ -450,13 +450,13 @@ pub async fn login(
         .insert(&session)
         .insert(&refresh)
         .patch(crate::limits::reset(
-            ACCOUNT_ATTEMPTS,
+            per_email,
             "login-account",
             &subject,
             now,
         ))
         .patch(crate::limits::refund(
-            SOURCE_ATTEMPTS,
+            per_source,
             "login-source",
             source,
             now,
@@ -773,6 +773,13 @@ pub async fn invite_user(
         .insert(&invitation)
         .insert(&mail)
         .insert(&audit)
+        // Every invitation is an email from our address: a partner's daily number is
+        // capped, in the same transaction.
+        .patch(
+            id.limits
+                .invitations_per_partner()
+                .take_patch("invite-partner", &partner_id, now),
+        )
         .build();
     id.store.commit(tx).await?;
     tracing::info!(partner_id = %partner_id, user_id = %user.id, "user invited");
@@ -1071,8 +1078,8 @@ pub async fn forgot_password(
     crate::limits::take_all(
         &id.store,
         &[
-            ("forgot-email", &subject, RESETS_PER_EMAIL),
-            ("forgot-source", source, RESETS_PER_SOURCE),
+            ("forgot-email", &subject, id.limits.resets_per_email()),
+            ("forgot-source", source, id.limits.resets_per_source()),
         ],
         now,
     )

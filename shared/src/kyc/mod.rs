@@ -143,6 +143,7 @@ pub async fn request_upload(
     docs: &Documents,
     principal: &Principal,
     req: UploadRequest,
+    limit: crate::limits::Limit,
     now: DateTime<Utc>,
 ) -> Result<UploadGranted, Problem> {
     let partner_id = principal.partner_id()?.to_string();
@@ -191,6 +192,7 @@ pub async fn request_upload(
         )
         .insert(&doc)
         .insert(&audit)
+        .patch(limit.take_patch("uploads-partner", &partner_id, now))
         .build();
     store.commit(tx).await?;
     let upload = docs

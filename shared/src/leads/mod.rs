@@ -39,6 +39,9 @@ pub struct LeadSettings {
     /// How long a registered lead is protected from other partners (`LEAD_PROTECTION_DAYS`, 90).
     pub protection_days: i64,
     pub default_country_code: String,
+    /// Leads a partner may register in the portal per day (`RATE_LIMITS`), taken in the
+    /// creating transaction; none for the CRM's own writes.
+    pub portal_daily_limit: Option<crate::limits::Limit>,
 }
 
 fn timestamp(e: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option<String> {
@@ -406,6 +409,11 @@ pub async fn create(
         .insert(&history)
         .insert(&audit)
         .insert(&outbox);
+    if let (LeadSource::Portal, Some(limit)) = (source, settings.portal_daily_limit) {
+        // Bulk registration squats contacts and company domains for the protection
+        // window: a partner's daily volume is capped, in the same transaction.
+        tx = tx.patch(limit.take_patch("leads-partner", &partner_id, now));
+    }
     store.commit(tx.build()).await?;
     Ok(lead)
 }
@@ -985,6 +993,7 @@ pub async fn request_attachment(
     principal: &Principal,
     lead_id: &str,
     req: AttachmentRequest,
+    limit: crate::limits::Limit,
     now: DateTime<Utc>,
 ) -> Result<AttachmentGranted, Problem> {
     let lead = own_lead(store, principal, lead_id).await?;
@@ -1008,7 +1017,15 @@ pub async fn request_attachment(
         rejection_reason: None,
         created_at: rfc3339(now),
     };
-    store.commit(store.tx().insert(&attachment).build()).await?;
+    store
+        .commit(
+            store
+                .tx()
+                .insert(&attachment)
+                .patch(limit.take_patch("uploads-partner", &attachment.partner_id, now))
+                .build(),
+        )
+        .await?;
     let upload = docs
         .presign_upload(
             &attachment.object_key,

@@ -453,6 +453,7 @@ pub async fn request_logo(
     docs: &Documents,
     principal: &Principal,
     req: LogoRequest,
+    limit: crate::limits::Limit,
     now: DateTime<Utc>,
 ) -> Result<PresignedUpload, Problem> {
     let partner_id = principal.partner_id()?;
@@ -473,15 +474,21 @@ pub async fn request_logo(
         return Err(Problem::validation(e));
     }
     let key = format!("logos/{partner_id}/{}", ulid::Ulid::new());
-    store
-        .apply(
+    // The version moves with the logo, so an edit made from an older read cannot put the
+    // previous logo back.
+    let tx = store
+        .tx()
+        .patch(
             Patch::new(&keys::partner(partner_id))
                 .set("logo_key", &key)
                 .set("updated_at", crate::validate::rfc3339(now))
+                .add("version", 1)
                 .require_exists()
                 .on_failure(crate::store::Failure::Missing { what: "partner" }),
         )
-        .await?;
+        .patch(limit.take_patch("uploads-partner", partner_id, now))
+        .build();
+    store.commit(tx).await?;
     Ok(docs
         .presign_upload(
             &key,

@@ -47,6 +47,9 @@ pub enum Failure {
     Stale,
     /// 404: the item the write depends on does not exist.
     Missing { what: &'static str },
+    /// 429: a rate limit taken in the same transaction is used up until `retry_after`
+    /// seconds from now.
+    Throttled { retry_after: u64 },
 }
 
 impl Failure {
@@ -82,6 +85,9 @@ impl From<StoreError> for Problem {
             }
             StoreError::Condition(Failure::Stale) => Problem::precondition_failed(),
             StoreError::Condition(Failure::Missing { what }) => Problem::not_found(what),
+            StoreError::Condition(Failure::Throttled { retry_after }) => {
+                Problem::too_many_requests(retry_after)
+            }
             StoreError::InvalidCursor => {
                 Problem::bad_request("invalid_cursor", "The cursor is not valid for this list.")
             }
