@@ -283,8 +283,25 @@ def deliver_once(sqs, source: dict, invoke_url: str, wait: int, timeout: float) 
             keep.append(m)
         delete = messages if not records else []
         if records:
-            ok, _ = invoke(invoke_url, fn, {"Records": records}, timeout)
+            event = {"Records": records}
+            ok, payload = invoke(invoke_url, fn, event, timeout)
             delete = messages if ok else [m for m in messages if m not in keep]
+            if not ok:
+                # Asynchronous invocation: after MaximumRetryAttempts retries the event goes
+                # to the on-failure destination (as Lambda sends it), not back to the bucket.
+                attempts = max(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) for m in keep)
+                if attempts > int(source.get("max_retries", 2)):
+                    if source.get("on_failure_queue_url"):
+                        sqs.send_message(QueueUrl=source["on_failure_queue_url"], MessageBody=json.dumps({
+                            "version": "1.0",
+                            "requestContext": {"functionArn": fn, "condition": "RetriesExhausted",
+                                               "approximateInvokeCount": attempts},
+                            "requestPayload": event,
+                            "responseContext": {"functionError": "Unhandled"},
+                            "responsePayload": payload,
+                        }, default=str))
+                        log(fn, "retries exhausted; the event went to the on-failure queue")
+                    delete = messages
     else:
         ok, payload = invoke(invoke_url, fn, {"Records": [sqs_record(m, source) for m in messages]}, timeout)
         delete = []

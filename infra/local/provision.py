@@ -250,7 +250,9 @@ def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
             elif event["Type"] == "S3":
                 bucket = r.value(props["Bucket"])
                 queue_name = f"{r.stack}-s3-{fn}-{event_name}".lower()[:80]
-                url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+                # A failed delivery is retried after the visibility timeout: seconds
+                # locally, like Lambda's asynchronous retries (which wait minutes).
+                url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
                 qarn = f"arn:aws:sqs:{cfn.REGION}:{cfn.ACCOUNT}:{queue_name}"
                 events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
                 config = {"QueueArn": qarn, "Events": events}
@@ -258,7 +260,18 @@ def wire_event_sources(r: cfn.Resolver, endpoint: str) -> list[dict]:
                 if rules:
                     config["Filter"] = {"Key": {"FilterRules": rules}}
                 notifications.setdefault(bucket, []).append(config)
-                sources.append({"kind": "s3", "function": fn, "queue_url": url, "bucket": bucket})
+                # S3 invokes asynchronously: EventInvokeConfig bounds the retries and names
+                # the on-failure queue, as for schedules.
+                invoke_config = res["Properties"].get("EventInvokeConfig") or {}
+                on_failure = ((invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                sources.append({
+                    "kind": "s3",
+                    "function": fn,
+                    "queue_url": url,
+                    "bucket": bucket,
+                    "max_retries": int(invoke_config.get("MaximumRetryAttempts", 2)),
+                    "on_failure_queue_url": queue_url(on_failure),
+                })
             elif event["Type"] == "Schedule":
                 if props.get("Enabled") is False or props.get("State") == "DISABLED":
                     continue

@@ -505,10 +505,10 @@ fn every_queue_redrives_to_an_alarmed_dead_letter_queue() {
 /// retries are bounded and the failures go to an alarmed on-failure queue. Batch sources
 /// report partial failures, so one bad record does not fail (and repeat) its whole batch.
 #[test]
-fn every_stream_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() {
+fn every_stream_bucket_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() {
     let t = template();
     let alarmed = alarmed_queues(&t);
-    let (mut streams, mut schedules) = (0, 0);
+    let (mut streams, mut schedules, mut buckets) = (0, 0, 0);
     for (name, f) in functions(&t) {
         let Some(events) = f["Properties"]["Events"].as_mapping() else {
             continue;
@@ -540,6 +540,22 @@ fn every_stream_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() 
                     "{name}: its on-failure queue {dlq} has no alarm"
                 );
             }
+            if kind == "S3" {
+                buckets += 1;
+                let config = &f["Properties"]["EventInvokeConfig"];
+                assert!(
+                    config["MaximumRetryAttempts"].as_u64().is_some(),
+                    "{name}: invoked by S3, so EventInvokeConfig.MaximumRetryAttempts is set"
+                );
+                let dlq = queue_of(&config["DestinationConfig"]["OnFailure"]["Destination"])
+                    .unwrap_or_else(|| {
+                        panic!("{name}: EventInvokeConfig.DestinationConfig.OnFailure is a queue")
+                    });
+                assert!(
+                    alarmed.contains(&dlq),
+                    "{name}: its on-failure queue {dlq} has no alarm"
+                );
+            }
             if kind == "Schedule" || kind == "ScheduleV2" {
                 schedules += 1;
                 let config = &f["Properties"]["EventInvokeConfig"];
@@ -563,6 +579,35 @@ fn every_stream_and_scheduled_invocation_ends_in_an_alarmed_dead_letter_queue() 
         "email-sender and crm-outbound read the table stream"
     );
     assert!(schedules >= 1, "crm-reconcile runs on a schedule");
+    assert!(buckets >= 1, "kyc-verify-upload runs on bucket events");
+}
+
+#[test]
+fn every_function_has_an_error_alarm() {
+    let t = template();
+    let mut alarmed = BTreeSet::new();
+    for (_, r) in resources(&t) {
+        let p = &r["Properties"];
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+            && p["Namespace"] == "AWS/Lambda"
+            && p["MetricName"] == "Errors"
+            && p["AlarmActions"]
+                .as_sequence()
+                .is_some_and(|a| !a.is_empty())
+        {
+            for d in p["Dimensions"].as_sequence().unwrap() {
+                if d["Name"] == "FunctionName" {
+                    alarmed.insert(d["Value"]["Ref"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    let functions: BTreeSet<String> = functions(&t).into_iter().map(|(n, _)| n).collect();
+    let missing: Vec<&String> = functions.difference(&alarmed).collect();
+    assert!(
+        missing.is_empty(),
+        "functions without an error alarm: {missing:?}"
+    );
 }
 
 #[test]

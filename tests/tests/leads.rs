@@ -903,12 +903,77 @@ async fn a_lead_attachment_is_verified_like_a_kyc_document() {
     put = put.header("content-type", body["content_type"].as_str().unwrap());
     assert!(put.send().await.unwrap().status().is_success());
     let docs = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
+    let etag = docs.info(&key).await.unwrap().unwrap().etag;
     assert!(
-        leads::verify_attachment(p.ctx.store(), &docs, &key)
+        leads::verify_attachment(p.ctx.store(), &docs, &key, etag.as_deref())
             .await
             .unwrap()
     );
     assert!(docs.info(&key).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_replaced_attachment_is_rejected() {
+    let p = Portal::new().await;
+    let a = approved_partner(&p).await;
+    let (email, phone) = contact("att");
+    let (_, lead) = create(&p, a.token(), lead_body(&email, &phone)).await;
+    let docx = b"PK\x03\x04\x14\x00\x06\x00word/document.xml".to_vec();
+    let content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    let body = json!({"file_name": "quote.docx", "content_type": content_type, "size": docx.len()});
+    let req = with_path_param(
+        with_json(http_fixture("leads-attachment-upload", "site-photo"), &body),
+        "lead_id",
+        lead["id"].as_str().unwrap(),
+    );
+    let (status, granted) = as_user(req, a.token(), |r| {
+        leads_attachment_upload::handle(r, &p.ctx)
+    })
+    .await;
+    assert_eq!(status, 201, "{granted}");
+    let key = granted["attachment"]["object_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = granted["upload"]["url"].as_str().unwrap().to_string();
+    let put = |bytes: Vec<u8>| {
+        reqwest::Client::new()
+            .put(&url)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+    };
+    assert!(put(docx.clone()).await.unwrap().status().is_success());
+    let docs = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
+    let verified = docs.info(&key).await.unwrap().unwrap().etag;
+    assert!(
+        leads::verify_attachment(p.ctx.store(), &docs, &key, verified.as_deref())
+            .await
+            .unwrap()
+    );
+    // Same length and type, other content, through the still-valid URL.
+    let mut other = docx.clone();
+    let last = other.len() - 1;
+    other[last] = b'!';
+    assert!(put(other).await.unwrap().status().is_success());
+    let replaced = docs.info(&key).await.unwrap().unwrap().etag;
+    assert_ne!(replaced, verified);
+    assert!(
+        !leads::verify_attachment(p.ctx.store(), &docs, &key, replaced.as_deref())
+            .await
+            .unwrap()
+    );
+    assert!(
+        docs.info(&key).await.unwrap().is_none(),
+        "the replacement is removed"
+    );
+    let stored = keys::lead_attachment(
+        &a.id,
+        lead["id"].as_str().unwrap(),
+        granted["attachment"]["id"].as_str().unwrap(),
+    );
+    let stored = p.stack.raw_item(&stored.pk, &stored.sk).await;
+    assert_eq!(stored["status"].as_s().unwrap(), "rejected");
 }
 
 #[tokio::test]

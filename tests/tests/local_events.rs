@@ -77,6 +77,8 @@ async fn fake_invoke_api() -> (String, Invocations) {
                         .map(|r| json!({"itemIdentifier": r["messageId"]}))
                         .collect();
                     json!({"batchItemFailures": failures})
+                } else if function == "verifier" && payload.to_string().contains("broken") {
+                    json!({"errorType": "VerificationFailed", "errorMessage": "the table is unavailable"})
                 } else {
                     Value::Null
                 };
@@ -277,6 +279,56 @@ async fn queue_and_bucket_events_reach_their_functions_like_lambda_event_sources
     assert_eq!(
         uploads[0].records[0].s3.bucket.name.as_deref(),
         Some(bucket.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_upload_verification_reaches_an_alarmed_queue() {
+    let stack = Stack::connect().await;
+    let (invoke_url, seen) = fake_invoke_api().await;
+    let fixture = provision_and_pump(&stack, &invoke_url);
+    let failures = fixture.resource("VerifierFailures");
+    stack
+        .s3()
+        .put_object()
+        .bucket(fixture.resource("Uploads"))
+        .key("kyc/P1/broken.pdf")
+        .body(b"%PDF-1.7".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let sqs = stack.sqs();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let record = loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&failures)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = out.messages.unwrap_or_default().into_iter().next() {
+            break serde_json::from_str::<Value>(m.body().unwrap()).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed event never reached the on-failure queue"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(
+        record["requestPayload"]["Records"][0]["s3"]["object"]["key"],
+        "kyc/P1/broken.pdf"
+    );
+    let attempts = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(f, _)| f == "verifier")
+        .count();
+    assert_eq!(
+        attempts, 2,
+        "the first invocation and MaximumRetryAttempts (1) retry"
     );
 }
 

@@ -27,14 +27,14 @@ pub async fn handle(
             continue;
         };
         let key = shared::storage::decode_event_key(raw);
+        let etag = record.s3.object.e_tag.as_deref();
         if key.starts_with("leads/") {
-            let ok = shared::leads::verify_attachment(ctx.store(), docs, &key)
+            let ok = shared::leads::verify_attachment(ctx.store(), docs, &key, etag)
                 .await
                 .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
             tracing::info!(object = %key, verified = ok, "lead attachment checked");
             continue;
         }
-        let etag = record.s3.object.e_tag.as_deref();
         let outcome = kyc::verify_upload(ctx.store(), docs, &key, etag, Utc::now())
             .await
             .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;

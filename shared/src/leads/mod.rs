@@ -966,6 +966,10 @@ pub struct LeadAttachment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
     pub object_key: String,
+    /// The ETag of the object that passed verification: a later event for the same key
+    /// with another ETag means the file was replaced after it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_etag: Option<String>,
     pub created_at: String,
 }
 
@@ -973,10 +977,7 @@ impl Entity for LeadAttachment {
     const KIND: &'static str = "lead_attachment";
 
     fn key(&self) -> crate::store::Key {
-        crate::store::Key::new(
-            keys::partner_partition(&self.partner_id),
-            format!("LEADF#{}#{}", self.lead_id, self.id),
-        )
+        keys::lead_attachment(&self.partner_id, &self.lead_id, &self.id)
     }
 }
 
@@ -1015,6 +1016,7 @@ pub async fn request_attachment(
         size: req.size,
         status: crate::uploads::VerificationStatus::Uploading,
         rejection_reason: None,
+        object_etag: None,
         created_at: rfc3339(now),
     };
     store
@@ -1042,6 +1044,7 @@ pub async fn verify_attachment(
     store: &Store,
     docs: &Documents,
     object_key: &str,
+    event_etag: Option<&str>,
 ) -> Result<bool, Problem> {
     let parts: Vec<&str> = object_key
         .strip_prefix("leads/")
@@ -1052,16 +1055,33 @@ pub async fn verify_attachment(
         docs.delete(object_key).await?;
         return Ok(false);
     };
-    let key = crate::store::Key::new(
-        keys::partner_partition(partner_id),
-        format!("LEADF#{lead_id}#{id}"),
-    );
+    let key = keys::lead_attachment(partner_id, lead_id, id);
     let Some(att) = store.get::<LeadAttachment>(&key).await? else {
         docs.delete(object_key).await?;
         return Ok(false);
     };
     if att.status != crate::uploads::VerificationStatus::Uploading {
-        return Ok(att.status == crate::uploads::VerificationStatus::Pending);
+        // A presigned URL stays usable for its lifetime: a second upload to the same key
+        // after verification is a replacement nobody checked. Reject it and remove it.
+        let replaced = att.status != crate::uploads::VerificationStatus::Rejected
+            && matches!((event_etag, att.object_etag.as_deref()),
+                (Some(new), Some(verified)) if new.trim_matches('"') != verified);
+        if !replaced {
+            return Ok(att.status == crate::uploads::VerificationStatus::Pending);
+        }
+        docs.delete(object_key).await?;
+        store
+            .apply(
+                Patch::new(&key)
+                    .set("status", crate::uploads::VerificationStatus::Rejected)
+                    .set(
+                        "rejection_reason",
+                        "The file was replaced after it was verified; attach it again.",
+                    )
+                    .require_exists(),
+            )
+            .await?;
+        return Ok(false);
     }
     let Some(info) = docs.info(object_key).await? else {
         return Ok(false);
@@ -1084,6 +1104,9 @@ pub async fn verify_attachment(
             },
         )
         .require_eq("status", crate::uploads::VerificationStatus::Uploading);
+    if let (true, Some(etag)) = (ok, &info.etag) {
+        patch = patch.set("object_etag", etag);
+    }
     if !ok {
         patch = patch.set(
             "rejection_reason",

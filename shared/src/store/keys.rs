@@ -206,6 +206,14 @@ pub fn lead_activity_prefix(lead_id: &str) -> String {
     format!("LEADA#{lead_id}#")
 }
 
+/// A file attached to a lead.
+pub fn lead_attachment(partner_id: &str, lead_id: &str, attachment_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("LEADF#{lead_id}#{attachment_id}"),
+    )
+}
+
 /// The cross-partner reservation of a normalised lead contact value.
 pub fn lead_guard(contact: &str, value: &str) -> Key {
     Key::new(format!("LEADGUARD#{contact}#{value}"), "GUARD")
