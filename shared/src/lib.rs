@@ -30,6 +30,7 @@ pub mod queue;
 pub mod secrets;
 pub mod storage;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod uploads;
 pub mod validate;

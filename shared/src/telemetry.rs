@@ -8,10 +8,12 @@
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the global subscriber once per cold start. Safe to call twice.
-pub fn init() {
+/// Installs the global subscriber once per cold start. Safe to call twice. `own_crate` is
+/// the function's crate name (`env!("CARGO_CRATE_NAME")`): it and `shared` log at the
+/// stage's level, dependencies at `info` at most.
+pub fn init(own_crate: &str) {
     let format = std::env::var("AWS_LAMBDA_LOG_FORMAT").unwrap_or_else(|_| "JSON".into());
-    let filter = filter_from_env();
+    let filter = filter_from_env(own_crate);
     if format.eq_ignore_ascii_case("text") {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -46,7 +48,7 @@ where
         .with_target(false)
 }
 
-fn filter_from_env() -> EnvFilter {
+fn filter_from_env(own_crate: &str) -> EnvFilter {
     // Lambda's level names (TRACE..FATAL) map onto tracing's; RUST_LOG wins for local work.
     if let Ok(spec) = std::env::var("RUST_LOG")
         && let Ok(f) = EnvFilter::try_new(spec)
@@ -64,5 +66,30 @@ fn filter_from_env() -> EnvFilter {
         "ERROR" | "FATAL" => "error",
         _ => "info",
     };
-    EnvFilter::new(level)
+    EnvFilter::new(directives(level, own_crate))
+}
+
+/// The level applies to the portal's own code (`shared` and the function's crate); the
+/// dependencies (SDK, HTTP, TLS) never log below `info`, so a debug stage does not fill the
+/// logs with wire traffic.
+fn directives(level: &str, own: &str) -> String {
+    let deps = match level {
+        "trace" | "debug" => "info",
+        other => other,
+    };
+    format!("{deps},shared={level},{own}={level}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_debug_stage_keeps_dependencies_at_info() {
+        assert_eq!(
+            directives("debug", "leads_get"),
+            "info,shared=debug,leads_get=debug"
+        );
+        assert_eq!(directives("warn", "me"), "warn,shared=warn,me=warn");
+    }
 }

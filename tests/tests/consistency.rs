@@ -641,6 +641,7 @@ const LAYERS: &[&[&str]] = &[
         "crypto",
         "validate",
         "contact",
+        "stream",
     ],
     &[
         "auth",

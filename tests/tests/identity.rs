@@ -441,6 +441,46 @@ async fn logout_ends_the_session() {
         p.refresh(tokens["refresh_token"].as_str().unwrap()).await.0,
         401
     );
+    assert_eq!(
+        p.me(tokens["access_token"].as_str().unwrap()).await.0,
+        401,
+        "the session's access token ends with it"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_alone_signs_out() {
+    let p = Portal::new().await;
+    let (_, email) = p.register().await;
+    let tokens = p.token(&email).await;
+    let logout = |body: Value| {
+        let mut req = with_json(http_fixture("auth-logout", "signed-in"), &body);
+        req.headers_mut().remove("authorization");
+        req
+    };
+    let (status, _) = call(
+        logout(json!({"refresh_token": tokens["refresh_token"]})),
+        |r| auth_logout::handle(r, &p.verifier),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        p.refresh(tokens["refresh_token"].as_str().unwrap()).await.0,
+        401
+    );
+    assert_eq!(p.me(tokens["access_token"].as_str().unwrap()).await.0, 401);
+    // An unknown token gets the same answer; no token at all is a 401.
+    let (status, _) = call(logout(json!({"refresh_token": "not-a-token"})), |r| {
+        auth_logout::handle(r, &p.verifier)
+    })
+    .await;
+    assert_eq!(status, 204);
+    let mut empty = http_fixture("auth-logout", "signed-in");
+    empty.headers_mut().remove("authorization");
+    assert_eq!(
+        call(empty, |r| auth_logout::handle(r, &p.verifier)).await.0,
+        401
+    );
 }
 
 // ------------------------------------------------------------------ access tokens

@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
     let ctx = shared::app::context_from_env(admin_crm_replay::NEEDS).await?;
     let config = admin_crm_replay::Config::read(&shared::config::ProcessEnv)?;
     let sdk = shared::aws::sdk_config().await;

@@ -1,8 +1,9 @@
-//! `POST /v1/auth/logout`: ends the caller's session (its whole refresh-token family).
+//! `POST /v1/auth/logout`: ends a session (its whole refresh-token family, and its access
+//! tokens): the caller's, by bearer token, or the one a `{refresh_token}` body names.
 
 use lambda_http::{Body, Request, Response};
 use shared::app::Keys;
-use shared::http::{self, Problem};
+use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
 
 pub const ROUTE: &str = "POST /v1/auth/logout";
@@ -10,7 +11,19 @@ pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
-    let principal = id.require(&req, ROUTE).await?;
-    service::logout(id, &principal).await?;
+    if req
+        .headers()
+        .contains_key(lambda_http::http::header::AUTHORIZATION)
+    {
+        let principal = id.require(&req, ROUTE).await?;
+        service::logout(id, &principal).await?;
+    } else if matches!(req.body(), Body::Empty) || req.body().is_empty() {
+        return Err(Problem::unauthorized(
+            "Send a bearer access token or the refresh token to sign out.",
+        ));
+    } else {
+        let body = http::json_body(&req, MAX_JSON_BODY)?;
+        service::logout_with_refresh_token(id, body).await?;
+    }
     Ok(http::no_content())
 }

@@ -2,10 +2,11 @@
 //! items in state `queued` (new ones, and ones a replay or the reconciler re-queued).
 //! Zoho being unavailable is recorded on the item (`failed`, retried by `crm-reconcile`);
 //! only a failure to record anything (DynamoDB) is reported as a batch item failure, so
-//! the stream retries it and finally hands it to the dead-letter queue.
+//! the stream retries it and finally hands it to the dead-letter queue. The batch stops at
+//! that record (see `shared::stream`).
 
 use aws_lambda_events::dynamodb::Event;
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::crm::{Crm, outbound};
@@ -15,31 +16,17 @@ pub async fn handle(
     event: LambdaEvent<Event>,
     crm: &Crm,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-    let mut response = DynamoDbEventResponse::default();
-    for record in event.payload.records {
-        if record.event_name == "REMOVE" {
-            continue;
-        }
-        let sequence = record.change.sequence_number.clone();
-        let item: CrmOutbox = match serde_dynamo::from_item(record.change.new_image) {
-            Ok(item) => item,
-            Err(e) => {
-                tracing::error!(sequence = ?sequence, error = %e, "unreadable CRM outbox item skipped");
-                continue;
+    Ok(shared::stream::each_new_image(
+        event.payload.records,
+        |r| r.event_name != "REMOVE",
+        |item: CrmOutbox| async move {
+            if item.state != "queued" {
+                return Ok(());
             }
-        };
-        if item.state != "queued" {
-            continue;
-        }
-        match outbound::process(crm, &item.id, Utc::now()).await {
-            Ok(outcome) => tracing::info!(outbox_id = %item.id, outcome, "CRM outbox item handled"),
-            Err(e) => {
-                tracing::warn!(outbox_id = %item.id, error = %e, "CRM outbox item not handled; will be retried");
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = sequence;
-                response.batch_item_failures.push(failure);
-            }
-        }
-    }
-    Ok(response)
+            let outcome = outbound::process(crm, &item.id, Utc::now()).await?;
+            tracing::info!(outbox_id = %item.id, outcome, "CRM outbox item handled");
+            Ok::<(), shared::store::StoreError>(())
+        },
+    )
+    .await)
 }

@@ -5,7 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
     let crm = shared::crm::Crm::from_env().await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         crm_outbound::handle(event, crm)

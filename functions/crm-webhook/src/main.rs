@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
     let config = crm_webhook::Config::read(&shared::config::ProcessEnv)?;
     let sdk = shared::aws::sdk_config().await;
     let deps: &'static crm_webhook::Deps =

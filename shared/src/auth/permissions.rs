@@ -89,7 +89,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/auth/register", Access::Public),
     ("POST /v1/auth/login", Access::Public),
     ("POST /v1/auth/refresh", Access::Public),
-    ("POST /v1/auth/logout", Access::Authenticated),
+    // A bearer token, or a refresh token in the body (the handler requires one of them).
+    ("POST /v1/auth/logout", Access::Public),
     ("POST /v1/auth/invitations/accept", Access::Public),
     ("POST /v1/auth/password/forgot", Access::Public),
     ("POST /v1/auth/password/reset", Access::Public),

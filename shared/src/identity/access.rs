@@ -6,13 +6,13 @@
 //! - a user who is no longer active, or whose role changed since the token was issued;
 //! - a session started before the user's or the partner's `sessions_valid_after` (set when
 //!   a user is deactivated, demoted or resets the password, and when a partner is
-//!   suspended or rejected);
+//!   suspended or rejected), or one that was signed out (logout, theft detection);
 //! - a route the partner's current standing does not allow ([`Standing`]).
 
 use crate::auth::permissions::Standing;
 use crate::auth::{Principal, session_started_ms};
 use crate::http::Problem;
-use crate::identity::model::{User, UserStatus};
+use crate::identity::model::{Session, User, UserStatus};
 use crate::partners::{Partner, PartnerStatus};
 use crate::store::{Fetched, Key, Store, StoreError, keys};
 
@@ -88,7 +88,8 @@ pub async fn check(
 ) -> Result<Access, AccessError> {
     let user_key = keys::user(principal.partner_id.as_deref(), &principal.user_id);
     let partner_key = principal.partner_id.as_deref().map(keys::partner);
-    let mut wanted = vec![user_key.clone()];
+    let session_key = keys::session(&principal.session_id);
+    let mut wanted = vec![user_key.clone(), session_key.clone()];
     wanted.extend(partner_key.clone());
     wanted.extend(
         extra
@@ -103,8 +104,10 @@ pub async fn check(
         Some(k) => Some(fetched.take(k)?.ok_or(AccessError::SessionEnded)?),
         None => None,
     };
+    let session: Option<Session> = fetched.take(&session_key)?;
     let started = session_started_ms(&principal.session_id);
-    let ended = user.status != UserStatus::Active
+    let ended = session.is_none_or(|s| s.revoked)
+        || user.status != UserStatus::Active
         || user.role != principal.role
         || started < user.sessions_valid_after
         || partner

@@ -606,9 +606,25 @@ async fn revoke_session(store: &Store, session_id: &str) -> Result<(), StoreErro
     }
 }
 
-/// `POST /v1/auth/logout`: revokes the caller's session (every refresh token of it).
+/// `POST /v1/auth/logout`: revokes the caller's session (every refresh token of it); its
+/// access tokens stop working at once too (the per-request check reads the session).
 pub async fn logout(id: &Identity, principal: &Principal) -> Result<(), Problem> {
     revoke_session(&id.store, &principal.session_id).await?;
+    Ok(())
+}
+
+/// `POST /v1/auth/logout` with `{refresh_token}` and no access token (RFC 7009 style: a
+/// client whose access token expired can still sign out). An unknown or expired token
+/// gets the same answer: there is nothing to revoke.
+pub async fn logout_with_refresh_token(id: &Identity, req: RefreshRequest) -> Result<(), Problem> {
+    let hash = token_hash(req.refresh_token.expose());
+    if let Some(token) = id
+        .store
+        .get::<RefreshToken>(&keys::refresh_token(&hash))
+        .await?
+    {
+        revoke_session(&id.store, &token.session_id).await?;
+    }
     Ok(())
 }
 

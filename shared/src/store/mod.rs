@@ -728,7 +728,9 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Mapping(e.to_string()))?;
         let mut found: Vec<HashMap<String, AttributeValue>> = Vec::new();
-        // Unprocessed keys (throttling) are retried; each retry is another round trip.
+        // Unprocessed keys (throttling) are retried with backoff; each retry is another round
+        // trip.
+        let mut attempt = 0u32;
         for _ in 0..5 {
             let out = self
                 .client
@@ -741,7 +743,12 @@ impl Store {
                 found.extend(responses.remove(&self.table).unwrap_or_default());
             }
             match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                Some(rest) if !rest.keys().is_empty() => request = rest,
+                Some(rest) if !rest.keys().is_empty() => {
+                    // Throttled keys: back off before asking again.
+                    request = rest;
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
                 _ => {
                     return Ok(keys
                         .iter()
@@ -882,11 +889,26 @@ impl Store {
                 _ => return Err(sdk_error(err)),
             };
             for (i, reason) in reasons.iter().enumerate() {
-                if reason.code() == Some("ConditionalCheckFailed")
-                    && let Some(Some(failure)) = tx.failures.get(i)
-                {
-                    return Err(StoreError::Condition(failure.clone()));
+                if reason.code() == Some("ConditionalCheckFailed") {
+                    // A condition the caller gave no meaning to still means "the record
+                    // changed meanwhile": a 409 to retry, not a server error.
+                    let failure = tx.failures.get(i).cloned().flatten().unwrap_or_else(|| {
+                        Failure::conflict("changed", "The record changed meanwhile; try again.")
+                    });
+                    return Err(StoreError::Condition(failure));
                 }
+            }
+            if reasons.iter().any(|r| {
+                matches!(
+                    r.code(),
+                    Some(
+                        "ThrottlingError"
+                            | "ProvisionedThroughputExceeded"
+                            | "RequestLimitExceeded"
+                    )
+                )
+            }) {
+                return Err(StoreError::Throttled("transaction throttled".into()));
             }
             let conflicted = reasons
                 .iter()
