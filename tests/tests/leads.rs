@@ -1022,3 +1022,52 @@ async fn overdue_follow_ups_page_past_the_first_page() {
         assert!(seen.contains(&id.as_str()), "{id} missing from {seen:?}");
     }
 }
+
+#[tokio::test]
+async fn the_counters_item_cannot_grow_without_bound() {
+    let p = Portal::new().await;
+    let a = approved_partner(&p).await;
+    let (email, phone) = contact("cap");
+    let (_, lead) = create(&p, a.token(), lead_body(&email, &phone)).await;
+    let id = lead["id"].as_str().unwrap().to_string();
+    let mut version = 1;
+    for n in 0..leads::MAX_STAGES {
+        let (status, body) = update(
+            &p,
+            a.token(),
+            &id,
+            version,
+            json!({"stage": format!("s-{n}")}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        version += 1;
+    }
+    let (status, problem) = update(
+        &p,
+        a.token(),
+        &id,
+        version,
+        json!({"stage": "one too many"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("too_many_stages")),
+        "{problem}"
+    );
+    let (status, _) = update(&p, a.token(), &id, version, json!({"stage": "s-3"})).await;
+    assert_eq!(status, 200, "a label in use can still be set");
+    version += 1;
+    let far = (Utc::now() + Duration::days(3650)).to_rfc3339();
+    let (status, problem) = update(
+        &p,
+        a.token(),
+        &id,
+        version,
+        json!({"next_follow_up_at": far}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "/next_follow_up_at");
+}

@@ -863,3 +863,95 @@ async fn the_unfiltered_directory_lists_every_partner() {
     }
     assert!(found, "the new partner is listed without a status filter");
 }
+
+#[tokio::test]
+async fn the_partner_record_reads_a_bounded_amount_whatever_the_partition_holds() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register_approved().await;
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Leads, their history and audit entries share the partner's partition.
+    for n in 0..5 {
+        let body = json!({"first_name": "Lerato", "last_name": format!("M{n}"),
+                          "email": format!("rec{n}.{}@gmail.com", unique("").to_lowercase())});
+        let (status, _) = as_user(
+            with_json(http_fixture("leads-create", "new-lead"), &body),
+            &access,
+            |r| leads_create::handle(r, &p.ctx),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let admin = p.admin_token().await;
+    let counter = CallCounter::default();
+    let ctx = counted_context(&counter, &p.stack).await;
+    let req = with_path_param(
+        with_bearer(http_fixture("admin-partner-get", "get"), Some(&admin)),
+        "partner_id",
+        &partner_id,
+    );
+    let (status, record) = call(req, |r| admin_partner_get::handle(r, &ctx)).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["users"].as_array().unwrap().len(), 1);
+    assert!(!record["activity"].as_array().unwrap().is_empty());
+    let mut calls = counter.calls();
+    calls.sort();
+    // The access check, the profile, and three prefix queries (users, documents, latest
+    // activity), each at most 100 items: never the leads.
+    assert_eq!(
+        calls,
+        vec!["BatchGetItem", "GetItem", "Query", "Query", "Query"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reviews_of_the_last_documents_leave_the_partner_verified() {
+    let p = std::sync::Arc::new(Portal::new().await);
+    let (partner_id, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for kind in [
+        "id_document",
+        "proof_of_address",
+        "bank_statement",
+        "business_registration",
+    ] {
+        upload(&p, &token, kind, "application/pdf", PDF.len(), PDF).await;
+    }
+    let docs = documents(&p, &token).await;
+    let admin = p.admin_token().await;
+    let review = |document_id: String| {
+        let (p, admin, partner_id) = (p.clone(), admin.clone(), partner_id.clone());
+        async move {
+            let req = with_path_param(
+                with_json(
+                    http_fixture("admin-kyc-review", "approve"),
+                    &json!({"partner_id": partner_id, "decision": "approve"}),
+                ),
+                "document_id",
+                &document_id,
+            );
+            as_user(req, &admin, |r| admin_kyc_review::handle(r, &p.ctx))
+                .await
+                .0
+        }
+    };
+    let ids: Vec<String> = docs
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids[..2] {
+        assert_eq!(review(id.clone()).await, 200);
+    }
+    // The last two at once: each review sees the other document still pending.
+    let (a, b) = tokio::join!(
+        tokio::spawn(review(ids[2].clone())),
+        tokio::spawn(review(ids[3].clone()))
+    );
+    assert_eq!((a.unwrap(), b.unwrap()), (200, 200));
+    assert_eq!(partner(&p, &token).await.0["kyc_status"], "verified");
+}

@@ -2,7 +2,6 @@
 //! and a partner's full record (profile, users, KYC documents, recent activity).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::audit::AuditEntry;
 use crate::http::Problem;
@@ -11,7 +10,7 @@ use crate::identity::service::UserView;
 use crate::kyc::{DocumentView, KycDocument};
 use crate::partners::profile::PartnerView;
 use crate::partners::{KycStatus, Partner, PartnerStatus};
-use crate::store::{Filter, Index, Page, Query, Store, StoreError, keys};
+use crate::store::{Filter, Index, Page, Query, Store, keys};
 
 /// Directory filters (`GET /v1/admin/partners`).
 #[derive(Debug, Default, Clone)]
@@ -130,41 +129,36 @@ pub struct PartnerRecord {
     pub activity: Vec<AuditEntry>,
 }
 
-/// The partner's whole partition in one Query (profile, users, documents, audit trail).
+/// How many of each kind the record shows: a partner with many users, documents or a long
+/// history still costs a bounded read (the timeline pages through the rest).
+pub const RECORD_ITEMS: i32 = 100;
+
+/// A partner's record: the profile, its users, its KYC documents and the latest activity.
+/// Four bounded reads, issued together: the profile and three prefix queries of the
+/// partner's partition (never the leads and their history, which live there too).
 pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Problem> {
-    let mut partner = None;
-    let (mut documents, mut users, mut activity) = (Vec::new(), Vec::new(), Vec::new());
-    let q = Query::partition(None, keys::partner_partition(partner_id), 500);
-    let items: Vec<std::collections::HashMap<String, Value>> = store.query_all(&q).await?;
-    for item in items {
-        let kind = item
-            .get(keys::KIND)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let value = Value::Object(item.into_iter().collect());
-        match kind.as_str() {
-            "partner" => partner = Some(parse_item::<Partner>(value)?),
-            "kyc_document" => {
-                documents.push(DocumentView::from(&parse_item::<KycDocument>(value)?))
-            }
-            "user" => users.push(UserView::from(&parse_item::<User>(value)?)),
-            "audit" => activity.push(parse_item::<AuditEntry>(value)?),
-            _ => {}
-        }
-    }
-    let partner: Partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
-    activity.reverse();
-    activity.truncate(100);
+    let partition = keys::partner_partition(partner_id);
+    let of = |prefix: &str| {
+        Query::partition(None, partition.clone(), RECORD_ITEMS).prefix(prefix.to_string())
+    };
+    let (users_q, docs_q, audit_q) = (
+        of(keys::USER_PREFIX),
+        of(keys::KYC_PREFIX),
+        of(keys::AUDIT_PREFIX).newest_first(),
+    );
+    let profile = keys::partner(partner_id);
+    let (partner, users, documents, activity) = tokio::try_join!(
+        store.get::<Partner>(&profile),
+        store.query_up_to::<User>(&users_q),
+        store.query_up_to::<KycDocument>(&docs_q),
+        store.query_up_to::<AuditEntry>(&audit_q),
+    )?;
+    let partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
     Ok(PartnerRecord {
         version: partner.version,
         partner: PartnerView::from(&partner),
-        documents,
-        users,
+        documents: documents.iter().map(DocumentView::from).collect(),
+        users: users.iter().map(UserView::from).collect(),
         activity,
     })
-}
-
-fn parse_item<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Problem> {
-    serde_json::from_value(value).map_err(|e| Problem::internal(StoreError::Mapping(e.to_string())))
 }

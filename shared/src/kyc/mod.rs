@@ -385,6 +385,7 @@ async fn mark_submitted_when_complete(store: &Store, partner_id: &str) -> Result
     {
         let patch = Patch::new(&partner.key())
             .set("kyc_status", KycStatus::Submitted)
+            .add("version", 1)
             .require_eq("kyc_status", KycStatus::Incomplete)
             .on_failure(Failure::Stale);
         match store.apply(patch).await {
@@ -676,7 +677,41 @@ pub async fn review(
         );
     }
     store.commit(tx.build()).await?;
+    if status == VerificationStatus::Approved && !verified {
+        // Two reviews of the last two documents at once each see the other still pending:
+        // after committing, look again (strongly consistent) so the later one verifies.
+        settle_verification(store, &partner.id, &at).await?;
+    }
     Ok(reviewed)
+}
+
+/// Marks the partner's KYC verified if every required document is approved now (read
+/// again and retried if the partner changed between the read and the write).
+async fn settle_verification(store: &Store, partner_id: &str, at: &str) -> Result<(), Problem> {
+    for _ in 0..3 {
+        let Some(partner) = store.get::<Partner>(&keys::partner(partner_id)).await? else {
+            return Ok(());
+        };
+        if partner.kyc_status == KycStatus::Verified {
+            return Ok(());
+        }
+        let docs = documents_of(store, partner_id).await?;
+        if !missing(&partner, &docs, &[VerificationStatus::Approved]).is_empty() {
+            return Ok(());
+        }
+        let patch = Patch::new(&partner.key())
+            .set("kyc_status", KycStatus::Verified)
+            .set("updated_at", at)
+            .add("version", 1)
+            .require_eq("version", partner.version)
+            .on_failure(Failure::Stale);
+        match store.apply(patch).await {
+            Ok(()) => return Ok(()),
+            Err(crate::store::StoreError::Condition(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -55,6 +55,21 @@ fn timestamp(e: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option
     }
 }
 
+/// A follow-up time within [`FOLLOW_UP_WINDOW_DAYS`] of `now`.
+fn follow_up(e: &mut Vec<FieldError>, v: &Option<String>, now: DateTime<Utc>) -> Option<String> {
+    let at = timestamp(e, "/next_follow_up_at", v)?;
+    let t = DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&Utc);
+    let (back, ahead) = FOLLOW_UP_WINDOW_DAYS;
+    if t < now - Duration::days(back) || t > now + Duration::days(ahead) {
+        e.push(FieldError::new(
+            "/next_follow_up_at",
+            "must be within a year back and two years ahead",
+        ));
+        return None;
+    }
+    Some(at)
+}
+
 fn money(e: &mut Vec<FieldError>, field: &str, v: &Option<Money>) -> Option<Money> {
     let m = v.as_ref()?;
     if m.amount_minor < 0
@@ -127,13 +142,39 @@ pub(crate) fn add_counters<'a>(
     after: Option<&Lead>,
 ) -> TxBuilder<'a> {
     let d = deltas(before, after);
-    let refs: Vec<(&str, i64)> = d.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    tx.add(
-        &keys::partner_counters(partner_id),
-        "partner_counters",
-        &refs,
-    )
+    let key = keys::partner_counters(partner_id);
+    let new_stage = after
+        .and_then(|a| a.stage.as_deref())
+        .filter(|s| before.and_then(|b| b.stage.as_deref()) != Some(*s));
+    let Some(stage) = new_stage else {
+        let refs: Vec<(&str, i64)> = d.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        return tx.add(&key, "partner_counters", &refs);
+    };
+    // Each stage label has its own counter on the one counters item: the labels a partner
+    // uses are capped (kept in a set on the same item, checked in the same write), so the
+    // item cannot grow without bound.
+    let mut patch = Patch::new(&key)
+        .set(keys::KIND, "partner_counters")
+        .add_to_set(STAGE_LABELS, stage)
+        .require_room_in_set(STAGE_LABELS, stage, MAX_STAGES)
+        .on_failure(Failure::conflict(
+            "too_many_stages",
+            format!("A partner uses at most {MAX_STAGES} distinct stages; reuse one of them."),
+        ));
+    for (attr, delta) in &d {
+        patch = patch.add(attr, *delta);
+    }
+    tx.patch(patch)
 }
+
+/// Distinct stage labels a partner may use (each has a counter on the counters item).
+pub const MAX_STAGES: i64 = 50;
+/// The set of stage labels in use, on the counters item.
+const STAGE_LABELS: &str = "stage_labels";
+
+/// Follow-ups may be planned up to two years ahead and recorded up to a year back: each
+/// distinct day is a counter on the partner's counters item.
+pub const FOLLOW_UP_WINDOW_DAYS: (i64, i64) = (365, 2 * 365);
 
 // ------------------------------------------------------------------ visibility
 
@@ -309,7 +350,7 @@ pub async fn create(
     let notes = optional(&mut e, "/notes", &req.notes, 5000);
     let stage = optional(&mut e, "/stage", &req.stage, 50);
     let estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
-    let next_follow_up_at = timestamp(&mut e, "/next_follow_up_at", &req.next_follow_up_at);
+    let next_follow_up_at = follow_up(&mut e, &req.next_follow_up_at, now);
     if !e.is_empty() {
         return Err(Problem::validation(e));
     }
@@ -615,7 +656,7 @@ pub async fn update(
         next.next_follow_up_at = if raw.trim().is_empty() {
             None
         } else {
-            timestamp(&mut e, "/next_follow_up_at", &req.next_follow_up_at)
+            follow_up(&mut e, &req.next_follow_up_at, now)
         };
     }
     if let Some(raw) = &req.email {

@@ -419,9 +419,12 @@ pub async fn update(
         &next.updated_at,
     )
     .change(Value::Null, serde_json::json!({ "fields": changed }));
+    if current.version != expected_version {
+        return Err(Problem::precondition_failed());
+    }
     let tx = store
         .tx()
-        .replace(&next, expected_version)
+        .patch(Patch::changes(&current, &next, expected_version))
         .insert(&audit)
         .insert(&crate::outbox::CrmOutbox::new(
             "partner",

@@ -135,12 +135,15 @@ pub fn throttle(scope: &str, subject: &str) -> Key {
     Key::new(format!("THROTTLE#{scope}#{subject}"), "THROTTLE")
 }
 
+/// Sort-key prefix of a partner's audit entries.
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+
 /// An audit entry of a partner (or of `SYSTEM`), ordered by time.
 pub fn audit(partner_id: Option<&str>, entry_id: &str) -> Key {
     let pk = partner_id
         .map(partner_partition)
         .unwrap_or_else(|| "SYSTEM".to_string());
-    Key::new(pk, format!("AUDIT#{entry_id}"))
+    Key::new(pk, format!("{AUDIT_PREFIX}{entry_id}"))
 }
 
 /// An email waiting to be sent (the transactional outbox the email sender drains).

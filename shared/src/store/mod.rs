@@ -234,6 +234,7 @@ pub struct Patch {
     sets: Vec<(String, Result<AttributeValue, String>)>,
     removes: Vec<String>,
     adds: Vec<(String, i64)>,
+    set_adds: Vec<(String, String)>,
     conditions: Vec<(String, Vec<(String, AttributeValue)>)>,
     failure: Option<Failure>,
     error: Option<String>,
@@ -246,10 +247,57 @@ impl Patch {
             sets: Vec::new(),
             removes: Vec::new(),
             adds: Vec::new(),
+            set_adds: Vec::new(),
             conditions: Vec::new(),
             failure: None,
             error: None,
         }
+    }
+
+    /// The top-level attributes that differ between two versions of one entity, as `SET`s
+    /// (and `REMOVE`s for values gone), conditional on the version `before` was read at: an
+    /// update that writes only what it changed cannot put back a field another writer
+    /// patched meanwhile.
+    pub fn changes<T: Entity>(before: &T, after: &T, version: u64) -> Self {
+        let mut patch = Patch::new(&after.key())
+            .require_eq("version", version)
+            .on_failure(Failure::Stale);
+        let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+            (serde_json::to_value(before), serde_json::to_value(after))
+        else {
+            patch.error = Some("an entity serialises to a map".into());
+            return patch;
+        };
+        for (attr, value) in &new {
+            if old.get(attr) != Some(value) {
+                patch = patch.set(attr, value);
+            }
+        }
+        for attr in old.keys().filter(|a| !new.contains_key(*a)) {
+            patch = patch.remove(attr);
+        }
+        patch
+    }
+
+    /// `ADD attr {value}`: puts `value` into the string set `attr`.
+    pub fn add_to_set(mut self, attr: &str, value: &str) -> Self {
+        self.set_adds.push((attr.to_string(), value.to_string()));
+        self
+    }
+
+    /// The string set `attr` may hold `value` after this write: it is there already, or the
+    /// set has fewer than `max` members (a cap on distinct values, kept atomically).
+    pub fn require_room_in_set(mut self, attr: &str, value: &str, max: i64) -> Self {
+        self.conditions.push((
+            format!(
+                "(attribute_not_exists(#{{{attr}}}) OR contains(#{{{attr}}}, :{{}}) OR size(#{{{attr}}}) < :{{}})"
+            ),
+            vec![
+                (attr.to_string(), AttributeValue::S(value.to_string())),
+                (attr.to_string(), AttributeValue::N(max.to_string())),
+            ],
+        ));
+        self
     }
 
     /// `SET attr = value` (any serde value).
@@ -358,6 +406,11 @@ impl Patch {
             values.insert(format!(":a{i}"), AttributeValue::N(delta.to_string()));
             adds.push(format!("{n} :a{i}"));
         }
+        for (i, (attr, member)) in self.set_adds.into_iter().enumerate() {
+            let n = name_of(&attr, &mut names);
+            values.insert(format!(":ss{i}"), AttributeValue::Ss(vec![member]));
+            adds.push(format!("{n} :ss{i}"));
+        }
         let removes: Vec<String> = self
             .removes
             .iter()
@@ -376,11 +429,10 @@ impl Patch {
         let mut conditions = Vec::new();
         for (i, (template, operands)) in self.conditions.into_iter().enumerate() {
             let mut text = template;
-            for (attr, value) in operands {
-                let placeholder = format!(":c{i}");
+            for (j, (_, value)) in operands.into_iter().enumerate() {
+                let placeholder = format!(":c{i}_{j}");
                 values.insert(placeholder.clone(), value);
                 text = text.replacen(":{}", &placeholder, 1);
-                let _ = attr;
             }
             // Replace #{attr} markers with name placeholders.
             while let Some(start) = text.find("#{") {
@@ -825,9 +877,23 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    /// Every item of a (small, bounded) partition query, following DynamoDB's own
-    /// continuation keys; for internal reads that never hand a cursor to a client.
+    /// Every item of a single-partition query, in pages of `q`'s limit: the whole
+    /// partition (or prefix). Only for work lists and internal reads that must see all of
+    /// it; request paths use [`Store::query`] (one page) or [`Store::query_up_to`].
     pub async fn query_all<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        self.read_pages(q, usize::MAX).await
+    }
+
+    /// At most `q`'s limit of items (a bounded read, whatever the partition holds).
+    pub async fn query_up_to<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        self.read_pages(q, q.limit.max(1) as usize).await
+    }
+
+    async fn read_pages<T: DeserializeOwned>(
+        &self,
+        q: &Query,
+        at_most: usize,
+    ) -> Result<Vec<T>, StoreError> {
         let (condition, names, values) = q.expressions();
         let mut items = Vec::new();
         let mut start = None;
@@ -844,6 +910,11 @@ impl Store {
                 .scan_index_forward(!q.newest_first)
                 .consistent_read(q.index.is_none())
                 .set_exclusive_start_key(start)
+                .limit(
+                    q.limit
+                        .max(1)
+                        .min((at_most - items.len()).min(i32::MAX as usize) as i32),
+                )
                 .send()
                 .await
                 .map_err(sdk_error)?;
@@ -851,8 +922,8 @@ impl Store {
                 items.push(from_item(item)?);
             }
             match out.last_evaluated_key.filter(|k| !k.is_empty()) {
-                Some(k) => start = Some(k),
-                None => return Ok(items),
+                Some(k) if items.len() < at_most => start = Some(k),
+                _ => return Ok(items),
             }
         }
     }
