@@ -175,6 +175,54 @@ async fn one_poison_message_in_a_batch_of_ten_fails_alone() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_zoho_brownout_fails_only_the_messages_that_do_not_fit_before_the_deadline() {
+    let world = CrmWorld::new().await;
+    let (_, owner) = world.approved_partner().await;
+    let mut messages = Vec::new();
+    let mut leads = Vec::new();
+    for i in 0..10 {
+        let (lead, crm_id) = synced_lead(&world, &owner).await;
+        let record = world
+            .zoho
+            .update("Leads", &crm_id, json!({"Lead_Status": "Qualified"}));
+        let event = world.webhook_event("Leads", &record);
+        messages.push((
+            format!("m{i}"),
+            format!("Leads:{crm_id}"),
+            serde_json::to_string(&event).unwrap(),
+        ));
+        leads.push(lead);
+    }
+    // Zoho answers every read slowly; the invocation has 9 s (3 s of them kept free).
+    for _ in 0..40 {
+        world
+            .zoho
+            .inject(Fault::Delay(std::time::Duration::from_millis(1_500)));
+    }
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = (Utc::now().timestamp_millis() + 9_000) as u64;
+    let event = lambda_runtime::LambdaEvent::new(sqs_event(&messages), context);
+    let response = crm_inbound::handle(event, &world.crm).await.unwrap();
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    // The messages handled are a prefix of the batch; the rest are reported unprocessed
+    // (the queue redelivers them), instead of a timeout failing all ten.
+    let handled = 10 - failed.len();
+    assert!(handled >= 1 && failed.len() >= 3, "{failed:?}");
+    let expected: Vec<String> = (handled..10).map(|i| format!("m{i}")).collect();
+    assert_eq!(failed, expected);
+    for lead in &leads[..handled] {
+        assert_eq!(world.get_lead(&lead.id).await.status, LeadStatus::Qualified);
+    }
+    for lead in &leads[handled..] {
+        assert_ne!(world.get_lead(&lead.id).await.status, LeadStatus::Qualified);
+    }
+}
+
 /// The template's redrive count for the webhook queue.
 fn configured_receives() -> i64 {
     let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();

@@ -12,14 +12,20 @@ use lambda_runtime::LambdaEvent;
 use shared::crm::Crm;
 use shared::crm::inbound::{self, InboundError};
 use shared::crm::webhook::QueuedEvent;
+use shared::crm::zoho;
+
+/// The time a message needs at least (a Zoho read and a write) before it is started.
+const MIN_TIME_PER_MESSAGE: std::time::Duration = std::time::Duration::from_secs(4);
 use std::collections::HashSet;
 
 pub async fn handle(
     event: LambdaEvent<SqsEvent>,
     crm: &Crm,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let deadline = zoho::deadline_from_epoch_ms(event.context.deadline);
     let mut response = SqsBatchResponse::default();
     let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut out_of_time = false;
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
         let group = message
@@ -36,10 +42,21 @@ pub async fn handle(
             fail(&mut response);
             continue;
         }
+        // Too little time for another message: report the rest unprocessed (the queue
+        // redelivers them) rather than let Lambda time out the whole batch.
+        out_of_time = out_of_time
+            || zoho::time_left_until(deadline).is_some_and(|left| left < MIN_TIME_PER_MESSAGE);
+        if out_of_time {
+            failed_groups.insert(group);
+            fail(&mut response);
+            continue;
+        }
         let parsed: Result<QueuedEvent, _> =
             serde_json::from_str(message.body.as_deref().unwrap_or(""));
         let result = match parsed {
-            Ok(queued) => inbound::handle(crm, &queued, Utc::now()).await,
+            Ok(queued) => {
+                zoho::within_deadline(deadline, inbound::handle(crm, &queued, Utc::now())).await
+            }
             Err(e) => Err(InboundError::Poison(format!("unreadable message: {e}"))),
         };
         match result {

@@ -16,7 +16,8 @@ pub async fn handle(
     event: LambdaEvent<Event>,
     crm: &Crm,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-    Ok(shared::stream::each_new_image(
+    let deadline = shared::crm::zoho::deadline_from_epoch_ms(event.context.deadline);
+    let work = shared::stream::each_new_image(
         event.payload.records,
         |r| r.event_name != "REMOVE",
         |item: CrmOutbox| async move {
@@ -27,6 +28,6 @@ pub async fn handle(
             tracing::info!(outbox_id = %item.id, outcome, "CRM outbox item handled");
             Ok::<(), shared::store::StoreError>(())
         },
-    )
-    .await)
+    );
+    Ok(shared::crm::zoho::within_deadline(deadline, work).await)
 }

@@ -12,9 +12,14 @@ use shared::crm::{Crm, reconcile};
 pub const MIN_AGE_SECS: i64 = 120;
 
 pub async fn handle(
-    _event: LambdaEvent<Value>,
+    event: LambdaEvent<Value>,
     crm: &Crm,
 ) -> Result<reconcile::Report, lambda_runtime::Error> {
-    let report = reconcile::run(crm, Utc::now(), Duration::seconds(MIN_AGE_SECS)).await?;
+    let deadline = shared::crm::zoho::deadline_from_epoch_ms(event.context.deadline);
+    let report = shared::crm::zoho::within_deadline(
+        deadline,
+        reconcile::run(crm, Utc::now(), Duration::seconds(MIN_AGE_SECS)),
+    )
+    .await?;
     Ok(report)
 }

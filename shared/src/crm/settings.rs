@@ -73,8 +73,8 @@ impl Default for Retry {
         Self {
             attempts: 5,
             base_ms: 200,
-            cap_ms: 5_000,
-            timeout_ms: 10_000,
+            cap_ms: 2_000,
+            timeout_ms: 5_000,
         }
     }
 }

@@ -99,6 +99,47 @@ struct TokenItem {
     token_expires_at: Option<i64>,
 }
 
+tokio::task_local! {
+    /// When the running invocation must have answered (Lambda's deadline), if known.
+    static DEADLINE: Option<std::time::Instant>;
+}
+
+/// Time kept free before the invocation's deadline: to record outcomes and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
+
+/// Runs `work` with the invocation's deadline in view: every Zoho call within it shortens
+/// its timeout and stops retrying so that the invocation answers before Lambda ends it
+/// (a timed-out invocation fails its whole batch, healthy messages included).
+pub async fn within_deadline<F: std::future::Future>(
+    deadline: Option<std::time::Instant>,
+    work: F,
+) -> F::Output {
+    DEADLINE.scope(deadline, work).await
+}
+
+/// The deadline of a Lambda invocation (`deadline_ms`: epoch milliseconds; 0 when unknown,
+/// as in tests) as an instant of this process.
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<std::time::Instant> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = Utc::now().timestamp_millis().max(0) as u64;
+    Some(std::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+}
+
+/// Time left before the margin of the current invocation's deadline (None: no deadline).
+pub fn time_left() -> Option<Duration> {
+    time_left_until(DEADLINE.try_with(|d| *d).ok().flatten())
+}
+
+/// Time left before `deadline`'s margin.
+pub fn time_left_until(deadline: Option<std::time::Instant>) -> Option<Duration> {
+    deadline.map(|d| {
+        d.saturating_duration_since(std::time::Instant::now())
+            .saturating_sub(DEADLINE_MARGIN)
+    })
+}
+
 /// Tokens are renewed this long before Zoho's expiry.
 const EARLY_SECS: i64 = 120;
 /// How long a refresh lock is held at most (a crashed holder frees it by expiry).
@@ -293,6 +334,12 @@ impl Zoho {
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
+            let left = time_left();
+            if left.is_some_and(|l| l.is_zero()) {
+                return Err(ZohoError::Unavailable(format!(
+                    "{method} {path}: no time left in this invocation"
+                )));
+            }
             let token = self.token(refused.as_deref()).await?;
             let mut request = self
                 .http
@@ -307,6 +354,9 @@ impl Zoho {
             }
             if let Some(since) = if_modified_since {
                 request = request.header("If-Modified-Since", since);
+            }
+            if let Some(left) = left {
+                request = request.timeout(left.min(Duration::from_millis(self.retry.timeout_ms)));
             }
             let failure = match request.send().await {
                 Err(e) => ZohoError::Unavailable(format!("{method} {path}: {e}")),
@@ -353,8 +403,14 @@ impl Zoho {
                 .retry
                 .cap_ms
                 .min(self.retry.base_ms.saturating_mul(1 << attempt.min(20)));
+            let pause = Duration::from_millis(jitter(ceiling));
+            // A retry needs the pause and a useful part of a request's time before the
+            // deadline; otherwise the message is better retried by the queue later.
+            if time_left().is_some_and(|l| l < pause + Duration::from_secs(1)) {
+                return Err(failure);
+            }
             tracing::warn!(attempt, error = %failure, "Zoho call failed; retrying");
-            tokio::time::sleep(Duration::from_millis(jitter(ceiling))).await;
+            tokio::time::sleep(pause).await;
             attempt += 1;
         }
     }
