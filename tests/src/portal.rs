@@ -97,10 +97,23 @@ impl Portal {
         .await
     }
 
-    /// Registers a partner and approves it (a shortcut past KYC review, which has its own
-    /// tests): only approved partners may invite users or register leads.
+    /// Verifies the owner's address with the link from the registration email.
+    pub async fn verify_email(&self, email: &str) {
+        let token = token_for(&self.deliver_emails(email).await, "/verify-email");
+        let req = with_json(
+            http_fixture("auth-email-verify", "verify"),
+            &json!({ "token": token }),
+        );
+        let (status, body) = call(req, |r| auth_email_verify::handle(r, &self.open)).await;
+        assert_eq!(status, 204, "{body}");
+    }
+
+    /// Registers a partner, verifies its owner's address and approves it (a shortcut past
+    /// KYC review, which has its own tests): only approved partners with a verified owner
+    /// may invite users or register leads.
     pub async fn register_approved(&self) -> (String, String) {
         let (partner_id, email) = self.register().await;
+        self.verify_email(&email).await;
         self.ctx
             .store()
             .apply(shared::store::Patch::new(&keys::partner(&partner_id)).set("status", "approved"))
@@ -267,6 +280,15 @@ pub async fn sent_emails(stack: &Stack, to: &str) -> Vec<String> {
         }
     }
     bodies
+}
+
+/// The token of the first email among `bodies` whose link goes to `path`.
+pub fn token_for(bodies: &[String], path: &str) -> String {
+    let body = bodies
+        .iter()
+        .find(|b| b.contains(path))
+        .unwrap_or_else(|| panic!("no email with a {path} link: {bodies:?}"));
+    token_from_link(body)
 }
 
 pub fn token_from_link(email_body: &str) -> String {

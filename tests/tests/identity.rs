@@ -322,11 +322,13 @@ async fn reset_requests_are_limited_per_email() {
         );
     }
     assert_eq!(statuses, vec![202, 202, 202, 429]);
-    assert_eq!(
-        p.deliver_emails(&email).await.len(),
-        3,
-        "one email per accepted request"
-    );
+    let resets = p
+        .deliver_emails(&email)
+        .await
+        .into_iter()
+        .filter(|b| b.contains("/password/reset"))
+        .count();
+    assert_eq!(resets, 3, "one email per accepted request");
 }
 
 #[tokio::test]
@@ -839,11 +841,12 @@ async fn the_last_active_owner_cannot_be_demoted_or_deactivated() {
         call(req, |r| users_update::handle(r, &p.verifier)).await.0,
         428
     );
-    // Two owners deactivating each other at once: one wins; the other is refused, either
-    // by the last-owner guard or because its own session ended first.
+    // Two owners deactivating each other at once (A is at version 2: registered, then
+    // verified): one wins; the other is refused, either by the last-owner guard or because
+    // its own session ended first.
     let (first, second) = tokio::join!(
         p.update_user(&a, &b_id, 2, json!({"is_active": false})),
-        p.update_user(&b_access, &a_id, 1, json!({"is_active": false})),
+        p.update_user(&b_access, &a_id, 2, json!({"is_active": false})),
     );
     let mut outcomes = [
         (first.0, first.1["code"].as_str().map(str::to_string)),
@@ -1002,7 +1005,7 @@ async fn a_password_reset_link_sets_a_new_password_and_ends_old_sessions() {
         "no email for an unknown address"
     );
 
-    let token = token_from_link(&p.deliver_emails(&owner).await[0]);
+    let token = token_for(&p.deliver_emails(&owner).await, "/password/reset");
     tokio::time::sleep(Duration::from_millis(5)).await;
     let reset = json!({"token": token, "password": "a brand new passphrase"});
     let (status, _) = call(
@@ -1141,4 +1144,141 @@ async fn a_rotated_in_key_verifies_without_a_cold_start() {
         assert_eq!(principal.user_id, "user-1");
     }
     assert_eq!(verifier.keys().jwks().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unverified_owner_works_on_the_application_only_until_the_link_is_followed() {
+    let p = Portal::new().await;
+    let (partner_id, owner) = p.register().await;
+    // Even once approved, an owner who never proved the address may not act beyond it.
+    p.ctx
+        .store()
+        .apply(
+            shared::store::Patch::new(&shared::store::keys::partner(&partner_id))
+                .set("status", "approved"),
+        )
+        .await
+        .unwrap();
+    let access = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let colleague = format!("{}@acme.example", unique("c-").to_lowercase());
+    let (status, problem) = p.invite(&access, &colleague, "owner").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("email_unverified")),
+        "{problem}"
+    );
+    assert_eq!(p.me(&access).await.0, 200, "who am I still answers");
+
+    // A new link on request; the first one still works too.
+    let resend = with_bearer(http_fixture("auth-email-resend", "resend"), Some(&access));
+    assert_eq!(
+        call(resend, |r| auth_email_resend::handle(r, &p.verifier))
+            .await
+            .0,
+        204
+    );
+    let sent = p.deliver_emails(&owner).await;
+    let links: Vec<&String> = sent
+        .iter()
+        .filter(|b| b.contains("/verify-email"))
+        .collect();
+    assert_eq!(links.len(), 2, "{sent:?}");
+    let token = token_from_link(links[0]);
+    let verify = |token: &str| {
+        with_json(
+            http_fixture("auth-email-verify", "verify"),
+            &json!({ "token": token }),
+        )
+    };
+    assert_eq!(
+        call(verify(&token), |r| auth_email_verify::handle(r, &p.open))
+            .await
+            .0,
+        204
+    );
+    let (status, body) = call(verify(&token), |r| auth_email_verify::handle(r, &p.open)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_token"))
+    );
+    assert_eq!(p.invite(&access, &colleague, "sales").await.0, 201);
+    // Verified: resending sends nothing more.
+    let resend = with_bearer(http_fixture("auth-email-resend", "resend"), Some(&access));
+    assert_eq!(
+        call(resend, |r| auth_email_resend::handle(r, &p.verifier))
+            .await
+            .0,
+        204
+    );
+    let links = p
+        .deliver_emails(&owner)
+        .await
+        .into_iter()
+        .filter(|b| b.contains("/verify-email"))
+        .count();
+    assert_eq!(links, 2);
+}
+
+#[tokio::test]
+async fn a_reset_of_a_pre_registered_address_claims_it_and_ends_the_registrants_sessions() {
+    let p = Portal::new().await;
+    // Someone registers an address they do not own and signs in.
+    let (partner_id, victim) = p.register().await;
+    let squatter = p.token(&victim).await;
+    // The address's real owner asks for a reset and follows the emailed link.
+    let forgot = with_source_ip(
+        with_json(
+            http_fixture("auth-password-forgot", "request"),
+            &json!({ "email": victim }),
+        ),
+        &p.source_ip,
+    );
+    assert_eq!(
+        call(forgot, |r| auth_password_forgot::handle(r, &p.open))
+            .await
+            .0,
+        202
+    );
+    let token = token_for(&p.deliver_emails(&victim).await, "/password/reset");
+    let reset = with_json(
+        http_fixture("auth-password-reset", "reset"),
+        &json!({"token": token, "password": "the real owner's passphrase"}),
+    );
+    assert_eq!(
+        call(reset, |r| auth_password_reset::handle(r, &p.open))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        p.me(squatter["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    assert_eq!(
+        p.refresh(squatter["refresh_token"].as_str().unwrap())
+            .await
+            .0,
+        401
+    );
+    // The reset proved the address: once approved, the real owner may act.
+    p.ctx
+        .store()
+        .apply(
+            shared::store::Patch::new(&shared::store::keys::partner(&partner_id))
+                .set("status", "approved"),
+        )
+        .await
+        .unwrap();
+    let (status, pair) = p.login(&victim, "the real owner's passphrase").await;
+    assert_eq!(status, 200, "{pair}");
+    let colleague = format!("{}@acme.example", unique("c-").to_lowercase());
+    assert_eq!(
+        p.invite(pair["access_token"].as_str().unwrap(), &colleague, "sales")
+            .await
+            .0,
+        201
+    );
 }

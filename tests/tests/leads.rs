@@ -7,7 +7,7 @@ use portal_tests::*;
 use serde_json::{Value, json};
 use shared::auth::{Principal, Role};
 use shared::leads::{self, Lead, LeadSource, LeadUpdate, NewLead};
-use shared::store::{Patch, Query, keys};
+use shared::store::{Query, keys};
 use std::collections::{BTreeMap, HashMap};
 
 /// A registered partner, approved (KYC review is covered by the onboarding tests).
@@ -32,12 +32,7 @@ impl Partner {
 }
 
 async fn approved_partner(p: &Portal) -> Partner {
-    let (id, owner) = p.register().await;
-    p.ctx
-        .store()
-        .apply(Patch::new(&keys::partner(&id)).set("status", "approved"))
-        .await
-        .unwrap();
+    let (id, owner) = p.register_approved().await;
     Partner {
         id,
         owner: p.token(&owner).await,

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Partner onboarding end to end: profile, KYC uploads through real presigned URLs, the
 //! upload verifier, submission, and operations' review and decisions.
 
@@ -215,7 +216,12 @@ async fn a_partner_goes_from_registration_to_approved_through_real_uploads_and_r
     let (_, me) = p.me(&token).await;
     assert_eq!(me["partner"]["status"], "approved");
 
-    let emails = p.deliver_emails(&owner).await;
+    let emails: Vec<String> = p
+        .deliver_emails(&owner)
+        .await
+        .into_iter()
+        .filter(|e| !e.contains("/verify-email"))
+        .collect();
     assert_eq!(
         emails.len(),
         5,

@@ -94,6 +94,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/auth/invitations/accept", Access::Public),
     ("POST /v1/auth/password/forgot", Access::Public),
     ("POST /v1/auth/password/reset", Access::Public),
+    ("POST /v1/auth/email/verify", Access::Public),
+    ("POST /v1/auth/email/resend", Access::Authenticated),
     ("GET /v1/me", Access::Authenticated),
     ("GET /v1/users", Access::Roles(OWNER_MANAGER)),
     ("POST /v1/users", Access::Roles(OWNER)),
@@ -160,7 +162,12 @@ pub enum Standing {
     Active,
 }
 
-const ANY_STANDING: &[&str] = &["GET /v1/me", "GET /v1/partner", "POST /v1/auth/logout"];
+const ANY_STANDING: &[&str] = &[
+    "GET /v1/me",
+    "GET /v1/partner",
+    "POST /v1/auth/logout",
+    "POST /v1/auth/email/resend",
+];
 const ONBOARDING: &[&str] = &[
     "PATCH /v1/partner",
     "POST /v1/partner/logo",

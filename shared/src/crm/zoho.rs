@@ -104,7 +104,8 @@ tokio::task_local! {
     static DEADLINE: Option<std::time::Instant>;
 }
 
-/// Time kept free before the invocation's deadline: to record outcomes and answer.
+/// Time kept free before the invocation's deadline, to record outcomes and answer: this
+/// much, or a quarter of the invocation's time if that is shorter.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
 /// Runs `work` with the invocation's deadline in view: every Zoho call within it shortens
@@ -117,27 +118,27 @@ pub async fn within_deadline<F: std::future::Future>(
     DEADLINE.scope(deadline, work).await
 }
 
-/// The deadline of a Lambda invocation (`deadline_ms`: epoch milliseconds; 0 when unknown,
-/// as in tests) as an instant of this process.
+/// The instant by which the work of a Lambda invocation must be done: its deadline
+/// (`deadline_ms`, epoch milliseconds) less the margin. A value that is no epoch time of
+/// today (0 in tests; local runners that send a plain timeout) means "unknown".
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<std::time::Instant> {
-    if deadline_ms == 0 {
+    let now_ms = Utc::now().timestamp_millis().max(0) as u64;
+    if deadline_ms < now_ms.saturating_sub(24 * 3600 * 1000) {
         return None;
     }
-    let now_ms = Utc::now().timestamp_millis().max(0) as u64;
-    Some(std::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+    let total = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let margin = DEADLINE_MARGIN.min(total / 4);
+    Some(std::time::Instant::now() + total - margin)
 }
 
-/// Time left before the margin of the current invocation's deadline (None: no deadline).
+/// Time left for work in the current invocation (None: no deadline).
 pub fn time_left() -> Option<Duration> {
     time_left_until(DEADLINE.try_with(|d| *d).ok().flatten())
 }
 
-/// Time left before `deadline`'s margin.
+/// Time left until `deadline` (from [`deadline_from_epoch_ms`]).
 pub fn time_left_until(deadline: Option<std::time::Instant>) -> Option<Duration> {
-    deadline.map(|d| {
-        d.saturating_duration_since(std::time::Instant::now())
-            .saturating_sub(DEADLINE_MARGIN)
-    })
+    deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()))
 }
 
 /// Tokens are renewed this long before Zoho's expiry.
@@ -547,5 +548,33 @@ mod tests {
         let b = parse_time("2026-11-21T04:45:00+00:00").unwrap();
         assert!(a > b);
         assert!(parse_time("yesterday").is_none());
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn only_an_epoch_deadline_of_today_bounds_the_work() {
+        assert_eq!(deadline_from_epoch_ms(0), None);
+        assert_eq!(
+            deadline_from_epoch_ms(600_000),
+            None,
+            "a plain timeout is no deadline"
+        );
+        let in_ten = (Utc::now().timestamp_millis() + 10_000) as u64;
+        let left = time_left_until(deadline_from_epoch_ms(in_ten)).unwrap();
+        // Ten seconds keep a quarter (2.5 s) free.
+        assert!(
+            left <= Duration::from_millis(7_500) && left >= Duration::from_millis(7_000),
+            "{left:?}"
+        );
+        let in_two = (Utc::now().timestamp_millis() + 2_000) as u64;
+        let left = time_left_until(deadline_from_epoch_ms(in_two)).unwrap();
+        assert!(
+            left >= Duration::from_millis(1_400),
+            "a short invocation keeps a quarter: {left:?}"
+        );
     }
 }

@@ -35,6 +35,9 @@ pub enum AccessError {
     /// The partner's lifecycle state does not allow the route.
     #[error("a {0:?} partner may not do this")]
     Standing(PartnerStatus),
+    /// A self-registered owner who has not proven their address yet: onboarding only.
+    #[error("the email address is not verified")]
+    Unverified,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,6 +56,14 @@ impl From<AccessError> for Problem {
             )
             .with_detail(standing_detail(status))
             .with_extension("partner_status", status.as_str()),
+            AccessError::Unverified => Problem::new(
+                lambda_http::http::StatusCode::FORBIDDEN,
+                "email_unverified",
+                "Confirm your email address first",
+            )
+            .with_detail(
+                "Open the link in the email we sent when you applied; POST /v1/auth/email/resend sends a new one.",
+            ),
             AccessError::Store(e) => e.into(),
         }
     }
@@ -121,6 +132,9 @@ pub async fn check(
         && !allows(p.status, standing)
     {
         return Err(AccessError::Standing(p.status));
+    }
+    if user.email_unverified && standing == Standing::Active {
+        return Err(AccessError::Unverified);
     }
     Ok(Access {
         principal,

@@ -30,6 +30,11 @@ pub struct User {
     pub last_name: Option<String>,
     pub role: Role,
     pub status: UserStatus,
+    /// A self-registered owner whose address is not proven yet (the verification link, or a
+    /// password reset, proves it): such an account may only work on its application.
+    /// Invited users prove their address by accepting the emailed invitation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_unverified: bool,
     /// Sessions started before this instant (epoch milliseconds) are void: set when the
     /// user is deactivated or demoted or resets the password (mirrors the credential's).
     #[serde(default)]
@@ -59,6 +64,9 @@ pub struct Credential {
     pub status: UserStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<Secret<String>>,
+    /// Mirrors the user's `email_unverified`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_unverified: bool,
     /// Sessions started before this instant (epoch milliseconds) are void (password reset,
     /// deactivation, a role change); mirrored on the user item.
     #[serde(default)]
@@ -84,6 +92,7 @@ pub fn new_member(
         last_name: names.1,
         role,
         status,
+        email_unverified: false,
         sessions_valid_after: 0,
         created_at: at.to_string(),
         updated_at: at.to_string(),
@@ -96,6 +105,7 @@ pub fn new_member(
         role,
         status,
         password_hash,
+        email_unverified: false,
         sessions_valid_after: 0,
     };
     (user, credential)
@@ -170,6 +180,7 @@ pub struct OneTimeToken {
 pub enum TokenPurpose {
     Invitation,
     PasswordReset,
+    EmailVerification,
 }
 
 impl Entity for OneTimeToken {
@@ -179,6 +190,7 @@ impl Entity for OneTimeToken {
         match self.purpose {
             TokenPurpose::Invitation => keys::invitation(&self.token_hash),
             TokenPurpose::PasswordReset => keys::password_reset(&self.token_hash),
+            TokenPurpose::EmailVerification => keys::email_verification(&self.token_hash),
         }
     }
 }

@@ -223,7 +223,7 @@ pub async fn register(
     .build(&at);
     let partner_id = partner.id.clone();
     let slug = partner.slug.clone();
-    let (user, credential) = new_member(
+    let (mut user, mut credential) = new_member(
         &partner_id,
         &email.to_string(),
         Role::Owner,
@@ -232,6 +232,11 @@ pub async fn register(
         (None, None),
         &at,
     );
+    // Nobody has shown the address is theirs yet: until they do, the account works on its
+    // application only (and a password reset, which proves the address, claims it).
+    user.email_unverified = true;
+    credential.email_unverified = true;
+    let (verification, verify_mail) = verification_email(id, &user, now);
     let user_id = user.id.clone();
     let audit = AuditEntry::new(
         Some(&partner_id),
@@ -254,6 +259,8 @@ pub async fn register(
         .insert(&partner)
         .insert(&slug_guard)
         .insert(&user)
+        .insert(&verification)
+        .insert(&verify_mail)
         .add(
             &keys::partner_counters(&partner_id),
             "partner_counters",
@@ -277,6 +284,112 @@ pub async fn register(
         kyc_status: KycStatus::Incomplete,
         slug,
     })
+}
+
+// ------------------------------------------------------------------ email verification
+
+/// Email-verification links work for 48 hours.
+pub const VERIFICATION_TTL_HOURS: i64 = 48;
+
+/// A verification token for `user` and the email carrying its link.
+fn verification_email(
+    id: &Identity,
+    user: &User,
+    now: DateTime<Utc>,
+) -> (OneTimeToken, OutboxEmail) {
+    let token = random_token();
+    let record = OneTimeToken {
+        token_hash: token_hash(&token),
+        purpose: TokenPurpose::EmailVerification,
+        email: user.email.clone(),
+        user_id: user.id.clone(),
+        partner_id: user.partner_id.clone(),
+        expires_at: (now + Duration::hours(VERIFICATION_TTL_HOURS)).timestamp(),
+    };
+    let mail = OutboxEmail::new(
+        &user.email,
+        EmailKind::VerifyEmail {
+            link: format!(
+                "{}/verify-email?token={token}",
+                id.portal_url.trim_end_matches('/')
+            ),
+        },
+        &rfc3339(now),
+    );
+    (record, mail)
+}
+
+/// `POST /v1/auth/email/verify`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    pub token: Secret<String>,
+}
+
+/// Marks the address verified with the emailed token (single use, 48 hours).
+pub async fn verify_email(
+    id: &Identity,
+    req: VerifyEmailRequest,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let key = keys::email_verification(&token_hash(req.token.expose()));
+    let record: OneTimeToken = id.store.get(&key).await?.ok_or_else(invalid_link)?;
+    if record.expires_at <= now.timestamp() {
+        return Err(invalid_link());
+    }
+    let tx = id
+        .store
+        .tx()
+        .delete(&key, Failure::conflict("invalid_token", "used"))
+        .patch(
+            Patch::new(&keys::user(record.partner_id.as_deref(), &record.user_id))
+                .remove("email_unverified")
+                .add("version", 1)
+                .require_exists(),
+        )
+        .patch(
+            Patch::new(&keys::credential(&record.email))
+                .remove("email_unverified")
+                .require_exists(),
+        )
+        .insert(&AuditEntry::new(
+            record.partner_id.as_deref(),
+            &record.user_id,
+            "user.email_verified",
+            format!("user:{}", record.user_id),
+            &rfc3339(now),
+        ))
+        .build();
+    id.store.commit(tx).await.map_err(|err| match err {
+        StoreError::Condition(_) => invalid_link(),
+        other => other.into(),
+    })
+}
+
+/// `POST /v1/auth/email/resend`: a new link for the signed-in user, if their address still
+/// needs verifying (limited per user: each one is an email).
+pub async fn resend_verification(
+    id: &Identity,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    if !user.email_unverified {
+        return Ok(());
+    }
+    let (record, mail) = verification_email(id, user, now);
+    let tx = id
+        .store
+        .tx()
+        .insert(&record)
+        .insert(&mail)
+        .patch(
+            id.limits
+                .resets_per_email()
+                .take_patch("verify-resend", &user.id, now),
+        )
+        .build();
+    id.store.commit(tx).await?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------ tokens
@@ -1180,7 +1293,12 @@ pub async fn reset_password(
         &at,
     );
     let cut_off = crate::auth::session_cut_off(now);
-    let tx = id
+    let cred: Credential = id
+        .store
+        .get(&keys::credential(&reset.email))
+        .await?
+        .ok_or_else(invalid_link)?;
+    let mut tx = id
         .store
         .tx()
         .delete(&key, Failure::conflict("invalid_token", "used"))
@@ -1188,6 +1306,7 @@ pub async fn reset_password(
             Patch::new(&keys::credential(&reset.email))
                 .set("password_hash", password::hash(&password))
                 .set("sessions_valid_after", cut_off)
+                .remove("email_unverified")
                 .require_exists(),
         )
         // The user item carries the same cut-off for the per-request check; the version
@@ -1195,16 +1314,81 @@ pub async fn reset_password(
         .patch(
             Patch::new(&keys::user(reset.partner_id.as_deref(), &reset.user_id))
                 .set("sessions_valid_after", cut_off)
+                .remove("email_unverified")
                 .add("version", 1)
                 .require_exists(),
         )
-        .insert(&audit)
-        .build();
-    id.store.commit(tx).await.map_err(|err| match err {
+        .insert(&audit);
+    if let (true, Some(partner_id)) = (cred.email_unverified, &reset.partner_id) {
+        tx = claim(id, tx, partner_id, &reset.user_id, cut_off, &at).await?;
+    }
+    id.store.commit(tx.build()).await.map_err(|err| match err {
         StoreError::Condition(_) => invalid_link(),
         other => other.into(),
     })?;
     Ok(())
+}
+
+/// Users of an unverified owner's partner removed when the address is claimed, at most
+/// (each costs two writes in the claiming transaction).
+pub const MAX_CLAIMED_USERS: i32 = 40;
+
+/// The owner of an address nobody had verified proves it with a reset: whoever registered
+/// it may not have been them, so every other user of that partner (all added before the
+/// address was proven) is deactivated and signed out, in the reset's transaction.
+async fn claim<'a>(
+    id: &'a Identity,
+    mut tx: crate::store::TxBuilder<'a>,
+    partner_id: &str,
+    owner_id: &str,
+    cut_off: i64,
+    at: &str,
+) -> Result<crate::store::TxBuilder<'a>, Problem> {
+    let users: Vec<User> = id
+        .store
+        .query_up_to(
+            &Query::partition(None, keys::partner_partition(partner_id), MAX_CLAIMED_USERS)
+                .prefix(keys::USER_PREFIX),
+        )
+        .await?;
+    let mut owners_removed = 0;
+    for user in users
+        .iter()
+        .filter(|u| u.id != owner_id && u.status != UserStatus::Deactivated)
+    {
+        if user.role == Role::Owner && user.status == UserStatus::Active {
+            owners_removed += 1;
+        }
+        tx = tx
+            .patch(
+                Patch::new(&user.key())
+                    .set("status", UserStatus::Deactivated)
+                    .set("sessions_valid_after", cut_off)
+                    .set("updated_at", at)
+                    .add("version", 1),
+            )
+            .patch(
+                Patch::new(&keys::credential(&user.email))
+                    .set("status", UserStatus::Deactivated)
+                    .set("sessions_valid_after", cut_off)
+                    .require_exists(),
+            );
+    }
+    if owners_removed > 0 {
+        tx = tx.add(
+            &keys::partner_counters(partner_id),
+            "partner_counters",
+            &[("active_owners", -owners_removed)],
+        );
+    }
+    tracing::info!(partner_id = %partner_id, "unverified address claimed by a reset");
+    Ok(tx.insert(&AuditEntry::new(
+        Some(partner_id),
+        owner_id,
+        "user.address_claimed",
+        format!("user:{owner_id}"),
+        at,
+    )))
 }
 
 // ------------------------------------------------------------------ operations
@@ -1260,6 +1444,7 @@ pub async fn bootstrap_admin(
         last_name,
         role: Role::Admin,
         status,
+        email_unverified: false,
         sessions_valid_after: 0,
         created_at: at.clone(),
         updated_at: at.clone(),
@@ -1272,6 +1457,7 @@ pub async fn bootstrap_admin(
         role: Role::Admin,
         status,
         password_hash: password.as_ref().map(password::hash),
+        email_unverified: false,
         sessions_valid_after: 0,
     };
     let audit = AuditEntry::new(

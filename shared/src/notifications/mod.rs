@@ -24,6 +24,10 @@ pub enum EmailKind {
     PasswordReset {
         link: String,
     },
+    /// The registering owner proves their address.
+    VerifyEmail {
+        link: String,
+    },
     /// An operations decision on the partner's application or account.
     PartnerDecision {
         business_name: String,
@@ -150,6 +154,14 @@ impl OutboxEmail {
                 format!("Your lead {lead_name} is now {status}"),
                 format!(
                     "Hello,\n\nThe lead {lead_name} registered by {business_name} is now {status}.\n\nSign in to the partner portal to see its history."
+                ),
+            ),
+            EmailKind::VerifyEmail { link } => (
+                "Confirm your email for the partner portal".to_string(),
+                format!(
+                    "Hello,\n\nConfirm that this address belongs to you to finish setting up your \
+                     partner portal account (the link works once, for 48 hours):\n{link}\n\n\
+                     If you did not apply to become a partner, ignore this email."
                 ),
             ),
             EmailKind::PasswordReset { link } => (

@@ -130,6 +130,11 @@ pub fn password_reset(token_hash: &str) -> Key {
     Key::new(format!("RESET#{token_hash}"), "RESET")
 }
 
+/// An email-verification link, keyed by the SHA-256 of its token.
+pub fn email_verification(token_hash: &str) -> Key {
+    Key::new(format!("VERIFY#{token_hash}"), "VERIFY")
+}
+
 /// A throttle window for `subject` (an account or a source address) under `scope`.
 pub fn throttle(scope: &str, subject: &str) -> Key {
     Key::new(format!("THROTTLE#{scope}#{subject}"), "THROTTLE")
