@@ -130,3 +130,38 @@ impl Entity for CrmOutbox {
         )]
     }
 }
+
+/// A record's CRM state as partners see it: where it stands and what they can do about it,
+/// without Zoho's internals (its record ids, a duplicate's id, its error text), which would
+/// tell a partner whether a contact already exists in the company's CRM. Operations see the
+/// whole [`CrmSync`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrmSyncView {
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<String>,
+    /// The field the CRM refused, when a value of the partner's is the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+impl From<&CrmSync> for CrmSyncView {
+    fn from(s: &CrmSync) -> Self {
+        let message = match s.state.as_str() {
+            "failed" if s.error_field.is_some() => Some(
+                "Our CRM refused a value of this record; check the field named and save it again.",
+            ),
+            "failed" => Some("This record is not in our CRM yet; it is retried automatically."),
+            "conflict" => Some("Our team is reviewing this record against our CRM."),
+            _ => None,
+        };
+        Self {
+            state: s.state.clone(),
+            synced_at: s.synced_at.clone(),
+            error_field: s.error_field.clone(),
+            message,
+        }
+    }
+}

@@ -429,10 +429,17 @@ async fn invalid_data_marks_the_lead_failed_with_the_field_and_reason() {
             .unwrap()
             .starts_with("INVALID_DATA")
     );
-    // The API shows it on the lead.
+    // The API shows it on the lead: what to fix, not Zoho's error text or ids.
     let view = shared::leads::view(&stored);
     assert_eq!(view["crm_sync"]["state"], "failed");
     assert_eq!(view["crm_sync"]["error_field"], "Phone");
+    assert!(view["crm_sync"]["message"].is_string());
+    for internal in ["last_error", "crm_id", "conflict_id", "crm_status"] {
+        assert!(
+            view["crm_sync"].get(internal).is_none(),
+            "{internal} is shown"
+        );
+    }
 }
 
 #[tokio::test]

@@ -123,6 +123,9 @@ pub async fn directory(
 #[derive(Debug, Serialize)]
 pub struct PartnerRecord {
     pub partner: PartnerView,
+    /// The whole CRM state (Zoho's record id, a duplicate's id, its error text): for
+    /// operations only.
+    pub crm_sync: crate::outbox::CrmSync,
     pub version: u64,
     pub documents: Vec<DocumentView>,
     pub users: Vec<UserView>,
@@ -156,6 +159,7 @@ pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Pr
     let partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
     Ok(PartnerRecord {
         version: partner.version,
+        crm_sync: partner.crm_sync.clone(),
         partner: PartnerView::from(&partner),
         documents: documents.iter().map(DocumentView::from).collect(),
         users: users.iter().map(UserView::from).collect(),

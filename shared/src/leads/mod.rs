@@ -91,6 +91,12 @@ pub fn view(lead: &Lead) -> Value {
     if let Some(m) = v.as_object_mut() {
         m.remove("search_text");
         m.remove("contact_keys");
+        // Partners see where the record stands in the CRM, not Zoho's internals.
+        m.insert(
+            "crm_sync".into(),
+            serde_json::to_value(crate::outbox::CrmSyncView::from(&lead.crm_sync))
+                .unwrap_or(Value::Null),
+        );
     }
     v
 }

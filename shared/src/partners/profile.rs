@@ -39,23 +39,9 @@ pub struct PartnerView {
     pub tier: String,
     pub commission_rate_bps: Option<u32>,
     pub slug: String,
-    pub crm_sync: CrmSyncView,
+    pub crm_sync: crate::outbox::CrmSyncView,
     pub created_at: String,
     pub updated_at: String,
-}
-
-/// The partner record's CRM synchronisation state (pushed by the CRM worker).
-#[derive(Debug, Serialize)]
-pub struct CrmSyncView {
-    pub state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synced_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflict_id: Option<String>,
 }
 
 impl From<&Partner> for PartnerView {
@@ -82,13 +68,7 @@ impl From<&Partner> for PartnerView {
             tier: p.tier.clone(),
             commission_rate_bps: p.commission_rate_bps,
             slug: p.slug.clone(),
-            crm_sync: CrmSyncView {
-                state: p.crm_sync.state.clone(),
-                last_error: p.crm_sync.last_error.clone(),
-                error_field: p.crm_sync.error_field.clone(),
-                synced_at: p.crm_sync.synced_at.clone(),
-                conflict_id: p.crm_sync.conflict_id.clone(),
-            },
+            crm_sync: crate::outbox::CrmSyncView::from(&p.crm_sync),
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
         }
