@@ -443,6 +443,28 @@ async fn invalid_data_marks_the_lead_failed_with_the_field_and_reason() {
 }
 
 #[tokio::test]
+async fn the_shared_zoho_token_is_stored_encrypted_and_still_shared() {
+    let world = CrmWorld::new().await;
+    let (_, owner) = world.approved_partner().await;
+    world.drain().await;
+    assert_eq!(world.zoho.refresh_count(), 1);
+    let stored: Value = world.store.get(&keys::crm_token()).await.unwrap().unwrap();
+    let sealed = stored["access_token"].as_str().unwrap();
+    assert!(sealed.starts_with("v1:"), "stored sealed: {sealed}");
+    // Another instance (a cold start) uses the stored token instead of refreshing.
+    let other = world.instance();
+    world.lead(&owner, "Naledi").await;
+    let item = world.outbox().await.pop().unwrap();
+    assert_eq!(
+        shared::crm::outbound::process(&other, &item.id, Utc::now())
+            .await
+            .unwrap(),
+        "synced"
+    );
+    assert_eq!(world.zoho.refresh_count(), 1);
+}
+
+#[tokio::test]
 async fn twenty_concurrent_pushes_with_an_expired_token_refresh_it_once() {
     let world = CrmWorld::new().await;
     let (_, owner) = world.approved_partner().await;
@@ -953,6 +975,8 @@ struct Counts {
     portal_activities: usize,
     zoho_status_changes: usize,
     zoho_creates: usize,
+    partner_decisions: usize,
+    vendor_edits: usize,
     webhooks_sent: usize,
     webhooks_dropped: usize,
     webhooks_duplicated: usize,
@@ -971,7 +995,19 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
     for _ in 0..3 {
         owners.push(world.approved_partner().await.1);
     }
+    // A fourth partner, without leads, whose status operations keep changing.
+    let subject = world.approved_partner().await.1;
     world.drain().await;
+    let subject_id = subject.partner_id.clone().unwrap();
+    world
+        .store
+        .apply(shared::store::Patch::new(&keys::partner(&subject_id)).set("kyc_status", "verified"))
+        .await
+        .unwrap();
+    let subject_crm = world.zoho_records_for("Vendors", &subject_id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let partner_crm: Vec<String> = owners
         .iter()
         .map(|o| {
@@ -982,6 +1018,15 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
         })
         .collect();
     world.zoho.set_fault_rate(0.08, seed);
+    use shared::partners::PartnerStatus;
+    use shared::partners::decisions::{DecisionRequest, decide};
+    let staff = shared::auth::Principal {
+        user_id: "ops".into(),
+        partner_id: None,
+        role: shared::auth::Role::Admin,
+        session_id: "test".into(),
+    };
+    let mut expected = PartnerStatus::Approved;
 
     let zoho_statuses = [
         "Not Contacted",
@@ -1067,6 +1112,31 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
                 counts.zoho_creates += 1;
                 queue_webhook(&world, &mut rng, &mut counts, &mut in_flight, &record);
             }
+            // Operations suspend or reinstate a partner in the portal; its push to Zoho
+            // may land before or after Zoho's reads of the record (below).
+            90..=92 => {
+                let decision = if expected == PartnerStatus::Approved {
+                    json!({"decision": "suspend", "reason": "paperwork"})
+                } else {
+                    json!({"decision": "reinstate"})
+                };
+                let req: DecisionRequest = serde_json::from_value(decision).unwrap();
+                if let Ok(p) = decide(&world.store, &staff, &subject_id, req, Utc::now()).await {
+                    expected = p.status;
+                    counts.partner_decisions += 1;
+                }
+            }
+            // Someone edits another field of that partner's Vendors record in Zoho: its
+            // webhook makes the portal read the record, older status and all.
+            93..=95 => {
+                let record = world.zoho.update(
+                    "Vendors",
+                    &subject_crm,
+                    json!({"Phone": format!("+2721555{:04}", rng.next() % 10_000)}),
+                );
+                counts.vendor_edits += 1;
+                queue_webhook(&world, &mut rng, &mut counts, &mut in_flight, &record);
+            }
             _ => {
                 deliver(&world, &mut rng, &mut counts, &mut in_flight).await;
             }
@@ -1129,6 +1199,28 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
     }
     assert_eq!(zoho.len(), portal.len());
     assert_eq!(portal.len(), counts.portal_creates + counts.zoho_creates);
+    // Every portal decision stands, in the portal and in Zoho, whatever Zoho reads came
+    // between it and its push.
+    let stored: shared::partners::Partner = world
+        .store
+        .get(&keys::partner(&subject_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, expected, "the portal's last decision stands");
+    let z = world.zoho.record("Vendors", &subject_crm).unwrap();
+    assert_eq!(
+        z["Partner_Status"].as_str(),
+        settings
+            .partner_status_out
+            .get(&expected)
+            .map(String::as_str),
+        "and Zoho shows it"
+    );
+    assert!(
+        counts.partner_decisions > 0 && counts.vendor_edits > 0,
+        "{counts:?}"
+    );
     let ops = counts.portal_creates
         + counts.portal_updates
         + counts.portal_status_moves
@@ -1156,7 +1248,12 @@ fn queue_webhook(
         counts.webhooks_dropped += 1;
         return;
     }
-    let event = world.webhook_event("Leads", record);
+    let module = if record.get("Vendor_Name").is_some() {
+        "Vendors"
+    } else {
+        "Leads"
+    };
+    let event = world.webhook_event(module, record);
     if rng.chance(20) {
         counts.webhooks_duplicated += 1;
         in_flight.push(event.clone());

@@ -141,6 +141,9 @@ pub fn time_left_until(deadline: Option<std::time::Instant>) -> Option<Duration>
     deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()))
 }
 
+/// What the stored access token's ciphertext is bound to.
+const TOKEN_AAD: &str = "crm-token";
+
 /// Tokens are renewed this long before Zoho's expiry.
 const EARLY_SECS: i64 = 120;
 /// How long a refresh lock is held at most (a crashed holder frees it by expiry).
@@ -229,9 +232,10 @@ impl Zoho {
                         return Ok(t);
                     }
                     let result = self.refresh().await;
+                    let cipher = self.token_cipher().await?;
                     let release = match &result {
                         Ok(t) => Patch::new(&keys::crm_token())
-                            .set("access_token", t.token.expose())
+                            .set("access_token", cipher.encrypt(t.token.expose(), TOKEN_AAD))
                             .set("api_domain", &t.api_domain)
                             .set("token_expires_at", t.expires_at)
                             .remove("lock_until"),
@@ -253,21 +257,40 @@ impl Zoho {
         ))
     }
 
-    /// The token item's current token, if it has one.
+    /// The token item's current token, if it has one (one that does not decrypt, from
+    /// other credentials or stored in clear before, counts as none: it is refreshed).
     async fn stored(&self) -> Result<Option<AccessToken>, ZohoError> {
         let stored: Option<TokenItem> = self.store.get(&keys::crm_token()).await?;
-        Ok(match stored {
-            Some(TokenItem {
-                access_token: Some(token),
-                api_domain: Some(api_domain),
-                token_expires_at: Some(expires_at),
-            }) => Some(AccessToken {
-                token,
+        let Some(TokenItem {
+            access_token: Some(sealed),
+            api_domain: Some(api_domain),
+            token_expires_at: Some(expires_at),
+        }) = stored
+        else {
+            return Ok(None);
+        };
+        let cipher = self.token_cipher().await?;
+        Ok(cipher
+            .decrypt(sealed.expose(), TOKEN_AAD)
+            .ok()
+            .map(|token| AccessToken {
+                token: Secret::new(token),
                 api_domain,
                 expires_at,
-            }),
-            _ => None,
-        })
+            }))
+    }
+
+    /// The key the shared access token is stored under: derived from the OAuth client's
+    /// secret and refresh token, which only the CRM functions can read, so a function (or
+    /// a person) that can read the table cannot use the token.
+    async fn token_cipher(&self) -> Result<crate::crypto::FieldCipher, ZohoError> {
+        let creds: Credentials = self.secrets.json(&self.credentials_id).await?;
+        let material = format!(
+            "zoho-access-token\u{0}{}\u{0}{}",
+            creds.client_secret.expose(),
+            creds.refresh_token.expose()
+        );
+        crate::crypto::FieldCipher::new(material.as_bytes()).map_err(ZohoError::Credentials)
     }
 
     /// One call to the accounts server's token endpoint.
