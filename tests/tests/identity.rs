@@ -267,6 +267,7 @@ async fn twenty_parallel_wrong_passwords_cost_at_most_five_checks() {
     // Every 401 is a password check; the limit is taken before checking, atomically.
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
+    println!("20 parallel wrong passwords: {checked} password checks, {throttled} throttled");
     assert_eq!(checked + throttled, 20, "{statuses:?}");
     assert!(checked <= 5, "{checked} password checks: {statuses:?}");
 }
@@ -1281,4 +1282,53 @@ async fn a_reset_of_a_pre_registered_address_claims_it_and_ends_the_registrants_
             .0,
         201
     );
+}
+
+/// Not part of `make test` (no timed assertions there): prints the median answer time of
+/// sign-in and reset requests for known and unknown addresses, for the closing report.
+/// `infra/test.sh -p portal-tests --test identity timing -- --ignored --nocapture`
+#[tokio::test]
+#[ignore]
+async fn timing_of_known_and_unknown_emails() {
+    let p = Portal::new().await;
+    let runs = 25;
+    let mut known = Vec::new();
+    for _ in 0..runs {
+        known.push(p.register().await.1);
+    }
+    let unknown: Vec<String> = (0..runs)
+        .map(|_| format!("{}@acme.example", unique("nobody-").to_lowercase()))
+        .collect();
+    let median = |mut v: Vec<u128>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut report = Vec::new();
+    for (label, emails) in [("known", &known), ("unknown", &unknown)] {
+        let mut login = Vec::new();
+        let mut forgot = Vec::new();
+        for email in emails {
+            let started = std::time::Instant::now();
+            let (status, _) = p.login(email, "not the right password").await;
+            login.push(started.elapsed().as_micros());
+            assert_eq!(status, 401);
+            let req = with_source_ip(
+                with_json(
+                    http_fixture("auth-password-forgot", "request"),
+                    &json!({ "email": email }),
+                ),
+                &unique_source_ip(),
+            );
+            let started = std::time::Instant::now();
+            let (status, _) = call(req, |r| auth_password_forgot::handle(r, &p.open)).await;
+            forgot.push(started.elapsed().as_micros());
+            assert_eq!(status, 202);
+        }
+        report.push(format!(
+            "{label}: login median {} us, forgot median {} us",
+            median(login),
+            median(forgot)
+        ));
+    }
+    println!("timing ({runs} each): {}", report.join("; "));
 }
