@@ -141,14 +141,17 @@ async fn status_events_delivered_newest_first_end_in_the_newest_state() {
     assert_eq!(world.get_lead(&lead.id).await.status, LeadStatus::Proposal);
 }
 
-#[tokio::test]
-async fn one_poison_message_in_a_batch_of_ten_fails_alone() {
-    let world = CrmWorld::new().await;
+/// `n` synced leads of a new partner moved to Qualified in Zoho, with the queued webhook
+/// message of each (id `m<i>`, group `Leads:<crm id>`).
+async fn qualified_in_zoho(
+    world: &CrmWorld,
+    n: usize,
+) -> (Vec<(String, String, String)>, Vec<shared::leads::Lead>) {
     let (_, owner) = world.approved_partner().await;
     let mut messages = Vec::new();
     let mut leads = Vec::new();
-    for i in 0..9 {
-        let (lead, crm_id) = synced_lead(&world, &owner).await;
+    for i in 0..n {
+        let (lead, crm_id) = synced_lead(world, &owner).await;
         let record = world
             .zoho
             .update("Leads", &crm_id, json!({"Lead_Status": "Qualified"}));
@@ -160,6 +163,13 @@ async fn one_poison_message_in_a_batch_of_ten_fails_alone() {
         ));
         leads.push(lead);
     }
+    (messages, leads)
+}
+
+#[tokio::test]
+async fn one_poison_message_in_a_batch_of_ten_fails_alone() {
+    let world = CrmWorld::new().await;
+    let (mut messages, leads) = qualified_in_zoho(&world, 9).await;
     messages.insert(4, ("poison".into(), "Leads:999".into(), "{not json".into()));
     let response = crm_inbound::handle(lambda_event(sqs_event(&messages)), &world.crm)
         .await
@@ -178,22 +188,7 @@ async fn one_poison_message_in_a_batch_of_ten_fails_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_zoho_brownout_fails_only_the_messages_that_do_not_fit_before_the_deadline() {
     let world = CrmWorld::new().await;
-    let (_, owner) = world.approved_partner().await;
-    let mut messages = Vec::new();
-    let mut leads = Vec::new();
-    for i in 0..10 {
-        let (lead, crm_id) = synced_lead(&world, &owner).await;
-        let record = world
-            .zoho
-            .update("Leads", &crm_id, json!({"Lead_Status": "Qualified"}));
-        let event = world.webhook_event("Leads", &record);
-        messages.push((
-            format!("m{i}"),
-            format!("Leads:{crm_id}"),
-            serde_json::to_string(&event).unwrap(),
-        ));
-        leads.push(lead);
-    }
+    let (messages, leads) = qualified_in_zoho(&world, 10).await;
     // Zoho answers every read slowly; the invocation has 9 s (3 s of them kept free).
     for _ in 0..40 {
         world
