@@ -1066,3 +1066,44 @@ async fn the_counters_item_cannot_grow_without_bound() {
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "/next_follow_up_at");
 }
+
+#[tokio::test]
+async fn the_pipeline_value_follows_open_leads_estimates() {
+    let p = Portal::new().await;
+    let a = approved_partner(&p).await;
+    let pipeline = || async {
+        let item: Option<Value> = p
+            .ctx
+            .store()
+            .get(&keys::directory_counters())
+            .await
+            .unwrap();
+        item.and_then(|i| i["pipeline_value_minor"].as_i64())
+            .unwrap_or(0)
+    };
+    let before = pipeline().await;
+    let (email, phone) = contact("pipe");
+    let mut body = lead_body(&email, &phone);
+    // An odd amount no other test uses, so parallel tests cannot blur the difference.
+    body["estimated_value"] = json!({"amount_minor": 7_654_321, "currency": "ZAR"});
+    let (status, lead) = create(&p, a.token(), body).await;
+    assert_eq!(status, 201, "{lead}");
+    assert_eq!(pipeline().await - before, 7_654_321);
+    // A lead in another currency is not added to a ZAR figure.
+    let (email, phone) = contact("pipe");
+    let mut usd = lead_body(&email, &phone);
+    usd["estimated_value"] = json!({"amount_minor": 1_000, "currency": "USD"});
+    assert_eq!(create(&p, a.token(), usd).await.0, 201);
+    assert_eq!(pipeline().await - before, 7_654_321);
+    // Lost: no longer in the pipeline.
+    let (status, body) = update(
+        &p,
+        a.token(),
+        lead["id"].as_str().unwrap(),
+        1,
+        json!({"status": "lost"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(pipeline().await, before);
+}

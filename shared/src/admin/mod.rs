@@ -53,7 +53,7 @@ pub struct Directory {
 }
 
 /// The portal's reporting currency for the hero metrics.
-pub const CURRENCY: &str = "ZAR";
+pub const CURRENCY: &str = crate::leads::PIPELINE_CURRENCY;
 
 /// The item holding the hero metrics (read with the access check, in one round trip).
 pub fn metrics_key() -> Vec<crate::store::Key> {

@@ -148,6 +148,17 @@ pub(crate) fn add_counters<'a>(
     after: Option<&Lead>,
 ) -> TxBuilder<'a> {
     let d = deltas(before, after);
+    let pipeline = pipeline_value(after) - pipeline_value(before);
+    let tx = if pipeline != 0 {
+        // The directory's hero metric, changed with the lead that changes it.
+        tx.add(
+            &keys::directory_counters(),
+            "directory_counters",
+            &[("pipeline_value_minor", pipeline)],
+        )
+    } else {
+        tx
+    };
     let key = keys::partner_counters(partner_id);
     let new_stage = after
         .and_then(|a| a.stage.as_deref())
@@ -171,6 +182,19 @@ pub(crate) fn add_counters<'a>(
         patch = patch.add(attr, *delta);
     }
     tx.patch(patch)
+}
+
+/// The currency the portal-wide pipeline value is kept in; leads valued in another
+/// currency are not added to it (sums never mix currencies).
+pub const PIPELINE_CURRENCY: &str = "ZAR";
+
+/// What a lead adds to the portal-wide pipeline value: its estimate while it is open.
+fn pipeline_value(lead: Option<&Lead>) -> i64 {
+    lead.filter(|l| l.status.is_open())
+        .and_then(|l| l.estimated_value.as_ref())
+        .filter(|m| m.currency == PIPELINE_CURRENCY)
+        .map(|m| m.amount_minor)
+        .unwrap_or(0)
 }
 
 /// Distinct stage labels a partner may use (each has a counter on the counters item).
