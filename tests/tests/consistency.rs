@@ -830,3 +830,36 @@ fn every_function_logs_to_a_group_with_retention() {
         "functions whose logs are kept forever: {missing:?}"
     );
 }
+
+#[test]
+fn every_function_behind_a_token_may_read_its_caller_in_one_batch() {
+    // The per-request access check reads the user and the partner with BatchGetItem.
+    use shared::auth::permissions::{Access, access};
+    let t = template();
+    let mut missing = Vec::new();
+    for (_, f) in functions(&t) {
+        let Some(events) = f["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            let route = format!(
+                "{} {}",
+                event["Properties"]["Method"].as_str().unwrap_or(""),
+                event["Properties"]["Path"].as_str().unwrap_or("")
+            );
+            let checked = match access(&route) {
+                Some(Access::Public) => route == "POST /v1/auth/logout",
+                Some(_) => true,
+                None => false,
+            };
+            let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
+            if checked && !policies.contains("dynamodb:BatchGetItem") {
+                missing.push(route);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes whose function cannot run the access check: {missing:?}"
+    );
+}
