@@ -809,22 +809,20 @@ fn every_deployed_stage_sets_its_portal_url_to_https() {
 #[test]
 fn every_function_logs_to_a_group_with_retention() {
     let t = template();
-    let mut kept = BTreeSet::new();
-    for (_, r) in resources(&t) {
-        let p = &r["Properties"];
-        if r["Type"] == "AWS::Logs::LogGroup" && !p["RetentionInDays"].is_null() {
-            if let Some(name) = p["LogGroupName"]["Fn::Sub"].as_str() {
-                if let Some(f) = name
-                    .strip_prefix("/aws/lambda/${")
-                    .and_then(|n| n.strip_suffix('}'))
-                {
-                    kept.insert(f.to_string());
-                }
-            }
+    let kept: BTreeSet<String> = resources(&t)
+        .into_iter()
+        .filter(|(_, r)| {
+            r["Type"] == "AWS::Logs::LogGroup" && !r["Properties"]["RetentionInDays"].is_null()
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let mut missing = Vec::new();
+    for (name, f) in functions(&t) {
+        let group = f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"].as_str();
+        if !group.is_some_and(|g| kept.contains(g)) {
+            missing.push(name);
         }
     }
-    let functions: BTreeSet<String> = functions(&t).into_iter().map(|(n, _)| n).collect();
-    let missing: Vec<&String> = functions.difference(&kept).collect();
     assert!(
         missing.is_empty(),
         "functions whose logs are kept forever: {missing:?}"
