@@ -869,14 +869,15 @@ async fn operations_can_assign_a_lead_to_another_partner_who_is_emailed() {
     );
 }
 
-#[tokio::test]
-async fn a_lead_attachment_is_verified_like_a_kyc_document() {
-    let p = Portal::new().await;
-    let a = approved_partner(&p).await;
+const DOCX_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// A new lead of `a` with an attachment upload granted for a small .docx; returns the lead,
+/// the grant and the file.
+async fn docx_attachment(p: &Portal, a: &Partner) -> (Value, Value, Vec<u8>) {
     let (email, phone) = contact("att");
-    let (_, lead) = create(&p, a.token(), lead_body(&email, &phone)).await;
+    let (_, lead) = create(p, a.token(), lead_body(&email, &phone)).await;
     let docx = b"PK\x03\x04\x14\x00\x06\x00word/document.xml".to_vec();
-    let body = json!({"file_name": "quote.docx", "content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "size": docx.len()});
+    let body = json!({"file_name": "quote.docx", "content_type": DOCX_TYPE, "size": docx.len()});
     let req = with_path_param(
         with_json(http_fixture("leads-attachment-upload", "site-photo"), &body),
         "lead_id",
@@ -887,16 +888,32 @@ async fn a_lead_attachment_is_verified_like_a_kyc_document() {
     })
     .await;
     assert_eq!(status, 201, "{granted}");
+    (lead, granted, docx)
+}
+
+/// A browser's PUT of `bytes` to a presigned upload URL.
+async fn put_docx(url: &str, bytes: Vec<u8>) {
+    let response = reqwest::Client::new()
+        .put(url)
+        .header("content-type", DOCX_TYPE)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+#[tokio::test]
+async fn a_lead_attachment_is_verified_like_a_kyc_document() {
+    let p = Portal::new().await;
+    let a = approved_partner(&p).await;
+    let (lead, granted, docx) = docx_attachment(&p, &a).await;
     let key = granted["attachment"]["object_key"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(key.starts_with(&format!("leads/{}/{}/", a.id, lead["id"].as_str().unwrap())));
-    let mut put = reqwest::Client::new()
-        .put(granted["upload"]["url"].as_str().unwrap())
-        .body(docx);
-    put = put.header("content-type", body["content_type"].as_str().unwrap());
-    assert!(put.send().await.unwrap().status().is_success());
+    put_docx(granted["upload"]["url"].as_str().unwrap(), docx).await;
     let docs = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
     let etag = docs.info(&key).await.unwrap().unwrap().etag;
     assert!(
@@ -911,34 +928,13 @@ async fn a_lead_attachment_is_verified_like_a_kyc_document() {
 async fn a_replaced_attachment_is_rejected() {
     let p = Portal::new().await;
     let a = approved_partner(&p).await;
-    let (email, phone) = contact("att");
-    let (_, lead) = create(&p, a.token(), lead_body(&email, &phone)).await;
-    let docx = b"PK\x03\x04\x14\x00\x06\x00word/document.xml".to_vec();
-    let content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    let body = json!({"file_name": "quote.docx", "content_type": content_type, "size": docx.len()});
-    let req = with_path_param(
-        with_json(http_fixture("leads-attachment-upload", "site-photo"), &body),
-        "lead_id",
-        lead["id"].as_str().unwrap(),
-    );
-    let (status, granted) = as_user(req, a.token(), |r| {
-        leads_attachment_upload::handle(r, &p.ctx)
-    })
-    .await;
-    assert_eq!(status, 201, "{granted}");
+    let (lead, granted, docx) = docx_attachment(&p, &a).await;
     let key = granted["attachment"]["object_key"]
         .as_str()
         .unwrap()
         .to_string();
     let url = granted["upload"]["url"].as_str().unwrap().to_string();
-    let put = |bytes: Vec<u8>| {
-        reqwest::Client::new()
-            .put(&url)
-            .header("content-type", content_type)
-            .body(bytes)
-            .send()
-    };
-    assert!(put(docx.clone()).await.unwrap().status().is_success());
+    put_docx(&url, docx.clone()).await;
     let docs = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
     let verified = docs.info(&key).await.unwrap().unwrap().etag;
     assert!(
@@ -950,7 +946,7 @@ async fn a_replaced_attachment_is_rejected() {
     let mut other = docx.clone();
     let last = other.len() - 1;
     other[last] = b'!';
-    assert!(put(other).await.unwrap().status().is_success());
+    put_docx(&url, other).await;
     let replaced = docs.info(&key).await.unwrap().unwrap().etag;
     assert_ne!(replaced, verified);
     assert!(
