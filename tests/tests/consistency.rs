@@ -851,3 +851,94 @@ fn every_function_behind_a_token_may_read_its_caller_in_one_batch() {
         "routes whose function cannot run the access check: {missing:?}"
     );
 }
+
+/// Every handler's `ROUTE` (the permission matrix is looked up by it), by package.
+const HANDLER_ROUTES: &[(&str, &str)] = &[
+    ("admin-crm-replay", admin_crm_replay::ROUTE),
+    ("admin-kyc-review", admin_kyc_review::ROUTE),
+    ("admin-lead-assign", admin_lead_assign::ROUTE),
+    ("admin-partner-decision", admin_partner_decision::ROUTE),
+    ("admin-partner-get", admin_partner_get::ROUTE),
+    (
+        "admin-partners-bulk-status",
+        admin_partners_bulk_status::ROUTE,
+    ),
+    ("admin-partners-list", admin_partners_list::ROUTE),
+    ("auth-email-resend", auth_email_resend::ROUTE),
+    ("auth-email-verify", auth_email_verify::ROUTE),
+    ("auth-invitation-accept", auth_invitation_accept::ROUTE),
+    ("auth-login", auth_login::ROUTE),
+    ("auth-logout", auth_logout::ROUTE),
+    ("auth-password-forgot", auth_password_forgot::ROUTE),
+    ("auth-password-reset", auth_password_reset::ROUTE),
+    ("auth-refresh", auth_refresh::ROUTE),
+    ("auth-register", auth_register::ROUTE),
+    ("jwks", jwks::ROUTE),
+    ("kyc-delete", kyc_delete::ROUTE),
+    ("kyc-download", kyc_download::ROUTE),
+    ("kyc-list", kyc_list::ROUTE),
+    ("kyc-request-upload", kyc_request_upload::ROUTE),
+    ("kyc-submit", kyc_submit::ROUTE),
+    ("leads-activities-create", leads_activities_create::ROUTE),
+    ("leads-activities-list", leads_activities_list::ROUTE),
+    ("leads-attachment-upload", leads_attachment_upload::ROUTE),
+    ("leads-create", leads_create::ROUTE),
+    ("leads-get", leads_get::ROUTE),
+    ("leads-history", leads_history::ROUTE),
+    ("leads-list", leads_list::ROUTE),
+    ("leads-stats", leads_stats::ROUTE),
+    ("leads-update", leads_update::ROUTE),
+    ("me", me::ROUTE),
+    ("partner-field-options", partner_field_options::ROUTE),
+    ("partner-get", partner_get::ROUTE),
+    ("partner-logo", partner_logo::ROUTE),
+    ("partner-update", partner_update::ROUTE),
+    ("public-lead-submit", public_lead_submit::ROUTE),
+    ("users-invite", users_invite::ROUTE),
+    ("users-list", users_list::ROUTE),
+    ("users-update", users_update::ROUTE),
+];
+
+#[test]
+fn each_handlers_route_is_its_template_route() {
+    let t = template();
+    let mut wrong = Vec::new();
+    for (package, route) in HANDLER_ROUTES {
+        let f = functions(&t)
+            .into_iter()
+            .find(|(_, f)| package_of(f) == *package)
+            .unwrap_or_else(|| panic!("{package} has no template resource"))
+            .1;
+        let routes: Vec<String> = f["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|e| e["Type"] == "HttpApi")
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["Properties"]["Method"].as_str().unwrap_or(""),
+                    e["Properties"]["Path"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if routes != [route.to_string()] {
+            wrong.push(format!("{package}: ROUTE {route}, template {routes:?}"));
+        }
+    }
+    // Every HTTP function but the catch-all and health (which takes no token) is listed.
+    let listed: BTreeSet<&str> = HANDLER_ROUTES.iter().map(|(p, _)| *p).collect();
+    for (_, f) in functions(&t) {
+        let package = package_of(&f);
+        let http = f["Properties"]["Events"]
+            .as_mapping()
+            .is_some_and(|m| m.values().any(|e| e["Type"] == "HttpApi"));
+        if http && !["not-found", "health"].contains(&package.as_str()) {
+            assert!(
+                listed.contains(package.as_str()),
+                "{package} is missing from HANDLER_ROUTES"
+            );
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
