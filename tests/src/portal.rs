@@ -11,6 +11,18 @@ use crate::*;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Rate limits count in fixed windows (15 minutes, an hour, a day): a test whose attempts
+/// straddled a window's end would see the count restart. Waits (at most `needed_secs`)
+/// until the current window of `window_secs` has that long left. Hours and days end where
+/// a 15-minute window ends, so `within_one_window(900, n)` guards all three.
+pub async fn within_one_window(window_secs: i64, needed_secs: i64) {
+    let now = Utc::now().timestamp();
+    let left = window_secs - now.rem_euclid(window_secs);
+    if left < needed_secs {
+        tokio::time::sleep(std::time::Duration::from_secs((left + 1) as u64)).await;
+    }
+}
+
 /// A client address from the benchmarking range (198.18.0.0/15), unique in this process.
 pub fn unique_source_ip() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

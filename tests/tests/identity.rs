@@ -66,6 +66,7 @@ async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
 #[tokio::test]
 async fn applications_invitations_and_leads_are_limited_and_answer_429() {
     let p = Portal::new().await;
+    within_one_window(900, 20).await;
     let mut ctx = shared::app::context(
         &shared::config::ProcessEnv,
         &p.stack.sdk,
@@ -227,6 +228,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
 #[tokio::test]
 async fn the_sixth_wrong_password_in_the_window_is_throttled() {
     let p = Portal::new().await;
+    within_one_window(900, 10).await;
     let (_, email) = p.register().await;
     for _ in 0..5 {
         assert_eq!(p.login(&email, "not the right password").await.0, 401);
@@ -252,6 +254,7 @@ async fn the_sixth_wrong_password_in_the_window_is_throttled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_parallel_wrong_passwords_cost_at_most_five_checks() {
     let p = std::sync::Arc::new(Portal::new().await);
+    within_one_window(900, 10).await;
     let (_, email) = p.register().await;
     let mut handles = Vec::new();
     for _ in 0..20 {
@@ -275,6 +278,7 @@ async fn twenty_parallel_wrong_passwords_cost_at_most_five_checks() {
 #[tokio::test]
 async fn unknown_and_known_emails_get_the_same_answers() {
     let p = Portal::new().await;
+    within_one_window(900, 15).await;
     let (_, known) = p.register().await;
     let unknown = format!("{}@acme.example", unique("nobody-").to_lowercase());
     let mut answers = Vec::new();
@@ -306,6 +310,7 @@ async fn unknown_and_known_emails_get_the_same_answers() {
 #[tokio::test]
 async fn reset_requests_are_limited_per_email() {
     let p = Portal::new().await;
+    within_one_window(900, 10).await;
     let (_, email) = p.register().await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -335,6 +340,7 @@ async fn reset_requests_are_limited_per_email() {
 #[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     let p = Portal::new().await;
+    within_one_window(900, 10).await;
     let (_, email) = p.register().await;
     for _ in 0..4 {
         p.login(&email, "not the right password").await;

@@ -702,6 +702,7 @@ async fn stats_read_one_item_for_ten_leads_and_for_two_thousand() {
 #[tokio::test]
 async fn the_public_form_needs_consent_ignores_bots_throttles_and_always_answers_202() {
     let p = Portal::new().await;
+    within_one_window(900, 10).await;
     let a = approved_partner(&p).await;
     let (_, me) = p.me(a.token()).await;
     let slug = me["partner"]["slug"].as_str().unwrap().to_string();
