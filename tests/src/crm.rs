@@ -96,6 +96,15 @@ impl CrmWorld {
         Self::instance_for(&self.stack, &self.store, &self.secret_id)
     }
 
+    /// Changes a record in the fake Zoho and delivers the webhook it sends; returns what the
+    /// inbound worker made of it.
+    pub async fn zoho_edit(&self, module: &str, id: &str, fields: Value) -> &'static str {
+        let record = self.zoho.update(module, id, fields);
+        shared::crm::inbound::handle(&self.crm, &self.webhook_event(module, &record), Utc::now())
+            .await
+            .unwrap()
+    }
+
     /// A registered, approved partner in this world's table; returns it with its owner.
     pub async fn approved_partner(&self) -> (Partner, Principal) {
         let (partner, owner) = self.registered_partner().await;
@@ -318,4 +327,14 @@ async fn copy_table_schema(stack: &Stack, table: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// An operations user, as the admin functions see one.
+pub fn staff() -> Principal {
+    Principal {
+        user_id: "ops".into(),
+        partner_id: None,
+        role: Role::Admin,
+        session_id: "test".into(),
+    }
 }

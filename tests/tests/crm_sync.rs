@@ -802,28 +802,15 @@ async fn an_approval_is_not_reverted_by_a_zoho_read_before_its_push_lands() {
         .apply(shared::store::Patch::new(&keys::partner(&partner.id)).set("kyc_status", "verified"))
         .await
         .unwrap();
-    let admin = shared::auth::Principal {
-        user_id: "ops".into(),
-        partner_id: None,
-        role: shared::auth::Role::Admin,
-        session_id: "test".into(),
-    };
     let req: DecisionRequest = serde_json::from_value(json!({"decision": "approve"})).unwrap();
-    decide(&world.store, &admin, &partner.id, req, Utc::now())
+    decide(&world.store, &staff(), &partner.id, req, Utc::now())
         .await
         .unwrap();
-    // Before that push lands, Zoho's record (still "Pending") is read: an edit of another
-    // field in Zoho, then the reconciler's pass over the same record.
-    let record = world
-        .zoho
-        .update("Vendors", &crm_id, json!({"Phone": "+27215550199"}));
-    let outcome = inbound::handle(
-        &world.crm,
-        &world.webhook_event("Vendors", &record),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    // Before that push lands, someone edits another field of the Vendors record in Zoho;
+    // its webhook makes the portal read the record, still "Pending".
+    let outcome = world
+        .zoho_edit("Vendors", &crm_id, json!({"Phone": "+27215550199"}))
+        .await;
     assert_eq!(outcome, "partner_linked");
     let stored: shared::partners::Partner = world
         .store
@@ -854,18 +841,13 @@ async fn an_approval_is_not_reverted_by_a_zoho_read_before_its_push_lands() {
         world.zoho.record("Vendors", &crm_id).unwrap()["Partner_Status"],
         "Approved"
     );
-    let record = world.zoho.update(
-        "Vendors",
-        &crm_id,
-        json!({"Partner_Status": "Suspended", "Status_Reason": "Expired insurance"}),
-    );
-    inbound::handle(
-        &world.crm,
-        &world.webhook_event("Vendors", &record),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    world
+        .zoho_edit(
+            "Vendors",
+            &crm_id,
+            json!({"Partner_Status": "Suspended", "Status_Reason": "Expired insurance"}),
+        )
+        .await;
     let stored: shared::partners::Partner = world
         .store
         .get(&keys::partner(&partner.id))
@@ -1015,12 +997,7 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
     world.zoho.set_fault_rate(0.08, seed);
     use shared::partners::PartnerStatus;
     use shared::partners::decisions::{DecisionRequest, decide};
-    let staff = shared::auth::Principal {
-        user_id: "ops".into(),
-        partner_id: None,
-        role: shared::auth::Role::Admin,
-        session_id: "test".into(),
-    };
+    let staff = staff();
     let mut expected = PartnerStatus::Approved;
 
     let zoho_statuses = [

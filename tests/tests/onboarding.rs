@@ -121,6 +121,19 @@ async fn documents(p: &Portal, token: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// Uploads (and verifies) a PDF of each document a company must provide.
+async fn upload_required_documents(p: &Portal, token: &str) {
+    for kind in [
+        "id_document",
+        "proof_of_address",
+        "bank_statement",
+        "business_registration",
+    ] {
+        let (doc, _) = upload(p, token, kind, "application/pdf", PDF.len(), PDF).await;
+        assert_eq!(doc["verification_status"], "uploading");
+    }
+}
+
 async fn partner(p: &Portal, token: &str) -> (Value, String) {
     let response = shared::http::respond(
         with_bearer(http_fixture("partner-get", "get"), Some(token)),
@@ -145,15 +158,7 @@ async fn a_partner_goes_from_registration_to_approved_through_real_uploads_and_r
         .unwrap()
         .to_string();
 
-    for kind in [
-        "id_document",
-        "proof_of_address",
-        "bank_statement",
-        "business_registration",
-    ] {
-        let (doc, _) = upload(&p, &token, kind, "application/pdf", PDF.len(), PDF).await;
-        assert_eq!(doc["verification_status"], "uploading");
-    }
+    upload_required_documents(&p, &token).await;
     let docs = documents(&p, &token).await;
     assert_eq!(docs.len(), 4);
     assert!(
@@ -920,14 +925,7 @@ async fn concurrent_reviews_of_the_last_documents_leave_the_partner_verified() {
         .as_str()
         .unwrap()
         .to_string();
-    for kind in [
-        "id_document",
-        "proof_of_address",
-        "bank_statement",
-        "business_registration",
-    ] {
-        upload(&p, &token, kind, "application/pdf", PDF.len(), PDF).await;
-    }
+    upload_required_documents(&p, &token).await;
     let docs = documents(&p, &token).await;
     let admin = p.admin_token().await;
     let review = |document_id: String| {

@@ -157,6 +157,8 @@ pub struct Zoho {
     credentials_id: String,
     retry: Retry,
     cached: Mutex<Option<AccessToken>>,
+    /// The stored token's cipher, derived once per cold start.
+    cipher: tokio::sync::OnceCell<crate::crypto::FieldCipher>,
 }
 
 /// A page of records modified since a time.
@@ -195,6 +197,7 @@ impl Zoho {
             credentials_id: credentials_id.to_string(),
             retry,
             cached: Mutex::new(None),
+            cipher: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -283,14 +286,18 @@ impl Zoho {
     /// The key the shared access token is stored under: derived from the OAuth client's
     /// secret and refresh token, which only the CRM functions can read, so a function (or
     /// a person) that can read the table cannot use the token.
-    async fn token_cipher(&self) -> Result<crate::crypto::FieldCipher, ZohoError> {
-        let creds: Credentials = self.secrets.json(&self.credentials_id).await?;
-        let material = format!(
-            "zoho-access-token\u{0}{}\u{0}{}",
-            creds.client_secret.expose(),
-            creds.refresh_token.expose()
-        );
-        crate::crypto::FieldCipher::new(material.as_bytes()).map_err(ZohoError::Credentials)
+    async fn token_cipher(&self) -> Result<&crate::crypto::FieldCipher, ZohoError> {
+        self.cipher
+            .get_or_try_init(|| async {
+                let creds: Credentials = self.secrets.json(&self.credentials_id).await?;
+                let material = format!(
+                    "zoho-access-token\u{0}{}\u{0}{}",
+                    creds.client_secret.expose(),
+                    creds.refresh_token.expose()
+                );
+                crate::crypto::FieldCipher::new(material.as_bytes()).map_err(ZohoError::Credentials)
+            })
+            .await
     }
 
     /// One call to the accounts server's token endpoint.
