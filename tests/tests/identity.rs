@@ -35,7 +35,7 @@ async fn registration_creates_a_pending_partner_with_its_owner() {
 }
 
 #[tokio::test]
-async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
+async fn concurrent_registrations_with_one_email_create_one_account() {
     let p = std::sync::Arc::new(Portal::new().await);
     let email = format!("{}@acme.example", unique("dup-").to_lowercase());
     let attempts: Vec<_> = (0..2)
@@ -51,16 +51,100 @@ async fn concurrent_registrations_with_one_email_yield_one_201_and_one_409() {
             })
         })
         .collect();
-    let mut statuses = Vec::new();
+    let mut created = 0;
     for a in attempts {
         let (status, body) = a.await.unwrap();
-        if status == 409 {
-            assert_eq!(body["code"], "email_taken");
-        }
-        statuses.push(status);
+        // Both applicants get the same answer; only one partner exists.
+        assert_eq!(status, 201, "{body}");
+        let partner: Option<shared::partners::Partner> = p
+            .ctx
+            .store()
+            .get(&shared::store::keys::partner(
+                body["partner_id"].as_str().unwrap(),
+            ))
+            .await
+            .unwrap();
+        created += usize::from(partner.is_some());
     }
-    statuses.sort();
-    assert_eq!(statuses, vec![201, 409]);
+    assert_eq!(created, 1);
+    let mails = p.deliver_emails(&email).await;
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m.contains("already has a partner portal account"))
+            .count(),
+        1,
+        "the address's holder is told once: {mails:?}"
+    );
+}
+
+#[tokio::test]
+async fn applying_or_inviting_with_a_taken_address_answers_like_a_free_one() {
+    let p = Portal::new().await;
+    let (_, taken) = p.register_approved().await;
+    let free = format!("{}@acme.example", unique("free-").to_lowercase());
+    let shape = |status: u16, body: &Value| {
+        let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        (status, keys, body["status"].clone(), body["role"].clone())
+    };
+    let mut applied = Vec::new();
+    for email in [&taken, &free] {
+        let req = with_source_ip(
+            with_json(
+                http_fixture("auth-register", "application"),
+                &Portal::registration(email),
+            ),
+            &unique_source_ip(),
+        );
+        let (status, body) = call(req, |r| auth_register::handle(r, &p.open)).await;
+        applied.push(shape(status, &body));
+    }
+    assert_eq!(applied[0], applied[1]);
+    assert_eq!(applied[0].0, 201);
+
+    // An owner invites an address that already owns another partner, and a free one.
+    let (_, inviter) = p.register_approved().await;
+    let access = p.token(&inviter).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = format!("{}@acme.example", unique("invitee-").to_lowercase());
+    let mut invited = Vec::new();
+    let mut ids = Vec::new();
+    for email in [&taken, &other] {
+        let (status, body) = p.invite(&access, email, "sales").await;
+        invited.push(shape(status, &body));
+        ids.push(body["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(invited[0], invited[1]);
+    assert_eq!(invited[0].0, 201);
+    // Nothing was created for the taken address: its owner still signs in to their own
+    // partner, and the inviter's users are the owner and the free invitee.
+    assert_eq!(p.login(&taken, PASSWORD).await.0, 200);
+    let mails = p.deliver_emails(&taken).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("already has a partner portal account"))
+            && mails
+                .iter()
+                .any(|m| m.contains("tried to invite this address")),
+        "{mails:?}"
+    );
+    let req = with_bearer(http_fixture("users-list", "first-page"), Some(&access));
+    let (status, users) = call(req, |r| users_list::handle(r, &p.lister)).await;
+    assert_eq!(status, 200, "{users}");
+    let listed: Vec<_> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !listed.contains(&ids[0]) && listed.contains(&ids[1]),
+        "{users}"
+    );
 }
 
 #[tokio::test]
@@ -1297,7 +1381,7 @@ async fn a_reset_of_a_pre_registered_address_claims_it_and_ends_the_registrants_
 #[ignore]
 async fn timing_of_known_and_unknown_emails() {
     let p = Portal::new().await;
-    let runs = 25;
+    let runs = 50;
     let mut known = Vec::new();
     for _ in 0..runs {
         known.push(p.register().await.1);

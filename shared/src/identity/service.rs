@@ -275,7 +275,25 @@ pub async fn register(
             &at,
         ))
         .build();
-    id.store.commit(tx).await?;
+    match id.store.commit(tx).await {
+        Err(StoreError::Condition(Failure::Conflict {
+            code: "email_taken",
+            ..
+        })) => {
+            // The address has an account. The caller gets the answer a new application
+            // gets (ids nobody will find) and the address's holder an email saying so: an
+            // application says nothing about which addresses have accounts.
+            existing_account_notice(id, &email.to_string(), now).await?;
+            return Ok(Registered {
+                partner_id: ulid::Ulid::new().to_string(),
+                user_id: ulid::Ulid::new().to_string(),
+                status: PartnerStatus::Pending,
+                kyc_status: KycStatus::Incomplete,
+                slug,
+            });
+        }
+        other => other?,
+    }
     tracing::info!(partner_id = %partner_id, user_id = %user_id, "partner registered");
     Ok(Registered {
         partner_id,
@@ -284,6 +302,41 @@ pub async fn register(
         kyc_status: KycStatus::Incomplete,
         slug,
     })
+}
+
+/// Tells the holder of `email` that someone applied with their address: how to sign in,
+/// and how to claim the address with a reset if the account is not theirs. At most as
+/// many notices per address and window as reset emails; beyond that, nothing is sent
+/// (the applicant's answer is the same either way).
+async fn existing_account_notice(
+    id: &Identity,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let base = id.portal_url.trim_end_matches('/');
+    let mail = OutboxEmail::new(
+        email,
+        EmailKind::AccountExists {
+            sign_in_link: format!("{base}/login"),
+            reset_link: format!("{base}/password/forgot"),
+        },
+        &rfc3339(now),
+    );
+    let subject = token_hash(email);
+    let tx = id
+        .store
+        .tx()
+        .patch(
+            id.limits
+                .resets_per_email()
+                .take_patch("exists-email", &subject, now),
+        )
+        .insert(&mail)
+        .build();
+    match id.store.commit(tx).await {
+        Err(StoreError::Condition(Failure::Throttled { .. })) => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 // ------------------------------------------------------------------ email verification
@@ -910,7 +963,39 @@ pub async fn invite_user(
                 .take_patch("invite-partner", &partner_id, now),
         )
         .build();
-    id.store.commit(tx).await?;
+    match id.store.commit(tx).await {
+        Err(StoreError::Condition(Failure::Conflict {
+            code: "email_taken",
+            ..
+        })) => {
+            // One address belongs to one account. The inviter gets the answer any
+            // invitation gets (and spends one of the day's invitations); the address's
+            // holder is told, and nothing else changes.
+            let notice = OutboxEmail::new(
+                &user.email,
+                EmailKind::InvitedElsewhere {
+                    inviter_business: partner.business_name.clone(),
+                },
+                &at,
+            );
+            let tx = id
+                .store
+                .tx()
+                .patch(id.limits.invitations_per_partner().take_patch(
+                    "invite-partner",
+                    &partner_id,
+                    now,
+                ))
+                .insert(&notice)
+                .build();
+            id.store.commit(tx).await?;
+            return Ok(User {
+                id: ulid::Ulid::new().to_string(),
+                ..user
+            });
+        }
+        other => other?,
+    }
     tracing::info!(partner_id = %partner_id, user_id = %user.id, "user invited");
     Ok(user)
 }

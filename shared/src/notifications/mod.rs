@@ -28,6 +28,16 @@ pub enum EmailKind {
     VerifyEmail {
         link: String,
     },
+    /// Someone applied with an address that already has an account.
+    AccountExists {
+        sign_in_link: String,
+        reset_link: String,
+    },
+    /// A partner invited an address that already has an account (with another partner
+    /// or their own): nothing was created.
+    InvitedElsewhere {
+        inviter_business: String,
+    },
     /// An operations decision on the partner's application or account.
     PartnerDecision {
         business_name: String,
@@ -162,6 +172,30 @@ impl OutboxEmail {
                     "Hello,\n\nConfirm that this address belongs to you to finish setting up your \
                      partner portal account (the link works once, for 48 hours):\n{link}\n\n\
                      If you did not apply to become a partner, ignore this email."
+                ),
+            ),
+            EmailKind::AccountExists {
+                sign_in_link,
+                reset_link,
+            } => (
+                "You already have a partner portal account".to_string(),
+                format!(
+                    "Hello,\n\nSomeone applied to become a partner with this address, which already \
+                     has a partner portal account, so no new account was created.\n\n\
+                     Sign in here:\n{sign_in_link}\n\n\
+                     If you don't know the password, or the account was not opened by you, reset \
+                     the password here; a reset also removes users added before the address \
+                     was confirmed:\n{reset_link}\n\n\
+                     If you did not apply, ignore this email."
+                ),
+            ),
+            EmailKind::InvitedElsewhere { inviter_business } => (
+                format!("{inviter_business} tried to invite you to the partner portal"),
+                format!(
+                    "Hello,\n\n{inviter_business} tried to invite this address to their partner \
+                     portal account. The address already has a partner portal account, and one \
+                     address belongs to one account, so nothing was changed.\n\n\
+                     If you want to join {inviter_business}, ask them to invite another address."
                 ),
             ),
             EmailKind::PasswordReset { link } => (
