@@ -136,7 +136,8 @@ pub struct Needs {
     pub cursors: bool,
     /// The documents bucket (`DOCUMENTS_BUCKET`).
     pub documents: bool,
-    /// The field-encryption key (`FIELD_KEY_SECRET_ARN`), for banking details.
+    /// The field-encryption keys (`FIELD_KEY_SECRET_ARN`), for banking details and tax
+    /// numbers.
     pub field_cipher: bool,
 }
 
@@ -218,7 +219,7 @@ pub async fn context(
             let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
             let material = secrets.string(&id).await?;
             Some(
-                crate::crypto::FieldCipher::new(material.expose().as_bytes()).map_err(|cause| {
+                crate::crypto::FieldCipher::from_secret(material.expose()).map_err(|cause| {
                     crate::secrets::SecretError::Malformed {
                         id: id.clone(),
                         cause,

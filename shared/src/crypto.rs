@@ -7,17 +7,23 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
-/// Encrypts and decrypts field values. The stored form is `v1:<nonce>:<ciphertext>`
-/// (base64); the associated data (e.g. the partner id) binds a value to its record, so a
-/// ciphertext copied onto another record does not decrypt.
+/// Encrypts and decrypts field values with a set of keys, one of them active. The stored
+/// form is `v2:<key id>:<nonce>:<ciphertext>` (base64): the key id names the key that
+/// sealed the value, so keys rotate without re-encrypting at once (old keys stay listed
+/// to read, the active one seals). The associated data (e.g. the partner id) binds a
+/// value to its record, so a ciphertext copied onto another record does not decrypt.
+///
+/// The secret (`FieldKeySecret`) is either key material alone (at least 32 bytes; its key
+/// id is `0`) or `{"active": "<id>", "keys": {"<id>": "<material>", ...}}`.
 #[derive(Clone)]
 pub struct FieldCipher {
-    cipher: Aes256Gcm,
+    active: String,
+    keys: Vec<(String, Aes256Gcm)>,
 }
 
 impl std::fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FieldCipher([redacted])")
+        write!(f, "FieldCipher(active {}, [redacted])", self.active)
     }
 }
 
@@ -25,24 +31,74 @@ impl std::fmt::Debug for FieldCipher {
 #[error("an encrypted field could not be decrypted")]
 pub struct DecryptError;
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeySet {
+    active: String,
+    keys: std::collections::BTreeMap<String, String>,
+}
+
+/// The key id of key material given alone (and of values sealed before key ids existed).
+const FIRST_KEY_ID: &str = "0";
+
+fn aes_key(material: &[u8]) -> Result<Aes256Gcm, String> {
+    if material.len() < 32 {
+        return Err("field encryption key material must be at least 32 bytes".into());
+    }
+    Aes256Gcm::new_from_slice(&Sha256::digest(material))
+        .map_err(|_| "a SHA-256 digest is a 256-bit key".to_string())
+}
+
 impl FieldCipher {
-    /// A cipher from secret key material (any length of at least 32 bytes; it is hashed
-    /// to the 256-bit key).
+    /// A cipher with one key (id `0`) from secret key material (any length of at least
+    /// 32 bytes; it is hashed to the 256-bit key).
     pub fn new(material: &[u8]) -> Result<Self, String> {
-        if material.len() < 32 {
-            return Err("field encryption key material must be at least 32 bytes".into());
-        }
-        let key = Sha256::digest(material);
         Ok(Self {
-            cipher: Aes256Gcm::new_from_slice(&key).expect("32-byte key"),
+            active: FIRST_KEY_ID.into(),
+            keys: vec![(FIRST_KEY_ID.into(), aes_key(material)?)],
         })
+    }
+
+    /// A cipher from the secret's text: key material alone, or a key set (see the type).
+    pub fn from_secret(text: &str) -> Result<Self, String> {
+        if !text.trim_start().starts_with('{') {
+            return Self::new(text.as_bytes());
+        }
+        let set: KeySet = serde_json::from_str(text)
+            .map_err(|e| format!("the field key set is not valid: {e}"))?;
+        let mut keys = Vec::new();
+        for (id, material) in &set.keys {
+            if id.is_empty() || id.contains(':') {
+                return Err(format!("field key id {id:?} must be non-empty without ':'"));
+            }
+            keys.push((id.clone(), aes_key(material.as_bytes())?));
+        }
+        if !set.keys.contains_key(&set.active) {
+            return Err(format!(
+                "the active field key {:?} is not listed",
+                set.active
+            ));
+        }
+        Ok(Self {
+            active: set.active,
+            keys,
+        })
+    }
+
+    /// The id of the key new values are sealed with.
+    pub fn active_key_id(&self) -> &str {
+        &self.active
+    }
+
+    fn key(&self, id: &str) -> Option<&Aes256Gcm> {
+        self.keys.iter().find(|(k, _)| k == id).map(|(_, c)| c)
     }
 
     pub fn encrypt(&self, plaintext: &str, associated: &str) -> String {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).expect("the OS random source is available");
-        let sealed = self
-            .cipher
+        let cipher = self.key(&self.active).expect("the active key is listed");
+        let sealed = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -51,22 +107,37 @@ impl FieldCipher {
                 },
             )
             .expect("AES-GCM encryption of a short field");
-        format!("v1:{}:{}", STANDARD.encode(nonce), STANDARD.encode(sealed))
+        format!(
+            "v2:{}:{}:{}",
+            self.active,
+            STANDARD.encode(nonce),
+            STANDARD.encode(sealed)
+        )
+    }
+
+    /// The key id a stored value was sealed with (`0` for values from before key ids).
+    pub fn key_id_of(stored: &str) -> Option<&str> {
+        match stored.split(':').next()? {
+            "v1" => Some(FIRST_KEY_ID),
+            "v2" => stored.split(':').nth(1),
+            _ => None,
+        }
     }
 
     pub fn decrypt(&self, stored: &str, associated: &str) -> Result<String, DecryptError> {
-        let mut parts = stored.splitn(3, ':');
-        let (Some("v1"), Some(nonce), Some(sealed)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(DecryptError);
+        let parts: Vec<&str> = stored.split(':').collect();
+        let (key_id, nonce, sealed) = match parts.as_slice() {
+            ["v1", nonce, sealed] => (FIRST_KEY_ID, *nonce, *sealed),
+            ["v2", key_id, nonce, sealed] => (*key_id, *nonce, *sealed),
+            _ => return Err(DecryptError),
         };
+        let cipher = self.key(key_id).ok_or(DecryptError)?;
         let nonce = STANDARD.decode(nonce).map_err(|_| DecryptError)?;
         let sealed = STANDARD.decode(sealed).map_err(|_| DecryptError)?;
         if nonce.len() != 12 {
             return Err(DecryptError);
         }
-        let plain = self
-            .cipher
+        let plain = cipher
             .decrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -76,6 +147,27 @@ impl FieldCipher {
             )
             .map_err(|_| DecryptError)?;
         String::from_utf8(plain).map_err(|_| DecryptError)
+    }
+}
+
+/// A sensitive value as it is stored: sealed with the field cipher (bound to its record),
+/// and the masked form clients see, so reading a profile never needs the key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sealed {
+    pub encrypted: String,
+    pub masked: String,
+}
+
+impl Sealed {
+    pub fn seal(cipher: &FieldCipher, value: &str, associated: &str) -> Self {
+        Self {
+            encrypted: cipher.encrypt(value, associated),
+            masked: mask(value),
+        }
+    }
+
+    pub fn open(&self, cipher: &FieldCipher, associated: &str) -> Result<String, DecryptError> {
+        cipher.decrypt(&self.encrypted, associated)
     }
 }
 
@@ -115,6 +207,31 @@ mod tests {
         assert_eq!(c.decrypt(&tampered, "partner-1"), Err(DecryptError));
         let other = FieldCipher::new(b"another key that is long enough for the cipher").unwrap();
         assert_eq!(other.decrypt(&a, "partner-1"), Err(DecryptError));
+    }
+
+    #[test]
+    fn a_rotated_key_set_reads_values_sealed_with_the_previous_key() {
+        let old = FieldCipher::new(b"the first key, long enough for the cipher!").unwrap();
+        let before = old.encrypt("4012345678", "partner-1");
+        assert_eq!(FieldCipher::key_id_of(&before), Some("0"));
+        let rotated = FieldCipher::from_secret(
+            r#"{"active": "2", "keys": {"0": "the first key, long enough for the cipher!",
+                "2": "the second key, also long enough for it!!"}}"#,
+        )
+        .unwrap();
+        assert_eq!(rotated.decrypt(&before, "partner-1").unwrap(), "4012345678");
+        let after = rotated.encrypt("4012345678", "partner-1");
+        assert_eq!(FieldCipher::key_id_of(&after), Some("2"));
+        assert_eq!(old.decrypt(&after, "partner-1"), Err(DecryptError));
+        assert!(FieldCipher::from_secret(r#"{"active": "9", "keys": {}}"#).is_err());
+    }
+
+    #[test]
+    fn values_sealed_before_key_ids_still_decrypt() {
+        let c = cipher();
+        let v2 = c.encrypt("62001234567", "partner-1");
+        let legacy = v2.replacen("v2:0:", "v1:", 1);
+        assert_eq!(c.decrypt(&legacy, "partner-1").unwrap(), "62001234567");
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct Limits {
     pub leads_per_partner: i64,
     /// Upload requests (KYC documents, attachments, logos) per partner, per day.
     pub uploads_per_partner: i64,
+    /// Declared bytes of those uploads per partner, per day.
+    pub upload_bytes_per_partner: i64,
     /// Multiplies every per-source limit.
     pub source_factor: i64,
 }
@@ -101,6 +103,7 @@ impl Default for Limits {
             invitations_per_partner: 50,
             leads_per_partner: 500,
             uploads_per_partner: 200,
+            upload_bytes_per_partner: 1024 * 1024 * 1024,
             source_factor: 1,
         }
     }
@@ -151,8 +154,50 @@ impl Limits {
     pub fn leads_per_partner(&self) -> Limit {
         Limit::per_day(self.leads_per_partner)
     }
-    pub fn uploads_per_partner(&self) -> Limit {
-        Limit::per_day(self.uploads_per_partner)
+    /// What every upload request spends: one upload and its declared bytes.
+    pub fn uploads(&self) -> UploadBudget {
+        UploadBudget {
+            count: Limit::per_day(self.uploads_per_partner),
+            bytes: Limit::per_day(self.upload_bytes_per_partner),
+        }
+    }
+}
+
+/// A partner's daily upload allowance: a number of upload requests and a number of
+/// declared bytes, both taken in the transaction that records the upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadBudget {
+    pub count: Limit,
+    pub bytes: Limit,
+}
+
+impl UploadBudget {
+    /// Adds to `tx` the conditional writes that spend one upload of `size` bytes for
+    /// `partner_id` (the transaction fails with 429 when either is used up).
+    pub fn spend<'a>(
+        self,
+        tx: TxBuilder<'a>,
+        partner_id: &str,
+        size: u64,
+        now: DateTime<Utc>,
+    ) -> TxBuilder<'a> {
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let window = self.bytes.window(now);
+        // The bytes already declared plus this upload must fit: `count + size <= max`.
+        let mut bytes = Patch::new(&self.bytes.key("upload-bytes-partner", partner_id, now))
+            .add("count", size)
+            .set(keys::KIND, "throttle")
+            .set(keys::EXPIRES_AT, (window + 2) * self.bytes.window_secs)
+            .require_below("count", self.bytes.max - size + 1);
+        if size > self.bytes.max {
+            // Larger than a whole day's allowance: a condition no item meets.
+            bytes = bytes.require_gt("count", i64::MAX);
+        }
+        let bytes = bytes.on_failure(Failure::Throttled {
+            retry_after: self.bytes.retry_after(now),
+        });
+        tx.patch(self.count.take_patch("uploads-partner", partner_id, now))
+            .patch(bytes)
     }
 }
 

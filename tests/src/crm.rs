@@ -132,8 +132,12 @@ impl CrmWorld {
         };
         let email = format!("{}@acme-crm.example", crate::unique("owner").to_lowercase());
         let req = serde_json::from_value(crate::portal::Portal::registration(&email)).unwrap();
+        let cipher =
+            shared::crypto::FieldCipher::new(b"a field key for partners the CRM tests register")
+                .unwrap();
         let registered = shared::identity::service::register(
             &identity,
+            &cipher,
             req,
             &crate::portal::unique_source_ip(),
             Utc::now(),

@@ -141,7 +141,7 @@ impl Portal {
             with_json(http_fixture("auth-register", "application"), body),
             &unique_source_ip(),
         );
-        let (status, body) = call(req, |r| auth_register::handle(r, &self.open)).await;
+        let (status, body) = call(req, |r| auth_register::handle(r, &self.ctx)).await;
         assert_eq!(status, 201, "{body}");
         (body["partner_id"].as_str().unwrap().to_string(), email)
     }
@@ -355,7 +355,7 @@ pub async fn counted_context(counter: &CallCounter, stack: &Stack) -> shared::ap
             keys: Keys::Verify,
             cursors: true,
             documents: true,
-            field_cipher: false,
+            field_cipher: true,
         },
     )
     .await

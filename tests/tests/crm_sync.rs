@@ -445,7 +445,7 @@ async fn the_shared_zoho_token_is_stored_encrypted_and_still_shared() {
     assert_eq!(world.zoho.refresh_count(), 1);
     let stored: Value = world.store.get(&keys::crm_token()).await.unwrap().unwrap();
     let sealed = stored["access_token"].as_str().unwrap();
-    assert!(sealed.starts_with("v1:"), "stored sealed: {sealed}");
+    assert!(sealed.starts_with("v2:"), "stored sealed: {sealed}");
     // Another instance (a cold start) uses the stored token instead of refreshing.
     let other = world.instance();
     world.lead(&owner, "Naledi").await;

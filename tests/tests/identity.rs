@@ -47,7 +47,7 @@ async fn concurrent_registrations_with_one_email_create_one_account() {
                     with_json(http_fixture("auth-register", "application"), &body),
                     &p.source_ip,
                 );
-                call(req, |r| auth_register::handle(r, &p.open)).await
+                call(req, |r| auth_register::handle(r, &p.ctx)).await
             })
         })
         .collect();
@@ -97,7 +97,7 @@ async fn applying_or_inviting_with_a_taken_address_answers_like_a_free_one() {
             ),
             &unique_source_ip(),
         );
-        let (status, body) = call(req, |r| auth_register::handle(r, &p.open)).await;
+        let (status, body) = call(req, |r| auth_register::handle(r, &p.ctx)).await;
         applied.push(shape(status, &body));
     }
     assert_eq!(applied[0], applied[1]);
@@ -158,7 +158,7 @@ async fn applications_invitations_and_leads_are_limited_and_answer_429() {
             keys: Keys::Verify,
             cursors: false,
             documents: false,
-            field_cipher: false,
+            field_cipher: true,
         },
     )
     .await
@@ -186,7 +186,7 @@ async fn applications_invitations_and_leads_are_limited_and_answer_429() {
     let mut statuses = Vec::new();
     for n in 0..3 {
         statuses.push(
-            call(register(n), |r| auth_register::handle(r, &ctx.identity))
+            call(register(n), |r| auth_register::handle(r, &ctx))
                 .await
                 .0,
         );
@@ -245,7 +245,7 @@ async fn applications_invitations_and_leads_are_limited_and_answer_429() {
 async fn registration_refuses_unknown_fields_and_invalid_values_with_field_errors() {
     let p = Portal::new().await;
     let (status, body) = call(http_fixture("auth-register", "unknown-field"), |r| {
-        auth_register::handle(r, &p.open)
+        auth_register::handle(r, &p.ctx)
     })
     .await;
     assert_eq!(status, 400);
@@ -265,7 +265,7 @@ async fn registration_refuses_unknown_fields_and_invalid_values_with_field_error
             with_json(http_fixture("auth-register", "application"), &bad),
             &p.source_ip,
         ),
-        |r| auth_register::handle(r, &p.open),
+        |r| auth_register::handle(r, &p.ctx),
     )
     .await;
     assert_eq!(status, 400);

@@ -959,3 +959,174 @@ async fn concurrent_reviews_of_the_last_documents_leave_the_partner_verified() {
     assert_eq!((a.unwrap(), b.unwrap()), (200, 200));
     assert_eq!(partner(&p, &token).await.0["kyc_status"], "verified");
 }
+
+#[tokio::test]
+async fn tax_numbers_are_sealed_with_a_key_id_masked_for_partners_and_clear_for_operations() {
+    let p = Portal::new().await;
+    let email = format!("{}@acme.example", unique("tax-").to_lowercase());
+    let mut body = Portal::registration(&email);
+    body["vat_number"] = json!("4123456789");
+    let (partner_id, _) = p.register_as(&body).await;
+    p.verify_email(&email).await;
+
+    let raw = p
+        .stack
+        .raw_item(&format!("PARTNER#{partner_id}"), "PROFILE")
+        .await;
+    let stored = format!("{raw:?}");
+    assert!(
+        !stored.contains("4123456789") && !stored.contains("2019/123456/07"),
+        "tax numbers stored in clear: {stored}"
+    );
+    let sealed = raw["tax_numbers"].as_m().unwrap()["vat_number"]
+        .as_m()
+        .unwrap()["encrypted"]
+        .as_s()
+        .unwrap()
+        .clone();
+    let key_id = p.ctx.cipher().unwrap().active_key_id().to_string();
+    assert_eq!(
+        shared::crypto::FieldCipher::key_id_of(&sealed),
+        Some(key_id.as_str())
+    );
+
+    let token = p.token(&email).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (profile, _) = partner(&p, &token).await;
+    assert_eq!(profile["vat_number"], "••••6789");
+    assert_eq!(profile["registration_number"], "••••6/07");
+
+    let admin = p.admin_token().await;
+    let req = with_path_param(
+        http_fixture("admin-partner-get", "get"),
+        "partner_id",
+        &partner_id,
+    );
+    let (status, record) = as_user(req, &admin, |r| admin_partner_get::handle(r, &p.ctx)).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(
+        record["tax_numbers"],
+        json!({"registration_number": "2019/123456/07", "vat_number": "4123456789"})
+    );
+}
+
+/// A PNG header declaring `w`×`h` pixels (all the verifier reads), padded to `len` bytes.
+fn png_of(w: u32, h: u32, len: usize) -> Vec<u8> {
+    let mut b = PNG.to_vec();
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0]);
+    b.resize(len, 0);
+    b
+}
+
+/// Asks for a logo upload, PUTs `bytes` to its URL like a browser and runs the verifier;
+/// returns the URL (valid for its lifetime).
+async fn put_logo(p: &Portal, token: &str, bytes: &[u8]) -> String {
+    let req = with_json(
+        http_fixture("partner-logo", "png"),
+        &json!({"content_type": "image/png", "size": bytes.len()}),
+    );
+    let (status, granted) = as_user(req, token, |r| partner_logo::handle(r, &p.ctx)).await;
+    assert_eq!(status, 201, "{granted}");
+    let url = granted["upload"]["url"].as_str().unwrap().to_string();
+    put_and_verify(p, &url, bytes).await;
+    url
+}
+
+async fn put_and_verify(p: &Portal, url: &str, bytes: &[u8]) {
+    let put = reqwest::Client::new()
+        .put(url)
+        .header("content-type", "image/png")
+        .body(bytes.to_vec());
+    assert!(put.send().await.unwrap().status().is_success());
+    let key = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .split_once(&format!("/{}/", p.stack.bucket))
+        .unwrap()
+        .1
+        .to_string();
+    verify(p, &key).await;
+}
+
+#[tokio::test]
+async fn a_logo_shows_only_after_its_type_size_and_dimensions_are_verified() {
+    let p = Portal::new().await;
+    let (_, owner) = p.register_approved().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let good = png_of(256, 128, 600);
+    let url = put_logo(&p, &token, &good).await;
+    let (profile, _) = partner(&p, &token).await;
+    assert_eq!(profile["has_logo"], true, "{profile}");
+    let link = profile["logo_url"].as_str().unwrap();
+    let fetched = reqwest::get(link).await.unwrap();
+    assert!(fetched.status().is_success());
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), good);
+
+    // Too large a picture: refused with the reason; the verified logo stays.
+    put_logo(&p, &token, &png_of(20_000, 100, 600)).await;
+    let (profile, _) = partner(&p, &token).await;
+    assert_eq!(profile["has_logo"], true);
+    assert_eq!(profile["logo_upload"]["status"], "rejected", "{profile}");
+    assert!(
+        profile["logo_upload"]["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("20000×100")
+    );
+
+    // Not a picture at all, declared as one.
+    put_logo(&p, &token, &PDF.repeat(4)).await;
+    let (profile, _) = partner(&p, &token).await;
+    assert_eq!(profile["logo_upload"]["status"], "rejected");
+
+    // The verified logo's URL used again with other bytes: the logo is removed.
+    put_and_verify(&p, &url, &png_of(64, 64, 600)).await;
+    let (profile, _) = partner(&p, &token).await;
+    assert_eq!(profile["has_logo"], false, "{profile}");
+    assert!(profile.get("logo_url").is_none());
+}
+
+#[tokio::test]
+async fn upload_requests_spend_a_daily_count_and_byte_allowance() {
+    let p = Portal::new().await;
+    within_one_window(24 * 3600, 10).await;
+    let (_, owner) = p.register().await;
+    let token = p.token(&owner).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ctx = counted_context(&CallCounter::default(), &p.stack).await;
+    ctx.identity.limits = shared::limits::Limits {
+        uploads_per_partner: 10,
+        upload_bytes_per_partner: 5 * 1024 * 1024,
+        ..Default::default()
+    };
+    let request = |size: usize| {
+        with_json(
+            http_fixture("kyc-request-upload", "id-document-pdf"),
+            &json!({"document_type": "id_document", "file_name": "id.pdf",
+                    "content_type": "application/pdf", "size": size}),
+        )
+    };
+    let mut statuses = Vec::new();
+    for size in [3 * 1024 * 1024, 3 * 1024 * 1024, 1024 * 1024] {
+        let (status, body) = as_user(request(size), &token, |r| {
+            kyc_request_upload::handle(r, &ctx)
+        })
+        .await;
+        if status == 429 {
+            assert_eq!(body["code"], "too_many_requests", "{body}");
+        }
+        statuses.push(status);
+    }
+    // 3 MiB fits, another 3 MiB would pass the 5 MiB of the day, 1 MiB more still fits.
+    assert_eq!(statuses, vec![201, 429, 201]);
+}

@@ -3,16 +3,28 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::Keys;
+use shared::app::{Context, Keys, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
-use shared::identity::service::{self, Identity};
+use shared::identity::service;
 
 pub const ROUTE: &str = "POST /v1/auth/register";
-pub const KEYS: Keys = Keys::None;
-pub const CURSORS: bool = false;
+/// The field key seals the registration and VAT numbers.
+pub const NEEDS: Needs = Needs {
+    keys: Keys::None,
+    cursors: false,
+    documents: false,
+    field_cipher: true,
+};
 
-pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;
-    let registered = service::register(id, body, &http::source_ip(&req), Utc::now()).await?;
+    let registered = service::register(
+        &ctx.identity,
+        ctx.cipher()?,
+        body,
+        &http::source_ip(&req),
+        Utc::now(),
+    )
+    .await?;
     http::json(StatusCode::CREATED, &registered)
 }

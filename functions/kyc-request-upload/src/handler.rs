@@ -22,7 +22,7 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         ctx.documents()?,
         &principal,
         body,
-        ctx.limits().uploads_per_partner(),
+        ctx.limits().uploads(),
         Utc::now(),
     )
     .await?;

@@ -1,6 +1,6 @@
 //! Verifies each upload the bucket reports (KYC documents under `kyc/`, lead attachments
-//! under `leads/`): size equal
-//! to the declared size, magic bytes of the declared type. Matches go to review; anything
+//! under `leads/`, logos under `logos/`): size equal to the declared size, magic bytes of
+//! the declared type (a logo's header must also give dimensions within bounds). Matches go to review; anything
 //! else is deleted and the document rejected with the reason. Redelivery is harmless.
 
 use aws_lambda_events::s3::S3Event;
@@ -28,6 +28,14 @@ pub async fn handle(
         };
         let key = shared::storage::decode_event_key(raw);
         let etag = record.s3.object.e_tag.as_deref();
+        if key.starts_with(shared::partners::profile::LOGO_PREFIX) {
+            let outcome =
+                shared::partners::profile::verify_logo(ctx.store(), docs, &key, etag, Utc::now())
+                    .await
+                    .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+            tracing::info!(object = %key, outcome = ?outcome, "logo checked");
+            continue;
+        }
         if key.starts_with("leads/") {
             let ok = shared::leads::verify_attachment(ctx.store(), docs, &key, etag)
                 .await

@@ -23,7 +23,7 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         &principal,
         &id,
         body,
-        ctx.limits().uploads_per_partner(),
+        ctx.limits().uploads(),
         Utc::now(),
     )
     .await?;

@@ -1,5 +1,6 @@
-//! `GET /v1/partner`: the caller's partner profile (banking details masked), as read by
-//! the access check: one round trip.
+//! `GET /v1/partner`: the caller's partner profile (banking details and tax numbers
+//! masked, a presigned link to the verified logo), as read by the access check: one round
+//! trip (presigning is local).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -10,7 +11,7 @@ pub const ROUTE: &str = "GET /v1/partner";
 pub const NEEDS: Needs = Needs {
     keys: Keys::Verify,
     cursors: false,
-    documents: false,
+    documents: true,
     field_cipher: false,
 };
 
@@ -19,9 +20,8 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let partner = access
         .partner
         .ok_or_else(|| Problem::not_found("partner"))?;
-    http::json_with_etag(
-        StatusCode::OK,
-        &shared::partners::profile::PartnerView::from(&partner),
-        partner.version,
-    )
+    let view = shared::partners::profile::PartnerView::from(&partner)
+        .with_logo_url(&partner, ctx.documents()?)
+        .await?;
+    http::json_with_etag(StatusCode::OK, &view, partner.version)
 }

@@ -126,6 +126,8 @@ pub struct PartnerRecord {
     /// The whole CRM state (Zoho's record id, a duplicate's id, its error text): for
     /// operations only.
     pub crm_sync: crate::outbox::CrmSync,
+    /// Registration and VAT numbers in clear, to check against the KYC documents.
+    pub tax_numbers: crate::partners::ClearTaxNumbers,
     pub version: u64,
     pub documents: Vec<DocumentView>,
     pub users: Vec<UserView>,
@@ -139,7 +141,11 @@ pub const RECORD_ITEMS: i32 = 100;
 /// A partner's record: the profile, its users, its KYC documents and the latest activity.
 /// Four bounded reads, issued together: the profile and three prefix queries of the
 /// partner's partition (never the leads and their history, which live there too).
-pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Problem> {
+pub async fn record(
+    store: &Store,
+    cipher: &crate::crypto::FieldCipher,
+    partner_id: &str,
+) -> Result<PartnerRecord, Problem> {
     let partition = keys::partner_partition(partner_id);
     let of = |prefix: &str| {
         Query::partition(None, partition.clone(), RECORD_ITEMS).prefix(prefix.to_string())
@@ -157,7 +163,12 @@ pub async fn record(store: &Store, partner_id: &str) -> Result<PartnerRecord, Pr
         store.query_up_to::<AuditEntry>(&audit_q),
     )?;
     let partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
+    let tax_numbers = partner
+        .tax_numbers
+        .open(cipher, &partner.id)
+        .map_err(|_| Problem::internal("a tax number does not decrypt with the field keys"))?;
     Ok(PartnerRecord {
+        tax_numbers,
         version: partner.version,
         crm_sync: partner.crm_sync.clone(),
         partner: PartnerView::from(&partner),

@@ -701,8 +701,6 @@ async fn provision_partner(
     let (partner, slug_guard) = PartnerDraft {
         business_name: name.chars().take(200).collect(),
         business_type: BusinessType::Company,
-        registration_number: None,
-        vat_number: None,
         contact_person: text(record, "Contact_Person").unwrap_or_else(|| name.clone()),
         email: email.to_string(),
         phone,

@@ -165,6 +165,7 @@ pub struct Registered {
 /// the same email fail as a whole (409), however close together they arrive.
 pub async fn register(
     id: &Identity,
+    cipher: &crate::crypto::FieldCipher,
     req: RegisterRequest,
     source: &str,
     now: DateTime<Utc>,
@@ -207,11 +208,9 @@ pub async fn register(
         validated(e, || (email.unwrap(), phone.unwrap(), password.unwrap()))?;
 
     let at = rfc3339(now);
-    let (partner, slug_guard) = PartnerDraft {
+    let (mut partner, slug_guard) = PartnerDraft {
         business_name,
         business_type: req.business_type,
-        registration_number,
-        vat_number,
         contact_person,
         email: email.to_string(),
         phone: phone.as_str().to_string(),
@@ -221,6 +220,12 @@ pub async fn register(
         crm_sync: CrmSync::pending(),
     }
     .build(&at);
+    partner.tax_numbers = crate::partners::TaxNumbers::seal(
+        cipher,
+        &partner.id,
+        registration_number.as_deref(),
+        vat_number.as_deref(),
+    );
     let partner_id = partner.id.clone();
     let slug = partner.slug.clone();
     let (mut user, mut credential) = new_member(

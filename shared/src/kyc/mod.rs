@@ -143,7 +143,7 @@ pub async fn request_upload(
     docs: &Documents,
     principal: &Principal,
     req: UploadRequest,
-    limit: crate::limits::Limit,
+    budget: crate::limits::UploadBudget,
     now: DateTime<Utc>,
 ) -> Result<UploadGranted, Problem> {
     let partner_id = principal.partner_id()?.to_string();
@@ -191,9 +191,8 @@ pub async fn request_upload(
             Failure::Missing { what: "partner" },
         )
         .insert(&doc)
-        .insert(&audit)
-        .patch(limit.take_patch("uploads-partner", &partner_id, now))
-        .build();
+        .insert(&audit);
+    let tx = budget.spend(tx, &partner_id, doc.size, now).build();
     store.commit(tx).await?;
     let upload = docs
         .presign_upload(&doc.object_key, &doc.content_type, doc.size, UPLOAD_TTL)

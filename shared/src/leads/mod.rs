@@ -1065,7 +1065,7 @@ pub async fn request_attachment(
     principal: &Principal,
     lead_id: &str,
     req: AttachmentRequest,
-    limit: crate::limits::Limit,
+    budget: crate::limits::UploadBudget,
     now: DateTime<Utc>,
 ) -> Result<AttachmentGranted, Problem> {
     let lead = own_lead(store, principal, lead_id).await?;
@@ -1090,15 +1090,13 @@ pub async fn request_attachment(
         object_etag: None,
         created_at: rfc3339(now),
     };
-    store
-        .commit(
-            store
-                .tx()
-                .insert(&attachment)
-                .patch(limit.take_patch("uploads-partner", &attachment.partner_id, now))
-                .build(),
-        )
-        .await?;
+    let tx = budget.spend(
+        store.tx().insert(&attachment),
+        &attachment.partner_id,
+        attachment.size,
+        now,
+    );
+    store.commit(tx.build()).await?;
     let upload = docs
         .presign_upload(
             &attachment.object_key,

@@ -66,10 +66,9 @@ pub struct Partner {
     pub id: String,
     pub business_name: String,
     pub business_type: BusinessType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vat_number: Option<String>,
+    /// Company registration and VAT numbers, encrypted per field with the key id.
+    #[serde(default)]
+    pub tax_numbers: TaxNumbers,
     pub contact_person: String,
     pub email: String,
     pub phone: String,
@@ -87,8 +86,14 @@ pub struct Partner {
     pub regions: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// The verified logo's object (set by the upload verifier only) and its ETag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_etag: Option<String>,
+    /// The latest logo upload while it is checked, or why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_upload: Option<LogoUpload>,
     /// Banking details, AES-256-GCM encrypted (see [`crate::crypto`]); never returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banking_encrypted: Option<String>,
@@ -115,6 +120,66 @@ pub struct Partner {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+/// A logo upload the partner asked for: what was declared, and where its check stands
+/// (`uploading` until the verifier has seen the file, `rejected` with the reason after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoUpload {
+    pub object_key: String,
+    pub content_type: String,
+    pub size: u64,
+    pub status: crate::uploads::VerificationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+}
+
+/// A partner's registration and VAT numbers as stored: each sealed with the field cipher
+/// (bound to the partner id) next to its masked form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxNumbers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<crate::crypto::Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<crate::crypto::Sealed>,
+}
+
+impl TaxNumbers {
+    /// Seals the numbers a partner registered with.
+    pub fn seal(
+        cipher: &crate::crypto::FieldCipher,
+        partner_id: &str,
+        registration_number: Option<&str>,
+        vat_number: Option<&str>,
+    ) -> Self {
+        let seal = |v: &str| crate::crypto::Sealed::seal(cipher, v, partner_id);
+        Self {
+            registration_number: registration_number.map(seal),
+            vat_number: vat_number.map(seal),
+        }
+    }
+
+    /// The numbers in clear, for operations (`None` where absent).
+    pub fn open(
+        &self,
+        cipher: &crate::crypto::FieldCipher,
+        partner_id: &str,
+    ) -> Result<ClearTaxNumbers, crate::crypto::DecryptError> {
+        let open = |s: &Option<crate::crypto::Sealed>| {
+            s.as_ref().map(|s| s.open(cipher, partner_id)).transpose()
+        };
+        Ok(ClearTaxNumbers {
+            registration_number: open(&self.registration_number)?,
+            vat_number: open(&self.vat_number)?,
+        })
+    }
+}
+
+/// Registration and VAT numbers in clear: only in the operations record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClearTaxNumbers {
+    pub registration_number: Option<String>,
+    pub vat_number: Option<String>,
 }
 
 /// Banking details as clients see them: every value reduced to its last four characters.

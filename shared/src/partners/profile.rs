@@ -15,7 +15,8 @@ use crate::http::{FieldError, Problem};
 use crate::storage::{Documents, PresignedUpload};
 use crate::store::{Patch, Store, keys};
 
-/// A partner as the partner sees it: banking details masked, internals left out.
+/// A partner as the partner sees it: banking details and tax numbers masked, internals
+/// left out.
 #[derive(Debug, Serialize)]
 pub struct PartnerView {
     pub id: String,
@@ -32,6 +33,12 @@ pub struct PartnerView {
     pub regions: Vec<String>,
     pub website: Option<String>,
     pub has_logo: bool,
+    /// A presigned GET of the verified logo (valid 5 minutes), where the function can sign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// The latest logo upload while it is checked or after it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_upload: Option<LogoUploadView>,
     pub banking: Option<BankingMasked>,
     pub status: PartnerStatus,
     pub status_reason: Option<String>,
@@ -50,8 +57,12 @@ impl From<&Partner> for PartnerView {
             id: p.id.clone(),
             business_name: p.business_name.clone(),
             business_type: p.business_type,
-            registration_number: p.registration_number.clone(),
-            vat_number: p.vat_number.clone(),
+            registration_number: p
+                .tax_numbers
+                .registration_number
+                .as_ref()
+                .map(|s| s.masked.clone()),
+            vat_number: p.tax_numbers.vat_number.as_ref().map(|s| s.masked.clone()),
             contact_person: p.contact_person.clone(),
             email: p.email.clone(),
             phone: p.phone.clone(),
@@ -61,6 +72,15 @@ impl From<&Partner> for PartnerView {
             regions: p.regions.clone(),
             website: p.website.clone(),
             has_logo: p.logo_key.is_some(),
+            logo_url: None,
+            logo_upload: p
+                .logo_upload
+                .as_ref()
+                .filter(|u| u.status != crate::uploads::VerificationStatus::Pending)
+                .map(|u| LogoUploadView {
+                    status: u.status,
+                    rejection_reason: u.rejection_reason.clone(),
+                }),
             banking: p.banking_masked.clone(),
             status: p.status,
             status_reason: p.status_reason.clone(),
@@ -72,6 +92,32 @@ impl From<&Partner> for PartnerView {
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
         }
+    }
+}
+
+/// Where the latest logo upload stands.
+#[derive(Debug, Serialize)]
+pub struct LogoUploadView {
+    pub status: crate::uploads::VerificationStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+}
+
+impl PartnerView {
+    /// The view with a presigned GET of the verified logo.
+    pub async fn with_logo_url(
+        mut self,
+        partner: &Partner,
+        docs: &Documents,
+    ) -> Result<Self, Problem> {
+        if let Some(key) = &partner.logo_key {
+            self.logo_url = Some(
+                docs.presign_download(key, crate::uploads::DOWNLOAD_TTL)
+                    .await?
+                    .url,
+            );
+        }
+        Ok(self)
     }
 }
 
@@ -101,6 +147,7 @@ const READ_ONLY: &[&str] = &[
     "business_type",
     "registration_number",
     "vat_number",
+    "tax_numbers",
     "status",
     "status_reason",
     "kyc_status",
@@ -111,6 +158,8 @@ const READ_ONLY: &[&str] = &[
     "crm_sync",
     "has_logo",
     "logo_key",
+    "logo_url",
+    "logo_upload",
     "created_at",
     "updated_at",
     "version",
@@ -426,17 +475,17 @@ pub struct LogoRequest {
     pub size: u64,
 }
 
-pub const LOGO_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/webp"];
-pub const MAX_LOGO_BYTES: u64 = 2 * 1024 * 1024;
+use crate::uploads::{LOGO_CONTENT_TYPES, MAX_LOGO_BYTES, VerificationStatus};
 
-/// A presigned upload for a new logo under `logos/<partner_id>/<id>`; the profile points at
-/// it from now on.
+/// A presigned upload for a new logo under `logos/<partner_id>/<id>`. The profile shows
+/// the new logo once the upload verifier has checked the file (type, size, dimensions);
+/// until then the previous one stays.
 pub async fn request_logo(
     store: &Store,
     docs: &Documents,
     principal: &Principal,
     req: LogoRequest,
-    limit: crate::limits::Limit,
+    budget: crate::limits::UploadBudget,
     now: DateTime<Utc>,
 ) -> Result<PresignedUpload, Problem> {
     let partner_id = principal.partner_id()?;
@@ -456,30 +505,143 @@ pub async fn request_logo(
     if !e.is_empty() {
         return Err(Problem::validation(e));
     }
-    let key = format!("logos/{partner_id}/{}", ulid::Ulid::new());
-    // The version moves with the logo, so an edit made from an older read cannot put the
-    // previous logo back.
-    let tx = store
-        .tx()
-        .patch(
-            Patch::new(&keys::partner(partner_id))
-                .set("logo_key", &key)
-                .set("updated_at", crate::validate::rfc3339(now))
-                .add("version", 1)
-                .require_exists()
-                .on_failure(crate::store::Failure::Missing { what: "partner" }),
-        )
-        .patch(limit.take_patch("uploads-partner", partner_id, now))
-        .build();
-    store.commit(tx).await?;
+    let upload = super::LogoUpload {
+        object_key: format!("{LOGO_PREFIX}{partner_id}/{}", ulid::Ulid::new()),
+        content_type: req.content_type,
+        size: req.size,
+        status: VerificationStatus::Uploading,
+        rejection_reason: None,
+    };
+    let tx = store.tx().patch(
+        Patch::new(&keys::partner(partner_id))
+            .set("logo_upload", &upload)
+            .set("updated_at", crate::validate::rfc3339(now))
+            .add("version", 1)
+            .require_exists()
+            .on_failure(crate::store::Failure::Missing { what: "partner" }),
+    );
+    store
+        .commit(budget.spend(tx, partner_id, upload.size, now).build())
+        .await?;
     Ok(docs
         .presign_upload(
-            &key,
-            &req.content_type,
-            req.size,
+            &upload.object_key,
+            &upload.content_type,
+            upload.size,
             Duration::from_secs(15 * 60),
         )
         .await?)
+}
+
+/// Where logos are stored: `logos/<partner_id>/<upload id>`.
+pub const LOGO_PREFIX: &str = "logos/";
+
+/// What the verifier did with a stored logo.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LogoCheck {
+    /// It is now the partner's logo.
+    Accepted,
+    /// Refused and deleted, with the reason shown to the partner.
+    Rejected(String),
+    /// Not the partner's latest upload (or already checked): deleted unless it is the
+    /// verified logo itself.
+    Ignored,
+}
+
+/// Checks a stored logo (S3 object-created event): declared size, image type by its
+/// header, dimensions within bounds. An accepted logo replaces the previous one (which is
+/// deleted); a refused one is deleted and the reason recorded. A verified logo replaced
+/// through its still-valid URL (another ETag) is removed. Conditional on the partner's
+/// version, so a concurrent change makes the event fail and be retried.
+pub async fn verify_logo(
+    store: &Store,
+    docs: &Documents,
+    object_key: &str,
+    event_etag: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<LogoCheck, Problem> {
+    let Some(partner_id) = object_key
+        .strip_prefix(LOGO_PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(partner, _)| partner)
+        .filter(|p| ulid::Ulid::from_string(p).is_ok())
+    else {
+        docs.delete(object_key).await?;
+        return Ok(LogoCheck::Ignored);
+    };
+    let Some(partner) = store.get::<Partner>(&keys::partner(partner_id)).await? else {
+        docs.delete(object_key).await?;
+        return Ok(LogoCheck::Ignored);
+    };
+    let at = crate::validate::rfc3339(now);
+    let guarded = |patch: Patch| {
+        patch
+            .set("updated_at", &at)
+            .add("version", 1)
+            .require_eq("version", partner.version)
+    };
+    let pending = partner
+        .logo_upload
+        .as_ref()
+        .filter(|u| u.object_key == object_key && u.status == VerificationStatus::Uploading);
+    let Some(upload) = pending else {
+        if partner.logo_key.as_deref() == Some(object_key) {
+            let replaced = matches!((event_etag, partner.logo_etag.as_deref()),
+                (Some(new), Some(verified)) if new.trim_matches('"') != verified);
+            if !replaced {
+                return Ok(LogoCheck::Ignored);
+            }
+            docs.delete(object_key).await?;
+            store
+                .apply(guarded(
+                    Patch::new(&keys::partner(partner_id))
+                        .remove("logo_key")
+                        .remove("logo_etag"),
+                ))
+                .await?;
+            return Ok(LogoCheck::Rejected(
+                "The logo was replaced after it was verified; upload it again.".into(),
+            ));
+        }
+        docs.delete(object_key).await?;
+        return Ok(LogoCheck::Ignored);
+    };
+    let Some(info) = docs.info(object_key).await? else {
+        return Ok(LogoCheck::Ignored);
+    };
+    let head = docs
+        .head_bytes(object_key, crate::uploads::IMAGE_HEADER_BYTES)
+        .await?;
+    let refused = crate::uploads::logo_problem(&upload.content_type, upload.size, info.size, &head);
+    let key = keys::partner(partner_id);
+    match refused {
+        Some(reason) => {
+            docs.delete(object_key).await?;
+            let rejected = super::LogoUpload {
+                status: VerificationStatus::Rejected,
+                rejection_reason: Some(reason.clone()),
+                ..upload.clone()
+            };
+            store
+                .apply(guarded(Patch::new(&key).set("logo_upload", &rejected)))
+                .await?;
+            Ok(LogoCheck::Rejected(reason))
+        }
+        None => {
+            let mut patch = Patch::new(&key)
+                .set("logo_key", object_key)
+                .remove("logo_upload");
+            patch = match &info.etag {
+                Some(etag) => patch.set("logo_etag", etag.trim_matches('"')),
+                None => patch.remove("logo_etag"),
+            };
+            store.apply(guarded(patch)).await?;
+            if let Some(previous) = partner.logo_key.as_deref().filter(|k| *k != object_key) {
+                docs.delete(previous).await?;
+            }
+            Ok(LogoCheck::Accepted)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,8 +31,6 @@ impl Entity for SlugGuard {
 pub struct PartnerDraft {
     pub business_name: String,
     pub business_type: BusinessType,
-    pub registration_number: Option<String>,
-    pub vat_number: Option<String>,
     pub contact_person: String,
     /// Normalised (see [`crate::contact::Email`]).
     pub email: String,
@@ -54,8 +52,7 @@ impl PartnerDraft {
             id: id.clone(),
             business_name: self.business_name,
             business_type: self.business_type,
-            registration_number: self.registration_number,
-            vat_number: self.vat_number,
+            tax_numbers: Default::default(),
             contact_person: self.contact_person,
             email: self.email,
             phone: self.phone,
@@ -69,6 +66,8 @@ impl PartnerDraft {
             regions: Vec::new(),
             website: self.website,
             logo_key: None,
+            logo_etag: None,
+            logo_upload: None,
             banking_encrypted: None,
             banking_masked: None,
             commission_rate_bps: None,
@@ -112,8 +111,6 @@ mod tests {
         PartnerDraft {
             business_name: name.into(),
             business_type: BusinessType::Company,
-            registration_number: None,
-            vat_number: None,
             contact_person: "A Person".into(),
             email: "a@example.com".into(),
             phone: String::new(),
