@@ -179,16 +179,28 @@ impl Context {
         self.identity.authorize(req, route, extra).await
     }
 
-    pub fn documents(&self) -> Result<&crate::storage::Documents, crate::http::Problem> {
-        self.documents.as_ref().ok_or_else(|| {
-            crate::http::Problem::internal("function built without the documents bucket")
-        })
+    pub fn documents(&self) -> Result<&crate::storage::Documents, NotWired> {
+        self.documents
+            .as_ref()
+            .ok_or(NotWired("the documents bucket"))
     }
 
-    pub fn cipher(&self) -> Result<&crate::crypto::FieldCipher, crate::http::Problem> {
-        self.cipher
-            .as_ref()
-            .ok_or_else(|| crate::http::Problem::internal("function built without the field key"))
+    pub fn cipher(&self) -> Result<&crate::crypto::FieldCipher, NotWired> {
+        self.cipher.as_ref().ok_or(NotWired("the field key"))
+    }
+}
+
+/// A function asked for a dependency its `Needs` did not declare (a build mistake).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("function built without {0}")]
+pub struct NotWired(&'static str);
+
+impl crate::fault::Fault for NotWired {
+    fn kind(&self) -> crate::fault::Kind {
+        crate::fault::Kind::Internal
+    }
+    fn code(&self) -> &'static str {
+        "internal"
     }
 }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod contact;
 pub mod crm;
 pub mod crypto;
+pub mod fault;
 pub mod http;
 pub mod identity;
 pub mod kyc;

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::http::Problem;
-use crate::store::{Failure, Key, Patch, Store, TxBuilder, keys};
+use crate::store::{Failure, Key, Patch, Store, StoreError, TxBuilder, keys};
 
 /// At most `max` per `window_secs` for one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,11 +207,8 @@ pub async fn take(
     subject: &str,
     limit: Limit,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
-    store
-        .apply(limit.take_patch(scope, subject, now))
-        .await
-        .map_err(Problem::from)
+) -> Result<(), StoreError> {
+    store.apply(limit.take_patch(scope, subject, now)).await
 }
 
 /// Takes one token from each of several limits in one transaction: all or none.
@@ -220,12 +216,12 @@ pub async fn take_all(
     store: &Store,
     takes: &[(&str, &str, Limit)],
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), StoreError> {
     let mut tx: TxBuilder<'_> = store.tx();
     for (scope, subject, limit) in takes {
         tx = tx.patch(limit.take_patch(scope, subject, now));
     }
-    store.commit(tx.build()).await.map_err(Problem::from)
+    store.commit(tx.build()).await
 }
 
 /// Gives a token back (a success that should not count), within the same window.

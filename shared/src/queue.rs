@@ -11,9 +11,13 @@ pub enum QueueError {
     Sqs(String),
 }
 
-impl From<QueueError> for crate::http::Problem {
-    fn from(err: QueueError) -> Self {
-        crate::http::Problem::unavailable(err)
+/// A message that could not be queued: the work may succeed later.
+impl crate::fault::Fault for QueueError {
+    fn kind(&self) -> crate::fault::Kind {
+        crate::fault::Kind::Unavailable
+    }
+    fn code(&self) -> &'static str {
+        "unavailable"
     }
 }
 

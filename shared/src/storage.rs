@@ -21,9 +21,12 @@ pub enum StorageError {
     S3(String),
 }
 
-impl From<StorageError> for crate::http::Problem {
-    fn from(err: StorageError) -> Self {
-        crate::http::Problem::internal(err)
+impl crate::fault::Fault for StorageError {
+    fn kind(&self) -> crate::fault::Kind {
+        crate::fault::Kind::Internal
+    }
+    fn code(&self) -> &'static str {
+        "internal"
     }
 }
 

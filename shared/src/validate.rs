@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::http::FieldError;
+use crate::fault::FieldError;
 
 /// A required, trimmed string of at most `max` characters.
 pub fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
@@ -52,7 +52,7 @@ pub fn upload(
     size: u64,
     types: &[&str],
     max: u64,
-) -> Result<String, crate::http::Problem> {
+) -> Result<String, crate::fault::Invalid> {
     let mut e = Vec::new();
     let name = file_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
@@ -76,6 +76,6 @@ pub fn upload(
     if e.is_empty() {
         Ok(name)
     } else {
-        Err(crate::http::Problem::validation(e))
+        Err(crate::fault::Invalid(e))
     }
 }

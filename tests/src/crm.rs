@@ -185,7 +185,7 @@ impl CrmWorld {
         owner: &Principal,
         id: &str,
         body: Value,
-    ) -> Result<Lead, shared::http::Problem> {
+    ) -> Result<Lead, shared::leads::LeadError> {
         let current = self.get_lead(id).await;
         let update = serde_json::from_value(body).unwrap();
         shared::leads::update(

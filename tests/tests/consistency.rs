@@ -632,6 +632,7 @@ const LAYERS: &[&[&str]] = &[
         "validate",
         "contact",
         "stream",
+        "fault",
     ],
     &[
         "auth",

@@ -5,8 +5,10 @@
 
 use aws_lambda_events::s3::S3Event;
 use chrono::Utc;
+use lambda_runtime::Diagnostic;
 use lambda_runtime::LambdaEvent;
 use shared::app::{Context, Keys, Needs};
+use shared::fault::diagnostic;
 use shared::kyc::{self, Verification};
 
 pub const NEEDS: Needs = Needs {
@@ -16,12 +18,13 @@ pub const NEEDS: Needs = Needs {
     field_cipher: false,
 };
 
-/// Verifies every record; an infrastructure error fails the invocation so Lambda retries it.
-pub async fn handle(
-    event: LambdaEvent<S3Event>,
-    ctx: &Context,
-) -> Result<(), lambda_runtime::Error> {
-    let docs = ctx.documents().map_err(|p| format!("{p:?}"))?;
+/// Verifies every record. A failure fails the invocation, typed retryable or permanent
+/// (see [`shared::fault::diagnostic`]): Lambda retries it, then sends the event to the
+/// alarmed dead-letter queue.
+pub async fn handle(event: LambdaEvent<S3Event>, ctx: &Context) -> Result<(), Diagnostic> {
+    let docs = ctx
+        .documents()
+        .map_err(|e| diagnostic("verifying uploads", &e))?;
     for record in event.payload.records {
         let Some(raw) = record.s3.object.key.as_deref() else {
             continue;
@@ -32,20 +35,20 @@ pub async fn handle(
             let outcome =
                 shared::partners::profile::verify_logo(ctx.store(), docs, &key, etag, Utc::now())
                     .await
-                    .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+                    .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
             tracing::info!(object = %key, outcome = ?outcome, "logo checked");
             continue;
         }
         if key.starts_with("leads/") {
             let ok = shared::leads::verify_attachment(ctx.store(), docs, &key, etag)
                 .await
-                .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+                .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
             tracing::info!(object = %key, verified = ok, "lead attachment checked");
             continue;
         }
         let outcome = kyc::verify_upload(ctx.store(), docs, &key, etag, Utc::now())
             .await
-            .map_err(|p| format!("verification of {key} failed: {:?}", p.code()))?;
+            .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
         match outcome {
             Verification::Accepted => tracing::info!(object = %key, "upload verified"),
             Verification::Rejected(reason) => {

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditEntry;
-use crate::http::Problem;
 use crate::identity::model::User;
 use crate::identity::service::UserView;
 use crate::kyc::{DocumentView, KycDocument};
@@ -70,7 +69,7 @@ pub async fn directory(
     filters: &DirectoryFilters,
     limit: i32,
     cursor: Option<&str>,
-) -> Result<Directory, Problem> {
+) -> Result<Directory, AdminError> {
     let (index, partition) = match filters.status {
         Some(s) => (
             Index::ByState,
@@ -119,6 +118,41 @@ pub async fn directory(
     })
 }
 
+/// What can go wrong reading the operations views.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("No such {0}.")]
+    NotFound(&'static str),
+    /// Stored data the field keys do not open (a key removed too early, or tampering).
+    #[error("{0} does not decrypt with the field keys")]
+    Undecryptable(&'static str),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl crate::fault::Fault for AdminError {
+    fn kind(&self) -> crate::fault::Kind {
+        match self {
+            AdminError::NotFound(_) => crate::fault::Kind::NotFound,
+            AdminError::Undecryptable(_) => crate::fault::Kind::Internal,
+            AdminError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AdminError::NotFound(_) => "not_found",
+            AdminError::Undecryptable(_) => "internal",
+            AdminError::Store(e) => e.code(),
+        }
+    }
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AdminError::Store(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 /// Everything about one partner for operations.
 #[derive(Debug, Serialize)]
 pub struct PartnerRecord {
@@ -145,7 +179,7 @@ pub async fn record(
     store: &Store,
     cipher: &crate::crypto::FieldCipher,
     partner_id: &str,
-) -> Result<PartnerRecord, Problem> {
+) -> Result<PartnerRecord, AdminError> {
     let partition = keys::partner_partition(partner_id);
     let of = |prefix: &str| {
         Query::partition(None, partition.clone(), RECORD_ITEMS).prefix(prefix.to_string())
@@ -162,11 +196,11 @@ pub async fn record(
         store.query_up_to::<KycDocument>(&docs_q),
         store.query_up_to::<AuditEntry>(&audit_q),
     )?;
-    let partner = partner.ok_or_else(|| Problem::not_found("partner"))?;
+    let partner = partner.ok_or(AdminError::NotFound("partner"))?;
     let tax_numbers = partner
         .tax_numbers
         .open(cipher, &partner.id)
-        .map_err(|_| Problem::internal("a tax number does not decrypt with the field keys"))?;
+        .map_err(|_| AdminError::Undecryptable("a tax number"))?;
     Ok(PartnerRecord {
         tax_numbers,
         version: partner.version,

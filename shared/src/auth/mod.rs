@@ -11,7 +11,6 @@ pub use permissions::Role;
 use lambda_http::Request;
 use lambda_http::http::header;
 
-use crate::http::Problem;
 use permissions::{self as roles, Access};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -27,9 +26,23 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The caller's partner, for partner routes (internal staff have none: 403).
-    pub fn partner_id(&self) -> Result<&str, Problem> {
-        self.partner_id.as_deref().ok_or_else(Problem::forbidden)
+    /// The caller's partner, for partner routes (internal staff have none: forbidden).
+    pub fn partner_id(&self) -> Result<&str, NoPartner> {
+        self.partner_id.as_deref().ok_or(NoPartner)
+    }
+}
+
+/// A partner route called by someone without a partner (internal staff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Your role does not allow this.")]
+pub struct NoPartner;
+
+impl crate::fault::Fault for NoPartner {
+    fn kind(&self) -> crate::fault::Kind {
+        crate::fault::Kind::Forbidden
+    }
+    fn code(&self) -> &'static str {
+        "forbidden"
     }
 }
 
@@ -120,17 +133,17 @@ impl Auth {
         self.keys.read().expect("key lock").clone()
     }
 
-    /// 401 unless the request carries a valid bearer token.
-    pub async fn authenticate(&self, req: &Request) -> Result<Principal, Problem> {
+    /// The caller, if the request carries a valid bearer token.
+    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AuthError> {
         let value = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Problem::unauthorized("Send a bearer access token."))?;
+            .ok_or(AuthError::NoToken)?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| Problem::unauthorized("Send a bearer access token."))?
+            .ok_or(AuthError::NoToken)?
             .trim();
         let mut verified = self.keys().verify(token);
         if verified == Err(TokenError::Rejected(tokens::UNKNOWN_KEY)) && self.reload().await {
@@ -138,7 +151,7 @@ impl Auth {
         }
         let claims = verified.map_err(|e| {
             tracing::info!(reason = %e, "access token rejected");
-            Problem::unauthorized("The access token is invalid or expired.")
+            AuthError::InvalidToken
         })?;
         Ok(Principal {
             user_id: claims.sub,
@@ -173,14 +186,41 @@ impl Auth {
         }
     }
 
-    /// Authenticates (unless the route is public) and checks the matrix: 401, then 403.
-    pub async fn require(&self, req: &Request, route: &str) -> Result<Principal, Problem> {
+    /// Authenticates (unless the route is public) and checks the matrix: unauthenticated,
+    /// then forbidden.
+    pub async fn require(&self, req: &Request, route: &str) -> Result<Principal, AuthError> {
         let principal = self.authenticate(req).await?;
         match roles::access(route) {
             Some(Access::Authenticated) => Ok(principal),
             Some(Access::Roles(_)) if roles::allows(route, principal.role) => Ok(principal),
             Some(Access::Public) => Ok(principal),
-            _ => Err(Problem::forbidden()),
+            _ => Err(AuthError::RoleNotAllowed),
+        }
+    }
+}
+
+/// Why a request's caller is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("Send a bearer access token.")]
+    NoToken,
+    #[error("The access token is invalid or expired.")]
+    InvalidToken,
+    #[error("Your role does not allow this.")]
+    RoleNotAllowed,
+}
+
+impl crate::fault::Fault for AuthError {
+    fn kind(&self) -> crate::fault::Kind {
+        match self {
+            AuthError::NoToken | AuthError::InvalidToken => crate::fault::Kind::Unauthenticated,
+            AuthError::RoleNotAllowed => crate::fault::Kind::Forbidden,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AuthError::NoToken | AuthError::InvalidToken => "unauthenticated",
+            AuthError::RoleNotAllowed => "forbidden",
         }
     }
 }

@@ -38,6 +38,18 @@ pub enum InboundError {
     Retry(String),
 }
 
+impl InboundError {
+    /// A domain failure, classified: retried if a later attempt may succeed.
+    pub fn from_fault(what: &str, e: &impl crate::fault::Fault) -> Self {
+        let text = format!("{what}: {} ({e})", e.code());
+        if e.kind().retryable() {
+            InboundError::Retry(text)
+        } else {
+            InboundError::Poison(text)
+        }
+    }
+}
+
 impl From<StoreError> for InboundError {
     fn from(e: StoreError) -> Self {
         InboundError::Retry(e.to_string())
@@ -346,7 +358,7 @@ async fn apply_lead(
             now,
         )
         .await
-        .map_err(|p| InboundError::Retry(format!("moving the lead failed: {}", p.status())))?;
+        .map_err(|e| InboundError::from_fault("moving the lead failed", &e))?;
     }
     // Only a status Zoho changed since the portal last knew it is applied: a newer portal
     // status still waiting to be pushed is not overwritten by Zoho's older value.

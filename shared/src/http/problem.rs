@@ -1,22 +1,40 @@
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
-/// One invalid input field: a JSON pointer-like path and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::fault::FieldError;
+use crate::fault::{Fault, Kind};
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
+/// The one mapping from a domain's failure to the API's problem: status and title by the
+/// fault's kind, its code, message, field errors and extension members. Internal and
+/// unavailable faults keep their message for the log and tell the caller only to retry or
+/// quote the request id.
+impl<E: Fault> From<E> for Problem {
+    fn from(fault: E) -> Self {
+        let kind = fault.kind();
+        match kind {
+            Kind::Internal => return Problem::internal(&fault),
+            Kind::Unavailable => return Problem::unavailable(&fault),
+            _ => {}
         }
+        let (status, title) = Problem::of_kind(kind);
+        let fields = fault.fields();
+        let title = if fields.is_empty() {
+            title
+        } else {
+            "Some fields are invalid"
+        };
+        let mut p = Problem::new(status, fault.code(), title)
+            .with_detail(fault.to_string())
+            .with_errors(fields);
+        for (key, value) in fault.extensions() {
+            p = p.with_extension(key, value);
+        }
+        if kind == Kind::Throttled {
+            p.retry_after = Some(fault.retry_after().unwrap_or(1));
+        }
+        p
     }
 }
 
@@ -206,6 +224,24 @@ impl Problem {
         p.internal = Some(cause.to_string());
         p.retry_after = Some(1);
         p
+    }
+
+    /// What a problem of this kind is called, and its status.
+    fn of_kind(kind: Kind) -> (StatusCode, &'static str) {
+        match kind {
+            Kind::Invalid => (StatusCode::BAD_REQUEST, "The request is invalid"),
+            Kind::Unauthenticated => (StatusCode::UNAUTHORIZED, "Authentication is required"),
+            Kind::Forbidden => (StatusCode::FORBIDDEN, "This is not allowed"),
+            Kind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+            Kind::Conflict => (StatusCode::CONFLICT, "Conflict"),
+            Kind::Stale => (StatusCode::PRECONDITION_FAILED, "The resource has changed"),
+            Kind::PreconditionRequired => {
+                (StatusCode::PRECONDITION_REQUIRED, "If-Match is required")
+            }
+            Kind::Throttled => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
+            Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
     }
 
     pub(crate) fn log(&self) {

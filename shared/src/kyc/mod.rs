@@ -1,12 +1,15 @@
 //! KYC documents: presigned uploads, verification of what was stored, the partner's
 //! submission for review, and operations' review.
 
+mod error;
+pub use error::KycError;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditEntry;
 use crate::auth::Principal;
-use crate::http::{FieldError, Problem};
+use crate::fault::{FieldError, Invalid};
 use crate::notifications::{EmailKind, OutboxEmail};
 use crate::partners::{BusinessType, KycStatus, Partner, PartnerStatus};
 use crate::storage::{Documents, PresignedDownload, PresignedUpload};
@@ -145,7 +148,7 @@ pub async fn request_upload(
     req: UploadRequest,
     budget: crate::limits::UploadBudget,
     now: DateTime<Utc>,
-) -> Result<UploadGranted, Problem> {
+) -> Result<UploadGranted, KycError> {
     let partner_id = principal.partner_id()?.to_string();
     let file_name = crate::validate::upload(
         &req.file_name,
@@ -237,7 +240,7 @@ pub async fn verify_upload(
     object_key: &str,
     event_etag: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Verification, Problem> {
+) -> Result<Verification, KycError> {
     let Some((partner_id, document_id)) = parse_object_key(object_key) else {
         docs.delete(object_key).await?;
         return Ok(Verification::Unknown);
@@ -347,7 +350,7 @@ pub async fn verify_upload(
 }
 
 /// The partner's documents (one Query; a partner has few).
-async fn documents_of(store: &Store, partner_id: &str) -> Result<Vec<KycDocument>, Problem> {
+async fn documents_of(store: &Store, partner_id: &str) -> Result<Vec<KycDocument>, KycError> {
     let q =
         Query::partition(None, keys::partner_partition(partner_id), 100).prefix(keys::KYC_PREFIX);
     Ok(store.query_all(&q).await?)
@@ -369,7 +372,7 @@ fn missing(
         .collect()
 }
 
-async fn mark_submitted_when_complete(store: &Store, partner_id: &str) -> Result<(), Problem> {
+async fn mark_submitted_when_complete(store: &Store, partner_id: &str) -> Result<(), KycError> {
     let Some(partner) = store.get::<Partner>(&keys::partner(partner_id)).await? else {
         return Ok(());
     };
@@ -403,7 +406,7 @@ pub async fn list(
     principal: &Principal,
     limit: i32,
     cursor: Option<&str>,
-) -> Result<Page<DocumentView>, Problem> {
+) -> Result<Page<DocumentView>, KycError> {
     let partner_id = principal.partner_id()?;
     let q =
         Query::partition(None, keys::partner_partition(partner_id), limit).prefix(keys::KYC_PREFIX);
@@ -418,12 +421,12 @@ async fn own_document(
     store: &Store,
     principal: &Principal,
     document_id: &str,
-) -> Result<KycDocument, Problem> {
+) -> Result<KycDocument, KycError> {
     let partner_id = principal.partner_id()?;
     store
         .get::<KycDocument>(&keys::kyc_document(partner_id, document_id))
         .await?
-        .ok_or_else(|| Problem::not_found("document"))
+        .ok_or_else(|| KycError::NotFound("document"))
 }
 
 /// `GET /v1/kyc/documents/{id}/download`: a presigned GET valid 5 minutes.
@@ -432,16 +435,13 @@ pub async fn download(
     docs: &Documents,
     principal: &Principal,
     document_id: &str,
-) -> Result<PresignedDownload, Problem> {
+) -> Result<PresignedDownload, KycError> {
     let doc = own_document(store, principal, document_id).await?;
     if !matches!(
         doc.verification_status,
         VerificationStatus::Pending | VerificationStatus::Approved
     ) {
-        return Err(Problem::conflict(
-            "not_downloadable",
-            "Only verified documents can be downloaded.",
-        ));
+        return Err(KycError::NotDownloadable);
     }
     Ok(docs.presign_download(&doc.object_key, DOWNLOAD_TTL).await?)
 }
@@ -453,13 +453,10 @@ pub async fn delete(
     principal: &Principal,
     document_id: &str,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), KycError> {
     let doc = own_document(store, principal, document_id).await?;
     if doc.verification_status == VerificationStatus::Approved {
-        return Err(Problem::conflict(
-            "document_approved",
-            "An approved document cannot be deleted.",
-        ));
+        return Err(KycError::DocumentApproved);
     }
     let at = rfc3339(now);
     let audit = AuditEntry::new(
@@ -486,20 +483,17 @@ pub async fn submit(
     store: &Store,
     principal: &Principal,
     now: DateTime<Utc>,
-) -> Result<Partner, Problem> {
+) -> Result<Partner, KycError> {
     let partner_id = principal.partner_id()?;
     let partner: Partner = store
         .get(&keys::partner(partner_id))
         .await?
-        .ok_or_else(|| Problem::not_found("partner"))?;
+        .ok_or_else(|| KycError::NotFound("partner"))?;
     if !matches!(
         partner.status,
         PartnerStatus::Pending | PartnerStatus::Rejected
     ) {
-        return Err(Problem::conflict(
-            "not_submittable",
-            "The application is already under review or decided.",
-        ));
+        return Err(KycError::NotSubmittable);
     }
     let docs = documents_of(store, partner_id).await?;
     let missing = missing(
@@ -508,12 +502,9 @@ pub async fn submit(
         &[VerificationStatus::Pending, VerificationStatus::Approved],
     );
     if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|t| t.as_str()).collect();
-        return Err(Problem::conflict(
-            "kyc_incomplete",
-            format!("Upload these documents first: {}.", names.join(", ")),
-        )
-        .with_extension("missing", names));
+        return Err(KycError::Incomplete {
+            missing: missing.iter().map(|t| t.as_str()).collect(),
+        });
     }
     let at = rfc3339(now);
     let kyc_status = if partner.kyc_status == KycStatus::Verified {
@@ -581,30 +572,27 @@ pub async fn review(
     document_id: &str,
     req: ReviewRequest,
     now: DateTime<Utc>,
-) -> Result<KycDocument, Problem> {
+) -> Result<KycDocument, KycError> {
     let mut e = Vec::new();
     let reason = crate::validate::optional(&mut e, "/reason", &req.reason, 500);
     if req.decision == ReviewDecision::Reject && reason.is_none() && e.is_empty() {
         e.push(FieldError::new("/reason", "is required to reject"));
     }
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
     let partner: Partner = store
         .get(&keys::partner(&req.partner_id))
         .await?
-        .ok_or_else(|| Problem::not_found("document"))?;
+        .ok_or_else(|| KycError::NotFound("document"))?;
     let docs = documents_of(store, &partner.id).await?;
     let doc = docs
         .iter()
         .find(|d| d.id == document_id)
         .cloned()
-        .ok_or_else(|| Problem::not_found("document"))?;
+        .ok_or_else(|| KycError::NotFound("document"))?;
     if doc.verification_status != VerificationStatus::Pending {
-        return Err(Problem::conflict(
-            "not_reviewable",
-            "Only documents waiting for review (pending) can be reviewed.",
-        ));
+        return Err(KycError::NotReviewable);
     }
     let at = rfc3339(now);
     let status = match req.decision {
@@ -686,7 +674,7 @@ pub async fn review(
 
 /// Marks the partner's KYC verified if every required document is approved now (read
 /// again and retried if the partner changed between the read and the write).
-async fn settle_verification(store: &Store, partner_id: &str, at: &str) -> Result<(), Problem> {
+async fn settle_verification(store: &Store, partner_id: &str, at: &str) -> Result<(), KycError> {
     for _ in 0..3 {
         let Some(partner) = store.get::<Partner>(&keys::partner(partner_id)).await? else {
             return Ok(());

@@ -8,6 +8,7 @@
 //! window. Dashboard figures live in the partner's counters item, changed in the same
 //! transaction as the lead (see [`contributions`]).
 
+mod error;
 pub mod model;
 pub mod normalize;
 
@@ -19,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::audit::AuditEntry;
 use crate::auth::{Principal, Role};
 use crate::contact::{Email, Phone};
-use crate::http::{FieldError, Problem};
+use crate::fault::{FieldError, Invalid};
 use crate::identity::model::User;
 use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::{Partner, PartnerStatus};
@@ -30,6 +31,7 @@ use crate::store::{
 };
 use crate::validate::{optional, required, rfc3339};
 use aws_sdk_dynamodb::types::AttributeValue;
+pub use error::LeadError;
 pub use model::*;
 use normalize::ContactKeys;
 
@@ -229,26 +231,26 @@ pub fn lead_key(principal: &Principal, lead_id: &str) -> Vec<crate::store::Key> 
 pub fn visible_lead(
     access: &mut crate::identity::access::Access,
     lead_id: &str,
-) -> Result<Lead, Problem> {
+) -> Result<Lead, LeadError> {
     let key = lead_key(&access.principal, lead_id);
     let lead: Option<Lead> = match key.first() {
         Some(k) => access.fetched.take(k)?,
-        None => return Err(Problem::forbidden()),
+        None => return Err(crate::auth::NoPartner.into()),
     };
     match lead {
         Some(lead) if visible(&access.principal, &lead) => Ok(lead),
-        _ => Err(Problem::not_found("lead")),
+        _ => Err(LeadError::NotFound("lead")),
     }
 }
 
-async fn own_lead(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, Problem> {
+async fn own_lead(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, LeadError> {
     let partner_id = principal.partner_id()?;
     let lead: Lead = store
         .get(&keys::lead(partner_id, lead_id))
         .await?
-        .ok_or_else(|| Problem::not_found("lead"))?;
+        .ok_or_else(|| LeadError::NotFound("lead"))?;
     if !visible(principal, &lead) {
-        return Err(Problem::not_found("lead"));
+        return Err(LeadError::NotFound("lead"));
     }
     Ok(lead)
 }
@@ -284,23 +286,14 @@ pub struct NewLead {
 }
 
 /// A conflict found before writing: either ours (with the existing id) or another partner's.
-fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) -> Option<Problem> {
+fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) -> Option<LeadError> {
     let live: Vec<&LeadGuard> = guards.iter().filter(|g| g.protected_until > now).collect();
     if let Some(mine) = live.iter().find(|g| g.partner_id == partner_id) {
-        return Some(
-            Problem::conflict(
-                "duplicate_lead",
-                "You have already registered this contact.",
-            )
-            .with_extension("existing_id", mine.lead_id.clone()),
-        );
+        return Some(LeadError::Duplicate {
+            existing_id: mine.lead_id.clone(),
+        });
     }
-    (!live.is_empty()).then(|| {
-        Problem::conflict(
-            "lead_conflict",
-            "This contact is already registered and protected for another partner.",
-        )
-    })
+    (!live.is_empty()).then_some(LeadError::Protected)
 }
 
 /// Reserves a contact value: only if nobody holds it, or the holder's protection expired.
@@ -343,7 +336,7 @@ pub async fn create(
     source: LeadSource,
     settings: &LeadSettings,
     now: DateTime<Utc>,
-) -> Result<Lead, Problem> {
+) -> Result<Lead, LeadError> {
     let partner_id = partner_id.to_string();
     let mut e = Vec::new();
     let first_name = required(&mut e, "/first_name", &req.first_name, 100);
@@ -382,7 +375,7 @@ pub async fn create(
     let estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
     let next_follow_up_at = follow_up(&mut e, &req.next_follow_up_at, now);
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
     let contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), website.as_deref());
     let t = now.timestamp();
@@ -398,9 +391,9 @@ pub async fn create(
         .clone()
         .map(from_item)
         .transpose()?
-        .ok_or_else(|| Problem::not_found("partner"))?;
+        .ok_or_else(|| LeadError::NotFound("partner"))?;
     if partner.status != PartnerStatus::Approved {
-        return Err(Problem::forbidden().with_detail("Only approved partners can register leads."));
+        return Err(LeadError::PartnerNotApproved);
     }
     let existing: Vec<LeadGuard> = items[1..]
         .iter()
@@ -492,7 +485,7 @@ pub async fn create(
 // ------------------------------------------------------------------ read
 
 /// `GET /v1/leads/{id}`: one read.
-pub async fn get(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, Problem> {
+pub async fn get(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, LeadError> {
     own_lead(store, principal, lead_id).await
 }
 
@@ -518,7 +511,7 @@ pub async fn list(
     limit: i32,
     cursor: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Page<Lead>, Problem> {
+) -> Result<Page<Lead>, LeadError> {
     let partner_id = principal.partner_id()?;
     let mut query = if f.overdue {
         Query::partition(Some(Index::Due), follow_up_partition(partner_id), limit)
@@ -566,7 +559,7 @@ pub async fn history(
     store: &Store,
     principal: &Principal,
     lead_id: &str,
-) -> Result<Vec<HistoryEntry>, Problem> {
+) -> Result<Vec<HistoryEntry>, LeadError> {
     let lead = own_lead(store, principal, lead_id).await?;
     let q = Query::partition(None, keys::partner_partition(&lead.partner_id), 100)
         .prefix(keys::lead_history_prefix(&lead.id));
@@ -580,7 +573,7 @@ pub async fn activities(
     lead_id: &str,
     limit: i32,
     cursor: Option<&str>,
-) -> Result<Page<Activity>, Problem> {
+) -> Result<Page<Activity>, LeadError> {
     let lead = own_lead(store, principal, lead_id).await?;
     let q = Query::partition(None, keys::partner_partition(&lead.partner_id), limit)
         .prefix(keys::lead_activity_prefix(&lead.id))
@@ -634,10 +627,10 @@ pub async fn update(
     req: LeadUpdate,
     settings: &LeadSettings,
     now: DateTime<Utc>,
-) -> Result<Lead, Problem> {
+) -> Result<Lead, LeadError> {
     let current = own_lead(store, principal, lead_id).await?;
     if current.version != expected_version {
-        return Err(Problem::precondition_failed());
+        return Err(LeadError::Stale);
     }
     let mut e = Vec::new();
     let mut next = current.clone();
@@ -645,19 +638,10 @@ pub async fn update(
         let allowed = current.status.partner_moves();
         if !allowed.contains(&status) {
             let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-            return Err(Problem::conflict(
-                "invalid_status_transition",
-                format!(
-                    "A {} lead can move to: {}.",
-                    current.status.as_str(),
-                    if names.is_empty() {
-                        "nothing (it is closed)".into()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            )
-            .with_extension("allowed", names));
+            return Err(LeadError::InvalidTransition {
+                from: current.status.as_str(),
+                allowed: names,
+            });
         }
         next.status = status;
     }
@@ -711,7 +695,7 @@ pub async fn update(
         e.push(FieldError::new("/email", "email or phone is required"));
     }
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
     let partner_id = current.partner_id.clone();
     let mut reads = Vec::new();
@@ -756,10 +740,11 @@ pub async fn update(
         if next.assigned_to.is_some() && req.assigned_to.is_some() {
             let user: Option<User> = items[0].clone().map(from_item).transpose()?;
             if user.is_none() {
-                return Err(Problem::validation(vec![FieldError::new(
+                return Err(Invalid::field(
                     "/assigned_to",
                     "is not a user of your partner account",
-                )]));
+                )
+                .into());
             }
         }
         let guards: Vec<LeadGuard> = items[first_guard..first_removed]
@@ -880,7 +865,7 @@ pub async fn add_activity(
     lead_id: &str,
     req: NewActivity,
     now: DateTime<Utc>,
-) -> Result<Activity, Problem> {
+) -> Result<Activity, LeadError> {
     let lead = own_lead(store, principal, lead_id).await?;
     let mut e = Vec::new();
     let activity = Activity {
@@ -897,7 +882,7 @@ pub async fn add_activity(
         at: rfc3339(now),
     };
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
     let outbox = CrmOutbox {
         parent_id: Some(lead.id.clone()),
@@ -956,10 +941,10 @@ pub fn stats_key(principal: &Principal) -> Vec<crate::store::Key> {
 pub fn stats(
     access: &mut crate::identity::access::Access,
     now: DateTime<Utc>,
-) -> Result<Stats, Problem> {
+) -> Result<Stats, LeadError> {
     let counters: HashMap<String, Value> = match stats_key(&access.principal).first() {
         Some(k) => access.fetched.take(k)?.unwrap_or_default(),
-        None => return Err(Problem::forbidden()),
+        None => return Err(crate::auth::NoPartner.into()),
     };
     Ok(stats_from(&counters, now.date_naive()))
 }
@@ -1067,7 +1052,7 @@ pub async fn request_attachment(
     req: AttachmentRequest,
     budget: crate::limits::UploadBudget,
     now: DateTime<Utc>,
-) -> Result<AttachmentGranted, Problem> {
+) -> Result<AttachmentGranted, LeadError> {
     let lead = own_lead(store, principal, lead_id).await?;
     let file_name = crate::validate::upload(
         &req.file_name,
@@ -1114,7 +1099,7 @@ pub async fn verify_attachment(
     docs: &Documents,
     object_key: &str,
     event_etag: Option<&str>,
-) -> Result<bool, Problem> {
+) -> Result<bool, LeadError> {
     let parts: Vec<&str> = object_key
         .strip_prefix("leads/")
         .unwrap_or("")
@@ -1239,17 +1224,14 @@ pub async fn public_submit(
     source_ip: &str,
     settings: &LeadSettings,
     now: DateTime<Utc>,
-) -> Result<PublicOutcome, Problem> {
+) -> Result<PublicOutcome, LeadError> {
     if !req.consent {
-        return Err(Problem::validation(vec![FieldError::new(
-            "/consent",
-            "must be true",
-        )]));
+        return Err(Invalid::field("/consent", "must be true").into());
     }
     let guard: Option<crate::partners::registration::SlugGuard> =
         store.get(&keys::slug(slug)).await?;
     let Some(guard) = guard else {
-        return Err(Problem::not_found("partner"));
+        return Err(LeadError::NotFound("partner"));
     };
     crate::limits::take(
         store,
@@ -1302,7 +1284,14 @@ pub async fn public_submit(
     .await
     {
         Ok(lead) => Ok(PublicOutcome::Created(lead.id)),
-        Err(p) if p.status().as_u16() == 409 || p.status().as_u16() == 403 => {
+        // The contact is taken, or the partner may not receive leads now: the submitter
+        // is told nothing more than for a success; the partner's activity records it.
+        Err(
+            refused @ (LeadError::Duplicate { .. }
+            | LeadError::Protected
+            | LeadError::PartnerNotApproved
+            | LeadError::Store(StoreError::Condition(Failure::Conflict { .. }))),
+        ) => {
             let at = rfc3339(now);
             let audit = AuditEntry::new(
                 Some(&guard.partner_id),
@@ -1311,7 +1300,10 @@ pub async fn public_submit(
                 format!("partner:{}", guard.partner_id),
                 &at,
             )
-            .change(Value::Null, serde_json::json!({"reason": p.code()}));
+            .change(
+                Value::Null,
+                serde_json::json!({"reason": crate::fault::Fault::code(&refused)}),
+            );
             store.commit(store.tx().insert(&audit).build()).await?;
             Ok(PublicOutcome::Conflict)
         }
@@ -1337,7 +1329,7 @@ pub async fn assign(
     lead_id: &str,
     req: AssignRequest,
     now: DateTime<Utc>,
-) -> Result<Lead, Problem> {
+) -> Result<Lead, LeadError> {
     let found: Vec<Lead> = store
         .query_all(&Query::partition(
             Some(Index::Lookup),
@@ -1348,16 +1340,13 @@ pub async fn assign(
     let current = found
         .into_iter()
         .next()
-        .ok_or_else(|| Problem::not_found("lead"))?;
+        .ok_or_else(|| LeadError::NotFound("lead"))?;
     let target: Partner = store
         .get(&keys::partner(&req.partner_id))
         .await?
-        .ok_or_else(|| Problem::not_found("partner"))?;
+        .ok_or_else(|| LeadError::NotFound("partner"))?;
     if target.status != PartnerStatus::Approved {
-        return Err(Problem::conflict(
-            "partner_not_approved",
-            "Leads can only be assigned to approved partners.",
-        ));
+        return Err(LeadError::AssigneeNotApproved);
     }
     if target.id == current.partner_id {
         return Ok(current);

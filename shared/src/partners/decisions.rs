@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::PartnerError;
 use super::{KycStatus, Partner, PartnerStatus};
 use crate::audit::AuditEntry;
 use crate::auth::Principal;
-use crate::http::{FieldError, Problem};
+use crate::fault::{FieldError, Invalid};
 use crate::notifications::{EmailKind, OutboxEmail};
 use crate::store::{Store, TxBuilder, keys};
 
@@ -35,7 +36,7 @@ pub fn transition(
     current: PartnerStatus,
     kyc: KycStatus,
     decision: Decision,
-) -> Result<PartnerStatus, Problem> {
+) -> Result<PartnerStatus, PartnerError> {
     use PartnerStatus::*;
     let next = match (decision, current) {
         (Decision::Approve, Pending | UnderReview) => Approved,
@@ -44,21 +45,14 @@ pub fn transition(
         (Decision::Reinstate, Suspended) => Approved,
         (Decision::Reinstate, Rejected) => UnderReview,
         _ => {
-            return Err(Problem::conflict(
-                "invalid_transition",
-                format!(
-                    "A {} partner cannot be given the decision {:?}.",
-                    current.as_str(),
-                    decision
-                ),
-            ));
+            return Err(PartnerError::InvalidTransition {
+                from: current.as_str(),
+                decision,
+            });
         }
     };
     if next == Approved && kyc != KycStatus::Verified {
-        return Err(Problem::conflict(
-            "kyc_not_verified",
-            "Approval needs every required KYC document approved.",
-        ));
+        return Err(PartnerError::KycNotVerified);
     }
     Ok(next)
 }
@@ -82,11 +76,11 @@ pub async fn decide(
     partner_id: &str,
     req: DecisionRequest,
     now: DateTime<Utc>,
-) -> Result<Partner, Problem> {
+) -> Result<Partner, PartnerError> {
     let partner: Partner = store
         .get(&keys::partner(partner_id))
         .await?
-        .ok_or_else(|| Problem::not_found("partner"))?;
+        .ok_or_else(|| PartnerError::NotFound("partner"))?;
     apply_decision(store, admin, partner, req, now).await
 }
 
@@ -97,7 +91,7 @@ async fn apply_decision(
     partner: Partner,
     req: DecisionRequest,
     now: DateTime<Utc>,
-) -> Result<Partner, Problem> {
+) -> Result<Partner, PartnerError> {
     let mut e = Vec::new();
     let reason = crate::validate::optional(&mut e, "/reason", &req.reason, 500);
     if matches!(req.decision, Decision::Reject | Decision::Suspend)
@@ -110,7 +104,7 @@ async fn apply_decision(
         ));
     }
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
     let status = transition(partner.status, partner.kyc_status, req.decision)?;
     let at = crate::validate::rfc3339(now);
@@ -236,12 +230,9 @@ pub async fn bulk_status(
     req: BulkRequest,
     request_id: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<BulkResult>, Problem> {
+) -> Result<Vec<BulkResult>, PartnerError> {
     if req.partner_ids.is_empty() || req.partner_ids.len() > 100 {
-        return Err(Problem::validation(vec![FieldError::new(
-            "/partner_ids",
-            "must list 1 to 100 partner ids",
-        )]));
+        return Err(Invalid::field("/partner_ids", "must list 1 to 100 partner ids").into());
     }
     let mut results = Vec::new();
     for id in &req.partner_ids {
@@ -257,11 +248,8 @@ pub async fn bulk_status(
             _ => None,
         };
         let outcome = match (current, decision) {
-            (None, _) => Err(Problem::not_found("partner")),
-            (_, None) => Err(Problem::conflict(
-                "invalid_transition",
-                "Partners cannot be moved to this status in bulk.",
-            )),
+            (None, _) => Err(PartnerError::NotFound("partner")),
+            (_, None) => Err(PartnerError::NotMovableInBulk),
             (Some(partner), Some(decision)) => {
                 apply_decision(
                     store,
@@ -287,7 +275,7 @@ pub async fn bulk_status(
                 partner_id: id.clone(),
                 ok: false,
                 status: None,
-                problem: Some(problem.body(request_id)),
+                problem: Some(crate::http::Problem::from(problem).body(request_id)),
             },
         });
     }

@@ -1,9 +1,12 @@
 //! Partner accounts: the application a business submits, its lifecycle and its profile.
 
 pub mod decisions;
+mod error;
 pub mod options;
 pub mod profile;
 pub mod registration;
+
+pub use error::PartnerError;
 
 use serde::{Deserialize, Serialize};
 

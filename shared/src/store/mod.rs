@@ -18,8 +18,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
-use crate::http::Problem;
-
 /// DynamoDB's limit on items in one `TransactWriteItems`.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -52,6 +50,20 @@ pub enum Failure {
     Throttled { retry_after: u64 },
 }
 
+/// What the caller is told.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Conflict { detail, .. } => f.write_str(detail),
+            Failure::Stale => f.write_str(
+                "The resource was modified since you read it; fetch it again and retry with its new ETag.",
+            ),
+            Failure::Missing { what } => write!(f, "No such {what}."),
+            Failure::Throttled { retry_after } => write!(f, "Try again in {retry_after} seconds."),
+        }
+    }
+}
+
 impl Failure {
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Failure::Conflict {
@@ -63,9 +75,9 @@ impl Failure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("write condition failed: {0:?}")]
+    #[error("{0}")]
     Condition(Failure),
-    #[error("invalid cursor")]
+    #[error("The cursor is not valid for this list.")]
     InvalidCursor,
     #[error("transaction of {0} items exceeds DynamoDB's limit")]
     TooLarge(usize),
@@ -77,22 +89,38 @@ pub enum StoreError {
     Dynamo(String),
 }
 
-impl From<StoreError> for Problem {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Condition(Failure::Conflict { code, detail }) => {
-                Problem::conflict(code, detail)
+impl crate::fault::Fault for StoreError {
+    fn kind(&self) -> crate::fault::Kind {
+        use crate::fault::Kind;
+        match self {
+            StoreError::Condition(Failure::Conflict { .. }) => Kind::Conflict,
+            StoreError::Condition(Failure::Stale) => Kind::Stale,
+            StoreError::Condition(Failure::Missing { .. }) => Kind::NotFound,
+            StoreError::Condition(Failure::Throttled { .. }) => Kind::Throttled,
+            StoreError::InvalidCursor => Kind::Invalid,
+            StoreError::Throttled(_) => Kind::Unavailable,
+            StoreError::TooLarge(_) | StoreError::Mapping(_) | StoreError::Dynamo(_) => {
+                Kind::Internal
             }
-            StoreError::Condition(Failure::Stale) => Problem::precondition_failed(),
-            StoreError::Condition(Failure::Missing { what }) => Problem::not_found(what),
-            StoreError::Condition(Failure::Throttled { retry_after }) => {
-                Problem::too_many_requests(retry_after)
-            }
-            StoreError::InvalidCursor => {
-                Problem::bad_request("invalid_cursor", "The cursor is not valid for this list.")
-            }
-            StoreError::Throttled(cause) => Problem::unavailable(cause),
-            other => Problem::internal(other),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::Condition(Failure::Conflict { code, .. }) => code,
+            StoreError::Condition(Failure::Stale) => "stale_version",
+            StoreError::Condition(Failure::Missing { .. }) => "not_found",
+            StoreError::Condition(Failure::Throttled { .. }) => "too_many_requests",
+            StoreError::InvalidCursor => "invalid_cursor",
+            StoreError::Throttled(_) => "unavailable",
+            _ => "internal",
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            StoreError::Condition(Failure::Throttled { retry_after }) => Some(*retry_after),
+            _ => None,
         }
     }
 }
