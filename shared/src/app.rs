@@ -165,7 +165,7 @@ impl Context {
         &self,
         req: &lambda_http::Request,
         route: &str,
-    ) -> Result<crate::auth::Principal, crate::http::Problem> {
+    ) -> Result<crate::auth::Principal, crate::identity::IdentityError> {
         self.identity.require(req, route).await
     }
 
@@ -175,7 +175,7 @@ impl Context {
         req: &lambda_http::Request,
         route: &str,
         extra: impl FnOnce(&crate::auth::Principal) -> Vec<crate::store::Key>,
-    ) -> Result<crate::identity::access::Access, crate::http::Problem> {
+    ) -> Result<crate::identity::access::Access, crate::identity::IdentityError> {
         self.identity.authorize(req, route, extra).await
     }
 

@@ -40,6 +40,8 @@ pub enum Kind {
     Stale,
     /// An update came without the version it was based on.
     PreconditionRequired,
+    /// The request is larger than accepted.
+    TooLarge,
     /// A limit on the caller's rate is used up for now.
     Throttled,
     /// A dependency is overloaded or unreachable for now.
@@ -145,6 +147,7 @@ mod tests {
             Kind::Conflict,
             Kind::Stale,
             Kind::PreconditionRequired,
+            Kind::TooLarge,
             Kind::Throttled,
             Kind::Unavailable,
             Kind::Internal,

@@ -877,7 +877,7 @@ async fn replay_requeues_failed_pushes_and_refuses_unknown_modules() {
     let refused = reconcile::replay(&world.store, &queue, &settings, bad, Utc::now())
         .await
         .unwrap_err();
-    assert_eq!(refused.status(), 400);
+    assert_eq!(shared::http::Problem::from(refused).status(), 400);
     let req = serde_json::from_value(
         json!({"records": [{"module": "Leads", "id": "4876876000000624001"}], "failed": true}),
     )

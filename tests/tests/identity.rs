@@ -491,9 +491,11 @@ async fn a_rotated_refresh_token_presented_again_revokes_the_whole_session() {
         )
         .unwrap()
     };
-    let problem = shared::identity::service::refresh(&p.signer, replay(old), later)
-        .await
-        .unwrap_err();
+    let problem = shared::http::Problem::from(
+        shared::identity::service::refresh(&p.signer, replay(old), later)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(
         (problem.status().as_u16(), problem.code()),
         (401, "invalid_refresh_token")

@@ -31,6 +31,8 @@ pub async fn handle(
             tracing::info!(user_id = %admin.user_id, "admin created");
             Ok(json!({"created": admin}))
         }
-        Err(problem) => Ok(json!({"problem": problem.body(&request_id)})),
+        Err(problem) => {
+            Ok(json!({"problem": shared::http::Problem::from(problem).body(&request_id)}))
+        }
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::inbound::{self, InboundError};
 use super::webhook::{EventKind, QueuedEvent};
 use super::{Crm, CrmSettings, outbound};
-use crate::http::{FieldError, Problem};
+use crate::fault::{Fault, FieldError, Invalid, Kind};
 use crate::outbox::CrmOutbox;
 use crate::queue::Queue;
 use crate::store::{Entity, Index, Key, Patch, Query, Store, StoreError, keys};
@@ -221,6 +221,40 @@ pub struct ReplayResult {
     pub repushed: usize,
 }
 
+/// Why a replay was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Fault for ReplayError {
+    fn kind(&self) -> Kind {
+        match self {
+            ReplayError::Invalid(e) => e.kind(),
+            ReplayError::Queue(e) => e.kind(),
+            ReplayError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ReplayError::Invalid(e) => e.code(),
+            ReplayError::Queue(e) => e.code(),
+            ReplayError::Store(e) => e.code(),
+        }
+    }
+    fn fields(&self) -> Vec<FieldError> {
+        match self {
+            ReplayError::Invalid(e) => e.fields(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Queues the named records for the inbound worker and re-queues failed outbox items
 /// (setting them `queued` hands them to the outbound worker through the table stream).
 pub async fn replay(
@@ -229,7 +263,7 @@ pub async fn replay(
     settings: &CrmSettings,
     req: ReplayRequest,
     now: DateTime<Utc>,
-) -> Result<ReplayResult, Problem> {
+) -> Result<ReplayResult, ReplayError> {
     let mut e = Vec::new();
     if req.records.is_empty() && !req.failed {
         e.push(FieldError::new(
@@ -279,9 +313,14 @@ pub async fn replay(
         });
     }
     if !e.is_empty() {
-        return Err(Problem::validation(e));
+        return Err(Invalid(e).into());
     }
-    super::webhook::enqueue(queue, &events).await?;
+    super::webhook::enqueue(queue, &events)
+        .await
+        .map_err(|e| match e {
+            super::webhook::WebhookError::Queue(q) => ReplayError::Queue(q),
+            other => ReplayError::Queue(crate::queue::QueueError::Sqs(other.to_string())),
+        })?;
     let mut repushed = 0;
     if req.failed {
         let items: Vec<CrmOutbox> = store

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::Secret;
-use crate::http::{FieldError, Problem};
+use crate::fault::{Fault, FieldError, Invalid, Kind};
 use crate::queue::{Fifo, Queue};
 
 /// The header Zoho's webhook editor is set up to send.
@@ -66,10 +66,52 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Why a webhook call is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("The body may be at most {0} bytes.")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Malformed(&'static str),
+    #[error("The webhook secret is missing or wrong.")]
+    Unauthenticated,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+}
+
+impl Fault for WebhookError {
+    fn kind(&self) -> Kind {
+        match self {
+            WebhookError::TooLarge(_) => Kind::TooLarge,
+            WebhookError::Malformed(_) => Kind::Invalid,
+            WebhookError::Unauthenticated => Kind::Unauthenticated,
+            WebhookError::Invalid(e) => e.kind(),
+            WebhookError::Queue(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            WebhookError::TooLarge(_) => "payload_too_large",
+            WebhookError::Malformed(_) => "malformed_body",
+            WebhookError::Unauthenticated => "unauthenticated",
+            WebhookError::Invalid(e) => e.code(),
+            WebhookError::Queue(e) => e.code(),
+        }
+    }
+    fn fields(&self) -> Vec<FieldError> {
+        match self {
+            WebhookError::Invalid(e) => e.fields(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Parses a JSON or form-encoded body into a JSON object.
-pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, Problem> {
+pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, WebhookError> {
     if body.len() > MAX_BODY {
-        return Err(Problem::payload_too_large(MAX_BODY));
+        return Err(WebhookError::TooLarge(MAX_BODY));
     }
     let essence = content_type
         .split(';')
@@ -84,16 +126,12 @@ pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Map<String, Value>,
         }
         Value::Object(map)
     } else {
-        serde_json::from_slice(body).map_err(|_| {
-            Problem::bad_request("malformed_body", "The body is not valid JSON or form data.")
-        })?
+        serde_json::from_slice(body)
+            .map_err(|_| WebhookError::Malformed("The body is not valid JSON or form data."))?
     };
     match value {
         Value::Object(m) => Ok(m),
-        _ => Err(Problem::bad_request(
-            "malformed_body",
-            "The body must be an object.",
-        )),
+        _ => Err(WebhookError::Malformed("The body must be an object.")),
     }
 }
 
@@ -127,8 +165,8 @@ pub fn accept(
     body: Map<String, Value>,
     auth: &WebhookAuth,
     now: &str,
-) -> Result<Vec<QueuedEvent>, Problem> {
-    let unauthorized = || Problem::unauthorized("The webhook secret is missing or wrong.");
+) -> Result<Vec<QueuedEvent>, WebhookError> {
+    let unauthorized = || WebhookError::Unauthenticated;
     if kind == EventKind::Notify {
         let token = field(&body, "token").ok_or_else(unauthorized)?;
         let channel = field(&body, "channel_id").ok_or_else(unauthorized)?;
@@ -138,8 +176,7 @@ pub fn accept(
     } else if !header_secret.is_some_and(|h| same(h, auth.secret.expose())) {
         return Err(unauthorized());
     }
-    let module = field(&body, "module")
-        .ok_or_else(|| Problem::validation(vec![FieldError::new("/module", "is required")]))?;
+    let module = field(&body, "module").ok_or_else(|| Invalid::field("/module", "is required"))?;
     let ids: Vec<String> = if kind == EventKind::Notify {
         body.get("ids")
             .and_then(Value::as_array)
@@ -157,14 +194,15 @@ pub fn accept(
         field(&body, "id").into_iter().collect()
     };
     if ids.is_empty() || ids.len() > 100 || ids.iter().any(|i| i.len() > 64) {
-        return Err(Problem::validation(vec![FieldError::new(
+        return Err(Invalid::field(
             if kind == EventKind::Notify {
                 "/ids"
             } else {
                 "/id"
             },
             "must name the CRM record(s)",
-        )]));
+        )
+        .into());
     }
     let payload = Value::Object(body);
     Ok(ids
@@ -190,7 +228,7 @@ pub fn event_id(event: &QueuedEvent) -> String {
 }
 
 /// Queues the events: group = module + record, de-duplication id = hash of the content.
-pub async fn enqueue(queue: &Queue, events: &[QueuedEvent]) -> Result<(), Problem> {
+pub async fn enqueue(queue: &Queue, events: &[QueuedEvent]) -> Result<(), WebhookError> {
     for event in events {
         let fifo = Fifo {
             group_id: format!("{}:{}", event.module, event.record_id),
@@ -204,6 +242,16 @@ pub async fn enqueue(queue: &Queue, events: &[QueuedEvent]) -> Result<(), Proble
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The status the API answers a refused call with.
+    trait Status {
+        fn status(self) -> u16;
+    }
+    impl Status for WebhookError {
+        fn status(self) -> u16 {
+            crate::http::Problem::from(self).status().as_u16()
+        }
+    }
 
     fn auth() -> WebhookAuth {
         WebhookAuth {

@@ -238,6 +238,7 @@ impl Problem {
             Kind::PreconditionRequired => {
                 (StatusCode::PRECONDITION_REQUIRED, "If-Match is required")
             }
+            Kind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large"),
             Kind::Throttled => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
             Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
             Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),

@@ -11,7 +11,6 @@
 
 use crate::auth::permissions::Standing;
 use crate::auth::{Principal, session_started_ms};
-use crate::http::Problem;
 use crate::identity::model::{Session, User, UserStatus};
 use crate::partners::{Partner, PartnerStatus};
 use crate::store::{Fetched, Key, Store, StoreError, keys};
@@ -30,41 +29,50 @@ pub struct Access {
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     /// The user is gone, inactive or changed, or the session was ended: sign in again.
-    #[error("the session has ended")]
+    #[error("Your access has changed or your session was ended; sign in again.")]
     SessionEnded,
     /// The partner's lifecycle state does not allow the route.
-    #[error("a {0:?} partner may not do this")]
+    #[error("{}", standing_detail(*.0))]
     Standing(PartnerStatus),
     /// A self-registered owner who has not proven their address yet: onboarding only.
-    #[error("the email address is not verified")]
+    #[error(
+        "Open the link in the email we sent when you applied; POST /v1/auth/email/resend sends a new one."
+    )]
     Unverified,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl From<AccessError> for Problem {
-    fn from(e: AccessError) -> Self {
-        match e {
-            AccessError::SessionEnded => Problem::unauthorized_because(
-                "session_ended",
-                "Your access has changed or your session was ended; sign in again.",
-            ),
-            AccessError::Standing(status) => Problem::new(
-                lambda_http::http::StatusCode::FORBIDDEN,
-                "partner_not_active",
-                "Your partner account does not allow this",
-            )
-            .with_detail(standing_detail(status))
-            .with_extension("partner_status", status.as_str()),
-            AccessError::Unverified => Problem::new(
-                lambda_http::http::StatusCode::FORBIDDEN,
-                "email_unverified",
-                "Confirm your email address first",
-            )
-            .with_detail(
-                "Open the link in the email we sent when you applied; POST /v1/auth/email/resend sends a new one.",
-            ),
-            AccessError::Store(e) => e.into(),
+impl crate::fault::Fault for AccessError {
+    fn kind(&self) -> crate::fault::Kind {
+        use crate::fault::Kind;
+        match self {
+            AccessError::SessionEnded => Kind::Unauthenticated,
+            AccessError::Standing(_) | AccessError::Unverified => Kind::Forbidden,
+            AccessError::Store(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AccessError::SessionEnded => "session_ended",
+            AccessError::Standing(_) => "partner_not_active",
+            AccessError::Unverified => "email_unverified",
+            AccessError::Store(e) => e.code(),
+        }
+    }
+
+    fn extensions(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            AccessError::Standing(status) => vec![("partner_status", status.as_str().into())],
+            _ => Vec::new(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AccessError::Store(e) => e.retry_after(),
+            _ => None,
         }
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::IdentityError;
 use super::model::{
     Credential, OneTimeToken, RefreshToken, Session, TokenPurpose, User, UserStatus, new_member,
 };
@@ -17,7 +18,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::{Auth, Principal};
 use crate::config::Secret;
 use crate::contact::{Email, Phone};
-use crate::http::{FieldError, Problem};
+use crate::fault::{FieldError, Invalid};
 use crate::notifications::{EmailKind, OutboxEmail};
 use crate::outbox::CrmSync;
 use crate::partners::registration::PartnerDraft;
@@ -51,11 +52,11 @@ pub struct Identity {
 
 impl Identity {
     /// The token keys; a function built without them cannot issue or verify tokens.
-    pub fn tokens(&self) -> Result<std::sync::Arc<TokenKeys>, Problem> {
+    pub fn tokens(&self) -> Result<std::sync::Arc<TokenKeys>, IdentityError> {
         self.auth
             .as_ref()
             .map(Auth::keys)
-            .ok_or_else(|| Problem::internal("function built without token keys"))
+            .ok_or_else(|| IdentityError::Keys("function built without token keys".into()))
     }
 
     /// Authenticates and authorises the request for `route`: the token (401), the
@@ -64,7 +65,7 @@ impl Identity {
         &self,
         req: &lambda_http::Request,
         route: &str,
-    ) -> Result<Principal, Problem> {
+    ) -> Result<Principal, IdentityError> {
         Ok(self.authorize(req, route, |_| Vec::new()).await?.principal)
     }
 
@@ -75,11 +76,11 @@ impl Identity {
         req: &lambda_http::Request,
         route: &str,
         extra: impl FnOnce(&Principal) -> Vec<crate::store::Key>,
-    ) -> Result<super::access::Access, Problem> {
+    ) -> Result<super::access::Access, IdentityError> {
         let principal = self
             .auth
             .as_ref()
-            .ok_or_else(|| Problem::internal("function built without token keys"))?
+            .ok_or_else(|| IdentityError::Keys("function built without token keys".into()))?
             .require(req, route)
             .await?;
         let extra = extra(&principal);
@@ -118,12 +119,8 @@ fn password_field(
         .ok()
 }
 
-fn validated<T>(errors: Vec<FieldError>, value: impl FnOnce() -> T) -> Result<T, Problem> {
-    if errors.is_empty() {
-        Ok(value())
-    } else {
-        Err(Problem::validation(errors))
-    }
+fn validated<T>(errors: Vec<FieldError>, value: impl FnOnce() -> T) -> Result<T, Invalid> {
+    Invalid::check(errors, value)
 }
 
 // ------------------------------------------------------------------ registration
@@ -169,7 +166,7 @@ pub async fn register(
     req: RegisterRequest,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<Registered, Problem> {
+) -> Result<Registered, IdentityError> {
     // Each application costs a password hash and a CRM record: limited per source.
     crate::limits::take(
         &id.store,
@@ -317,7 +314,7 @@ async fn existing_account_notice(
     id: &Identity,
     email: &str,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), IdentityError> {
     let base = id.portal_url.trim_end_matches('/');
     let mail = OutboxEmail::new(
         email,
@@ -389,7 +386,7 @@ pub async fn verify_email(
     id: &Identity,
     req: VerifyEmailRequest,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), IdentityError> {
     let key = keys::email_verification(&token_hash(req.token.expose()));
     let record: OneTimeToken = id.store.get(&key).await?.ok_or_else(invalid_link)?;
     if record.expires_at <= now.timestamp() {
@@ -430,7 +427,7 @@ pub async fn resend_verification(
     id: &Identity,
     user: &User,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), IdentityError> {
     if !user.email_unverified {
         return Ok(());
     }
@@ -477,7 +474,7 @@ fn start_session(
     id: &Identity,
     cred: &Credential,
     now: DateTime<Utc>,
-) -> Result<(Session, RefreshToken, TokenPair), Problem> {
+) -> Result<(Session, RefreshToken, TokenPair), IdentityError> {
     let session = Session {
         id: ulid::Ulid::new().to_string(),
         user_id: cred.user_id.clone(),
@@ -495,7 +492,7 @@ fn issue_pair(
     cred: &Credential,
     session_id: &str,
     now: DateTime<Utc>,
-) -> Result<(RefreshToken, TokenPair), Problem> {
+) -> Result<(RefreshToken, TokenPair), IdentityError> {
     let refresh_value = random_token();
     let refresh = RefreshToken {
         token_hash: token_hash(&refresh_value),
@@ -515,7 +512,7 @@ fn issue_pair(
             session_id,
             now.timestamp(),
         )
-        .map_err(Problem::internal)?;
+        .map_err(IdentityError::from)?;
     let pair = TokenPair {
         access_token: access,
         token_type: "Bearer",
@@ -531,17 +528,12 @@ fn issue_pair(
     Ok((refresh, pair))
 }
 
-fn partner_suspended() -> Problem {
-    Problem::new(
-        lambda_http::http::StatusCode::FORBIDDEN,
-        "partner_suspended",
-        "Your partner account is suspended",
-    )
-    .with_detail("Contact the partner team to find out why and what happens next.")
+fn partner_suspended() -> IdentityError {
+    IdentityError::PartnerSuspended
 }
 
-fn invalid_credentials() -> Problem {
-    Problem::unauthorized_because("invalid_credentials", "The email or password is incorrect.")
+fn invalid_credentials() -> IdentityError {
+    IdentityError::InvalidCredentials
 }
 
 // ------------------------------------------------------------------ login
@@ -567,7 +559,7 @@ pub async fn login(
     req: LoginRequest,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<TokenPair, Problem> {
+) -> Result<TokenPair, IdentityError> {
     let password = req.password.expose();
     let email = Email::parse(&req.email).ok();
     let subject = token_hash(
@@ -646,11 +638,8 @@ pub struct RefreshRequest {
     pub refresh_token: Secret<String>,
 }
 
-fn invalid_refresh() -> Problem {
-    Problem::unauthorized_because(
-        "invalid_refresh_token",
-        "The refresh token is invalid, expired or revoked; sign in again.",
-    )
+fn invalid_refresh() -> IdentityError {
+    IdentityError::InvalidRefreshToken
 }
 
 /// Rotates a refresh token. Presenting a token that was already rotated means it was
@@ -660,7 +649,7 @@ pub async fn refresh(
     id: &Identity,
     req: RefreshRequest,
     now: DateTime<Utc>,
-) -> Result<TokenPair, Problem> {
+) -> Result<TokenPair, IdentityError> {
     let hash = token_hash(req.refresh_token.expose());
     let token: RefreshToken = id
         .store
@@ -779,7 +768,7 @@ async fn revoke_session(store: &Store, session_id: &str) -> Result<(), StoreErro
 
 /// `POST /v1/auth/logout`: revokes the caller's session (every refresh token of it); its
 /// access tokens stop working at once too (the per-request check reads the session).
-pub async fn logout(id: &Identity, principal: &Principal) -> Result<(), Problem> {
+pub async fn logout(id: &Identity, principal: &Principal) -> Result<(), IdentityError> {
     revoke_session(&id.store, &principal.session_id).await?;
     Ok(())
 }
@@ -787,7 +776,10 @@ pub async fn logout(id: &Identity, principal: &Principal) -> Result<(), Problem>
 /// `POST /v1/auth/logout` with `{refresh_token}` and no access token (RFC 7009 style: a
 /// client whose access token expired can still sign out). An unknown or expired token
 /// gets the same answer: there is nothing to revoke.
-pub async fn logout_with_refresh_token(id: &Identity, req: RefreshRequest) -> Result<(), Problem> {
+pub async fn logout_with_refresh_token(
+    id: &Identity,
+    req: RefreshRequest,
+) -> Result<(), IdentityError> {
     let hash = token_hash(req.refresh_token.expose());
     if let Some(token) = id
         .store
@@ -878,7 +870,7 @@ pub async fn list_users(
     principal: &Principal,
     limit: i32,
     cursor: Option<&str>,
-) -> Result<Page<UserView>, Problem> {
+) -> Result<Page<UserView>, IdentityError> {
     let partner_id = principal.partner_id()?;
     let query = Query::partition(None, keys::partner_partition(partner_id), limit)
         .prefix(keys::USER_PREFIX);
@@ -908,7 +900,7 @@ pub async fn invite_user(
     principal: &Principal,
     req: InviteRequest,
     now: DateTime<Utc>,
-) -> Result<User, Problem> {
+) -> Result<User, IdentityError> {
     let partner_id = principal.partner_id()?.to_string();
     let mut e = Vec::new();
     let email = email_field(&mut e, "/email", &req.email);
@@ -926,7 +918,7 @@ pub async fn invite_user(
         .store
         .get(&keys::partner(&partner_id))
         .await?
-        .ok_or_else(|| Problem::not_found("partner"))?;
+        .ok_or_else(|| IdentityError::NotFound("partner"))?;
     let at = rfc3339(now);
     let (user, credential) = new_member(
         &partner_id,
@@ -1050,11 +1042,8 @@ pub struct AcceptInvitationRequest {
     pub last_name: Option<String>,
 }
 
-fn invalid_link() -> Problem {
-    Problem::bad_request(
-        "invalid_token",
-        "This link is invalid, already used or expired.",
-    )
+fn invalid_link() -> IdentityError {
+    IdentityError::InvalidLink
 }
 
 /// Activates an invited user with their chosen password and signs them in. The token is
@@ -1063,7 +1052,7 @@ pub async fn accept_invitation(
     id: &Identity,
     req: AcceptInvitationRequest,
     now: DateTime<Utc>,
-) -> Result<TokenPair, Problem> {
+) -> Result<TokenPair, IdentityError> {
     let mut e = Vec::new();
     let password = password_field(&mut e, "/password", &req.password);
     let first_name = optional(&mut e, "/first_name", &req.first_name, 100);
@@ -1176,40 +1165,29 @@ pub async fn update_user(
     expected_version: u64,
     req: UpdateUserRequest,
     now: DateTime<Utc>,
-) -> Result<User, Problem> {
+) -> Result<User, IdentityError> {
     let partner_id = principal.partner_id()?.to_string();
     if user_id == principal.user_id && (req.role.is_some() || req.is_active.is_some()) {
-        return Err(Problem::new(
-            lambda_http::http::StatusCode::FORBIDDEN,
-            "cannot_change_self",
-            "You cannot change your own role or status",
-        )
-        .with_detail("Another owner has to change your role or status."));
+        return Err(IdentityError::CannotChangeSelf);
     }
     if let Some(role) = req.role
         && !role.is_partner_role()
     {
-        return Err(Problem::validation(vec![FieldError::new(
-            "/role",
-            "must be owner, manager, sales or finance",
-        )]));
+        return Err(Invalid::field("/role", "must be owner, manager, sales or finance").into());
     }
     let current: User = id
         .store
         .get(&keys::user(Some(&partner_id), user_id))
         .await?
-        .ok_or_else(|| Problem::not_found("user"))?;
+        .ok_or_else(|| IdentityError::NotFound("user"))?;
     if current.version != expected_version {
-        return Err(Problem::precondition_failed());
+        return Err(IdentityError::Stale);
     }
     let status = match (req.is_active, current.status) {
         (None, s) => s,
         (Some(false), _) => UserStatus::Deactivated,
         (Some(true), UserStatus::Invited) => {
-            return Err(Problem::conflict(
-                "invitation_pending",
-                "The user activates by accepting their invitation.",
-            ));
+            return Err(IdentityError::InvitationPending);
         }
         (Some(true), _) => UserStatus::Active,
     };
@@ -1292,7 +1270,7 @@ pub async fn forgot_password(
     req: ForgotPasswordRequest,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), IdentityError> {
     let subject = token_hash(&req.email.trim().to_lowercase());
     crate::limits::take_all(
         &id.store,
@@ -1365,7 +1343,7 @@ pub async fn reset_password(
     id: &Identity,
     req: ResetPasswordRequest,
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
+) -> Result<(), IdentityError> {
     let mut e = Vec::new();
     let password = password_field(&mut e, "/password", &req.password);
     let password = validated(e, || password.unwrap())?;
@@ -1433,7 +1411,7 @@ async fn claim<'a>(
     owner_id: &str,
     cut_off: i64,
     at: &str,
-) -> Result<crate::store::TxBuilder<'a>, Problem> {
+) -> Result<crate::store::TxBuilder<'a>, IdentityError> {
     let users: Vec<User> = id
         .store
         .query_up_to(
@@ -1510,7 +1488,7 @@ pub async fn bootstrap_admin(
     id: &Identity,
     req: BootstrapAdminRequest,
     now: DateTime<Utc>,
-) -> Result<BootstrappedAdmin, Problem> {
+) -> Result<BootstrappedAdmin, IdentityError> {
     let mut e = Vec::new();
     let email = email_field(&mut e, "/email", &req.email);
     let first_name = optional(&mut e, "/first_name", &req.first_name, 100);
