@@ -24,7 +24,7 @@ pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub(crate) struct Request {
+struct Request {
     /// Upper case, e.g. `POST`.
     method: String,
     path: String,
@@ -34,7 +34,7 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -42,7 +42,7 @@ impl Request {
     }
 
     /// The access token of `Authorization: Zoho-oauthtoken <token>`.
-    pub(crate) fn token(&self) -> Option<&str> {
+    fn token(&self) -> Option<&str> {
         let value = self.header("authorization")?.trim();
         let (scheme, token) = value.split_once(' ')?;
         scheme
