@@ -3,10 +3,10 @@
 #   - installs the local tooling if missing (infra/bootstrap.sh)
 #   - starts the AWS emulator (moto) on 127.0.0.1:${LOCAL_AWS_PORT:-4566}
 #   - creates table, bucket, queues, secrets and the SES sender from template.yaml
-#   - delivers queue, bucket, table-stream and schedule events to their functions
-#     (infra/local/events.py; schedules every ${LOCAL_SCHEDULE_SECONDS:-60} s)
 #   - builds every function and the fake Zoho CRM in one `cargo build --bins`, so no
 #     request waits for a compiler (later runs: seconds, only what changed)
+#   - delivers queue, bucket, table-stream and schedule events to their functions
+#     (infra/local/events.py; schedules every ${LOCAL_SCHEDULE_SECONDS:-60} s)
 #   - starts the fake Zoho CRM (crate tests/fake-zoho) on 127.0.0.1:${FAKE_ZOHO_PORT:-9400}
 #     (the CRM functions' OAuth and API server; it fires webhooks at the local Function URL path)
 #   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
