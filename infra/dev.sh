@@ -3,16 +3,20 @@
 #   - installs the local tooling if missing (infra/bootstrap.sh)
 #   - starts the AWS emulator (moto) on 127.0.0.1:${LOCAL_AWS_PORT:-4566}
 #   - creates table, bucket, queues, secrets and the SES sender from template.yaml
+#   - builds every function and the fake Zoho CRM in one `cargo build --bins`, so no
+#     request waits for a compiler (later runs: seconds, only what changed)
 #   - delivers queue, bucket, table-stream and schedule events to their functions
 #     (infra/local/events.py; schedules every ${LOCAL_SCHEDULE_SECONDS:-60} s)
-#   - builds and starts the fake Zoho CRM on 127.0.0.1:${FAKE_ZOHO_PORT:-9400} (the CRM
-#     functions' OAuth and API server; it fires webhooks at the local Function URL path)
+#   - starts the fake Zoho CRM (crate tests/fake-zoho) on 127.0.0.1:${FAKE_ZOHO_PORT:-9400}
+#     (the CRM functions' OAuth and API server; it fires webhooks at the local Function URL path)
 #   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
-#     real path, the CRM webhook at its Function URL path
+#     real path, the CRM webhook at its Function URL path; it runs the binaries built above
 #   - seeds a demo admin, an approved demo partner and leads through the API, and the
 #     partner's Vendors record in the fake Zoho (infra/local/seed.py)
+#   - prints the URLs and "ready"
 # Ctrl-C stops everything it started.
 set -euo pipefail
+started=$(date +%s)
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 VENV="$root/.venv"
@@ -48,10 +52,12 @@ EMULATOR_PID=""
 EVENTS_PID=""
 LOOPBACK_PID=""
 ZOHO_PID=""
+WATCH_PID=""
 cleanup() {
   trap - EXIT INT TERM
   echo
   echo "==> stopping the local stack"
+  stop_pid "$WATCH_PID"
   stop_pid "$ZOHO_PID"
   stop_pid "$LOOPBACK_PID"
   stop_pid "$EVENTS_PID"
@@ -74,6 +80,23 @@ set -a
 . "$state_dir/env"
 set +a
 
+# One build of every binary in the workspace: the functions and the fake Zoho (the test
+# crate has none, so it is not compiled). `cargo lambda watch` starts a function with
+# `cargo run --bin <function>` in this same workspace, profile, target directory and
+# environment (.local/env is exported above), so that finds these binaries up to date and
+# only starts them. `make test` builds the same dependencies with the same features, so
+# after it only the binaries themselves are compiled and linked here.
+echo "==> building the functions and the fake Zoho CRM (cargo build --bins; minutes the first time, seconds later)"
+build_started=$(date +%s)
+if cargo build --bins --keep-going; then
+  echo "    built in $(( $(date +%s) - build_started )) s"
+  built="Every function is built; a changed one is rebuilt on its next request."
+else
+  echo "some binaries did not build (above): those functions compile on their first request, and fail it until fixed" >&2
+  built="Some functions did not build (see above); they compile on their next request."
+fi
+target_dir="$(cargo metadata --format-version 1 --no-deps | python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+
 echo "==> delivering queue, bucket, stream and schedule events to functions (log: .local/events.log)"
 python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
   >"$state_dir/events.log" 2>&1 &
@@ -94,18 +117,25 @@ print(sm.get_secret_value(SecretId=state["resources"]["CrmWebhookSecret"])["Secr
 PY
 )"
 
-echo "==> building the fake Zoho CRM (cargo build -p portal-tests --bin fake-zoho; log: .local/fake-zoho.log)"
-if cargo build --quiet -p portal-tests --bin fake-zoho; then
+echo "==> starting the fake Zoho CRM on 127.0.0.1:$zoho_port (log: .local/fake-zoho.log)"
+if [ -x "$target_dir/debug/fake-zoho" ]; then
   FAKE_ZOHO_ADDR="127.0.0.1:$zoho_port" \
   FAKE_ZOHO_WEBHOOK_URL="http://127.0.0.1:$api_port" \
   FAKE_ZOHO_WEBHOOK_SECRET="$webhook_secret" \
-    "$root/target/debug/fake-zoho" >"$state_dir/fake-zoho.log" 2>&1 &
+    "$target_dir/debug/fake-zoho" >"$state_dir/fake-zoho.log" 2>&1 &
   ZOHO_PID=$!
   for _ in $(seq 1 50); do port_in_use "$zoho_port" && break; sleep 0.2; done
   port_in_use "$zoho_port" || echo "the fake Zoho did not start (see .local/fake-zoho.log); CRM sync will fail locally" >&2
 else
   echo "the fake Zoho did not build; the portal runs, CRM sync fails locally" >&2
 fi
+
+echo "==> starting cargo lambda watch on 127.0.0.1:$api_port"
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
+WATCH_PID=$!
+for _ in $(seq 1 100); do port_in_use "$api_port" && break; sleep 0.2; done
+
+PORTAL_PORT="$api_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
 
 cat <<INFO
 
@@ -116,13 +146,10 @@ cat <<INFO
     Fake Zoho     http://127.0.0.1:$zoho_port/__fake/records/Leads   (records; README "Zoho CRM locally")
     Schedules     crm-reconcile every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
     Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
-  Functions compile on their first request (the first one waits for the debug build).
+  $built
   Ctrl-C stops everything.
 
-INFO
+==> ready in $(( $(date +%s) - started )) s
 
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
-watch_pid=$!
-for _ in $(seq 1 100); do port_in_use "$api_port" && break; sleep 0.2; done
-PORTAL_PORT="$api_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
-wait "$watch_pid"
+INFO
+wait "$WATCH_PID"

@@ -4,7 +4,7 @@ what the code writes: an internal admin (admin-bootstrap), a partner that goes t
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
 event, submission, review, approval) and a few leads; then makes sure the fake Zoho
 (FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
-and the event delivery running; the first calls compile the functions they reach."""
+and the event delivery running (`make dev` builds every function before it runs this)."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ def records(body) -> list:
 
 def seed_fake_zoho(partner_id: str, business_name: str, email: str) -> str:
     """The demo partner's Vendors record in the fake Zoho. crm-outbound pushes it on its own
-    (an upsert keyed on Portal_Id) once the function has compiled; creating it here makes
-    the demo independent of that timing, and the push then updates this record."""
+    (an upsert keyed on Portal_Id) once the table stream delivers the approval; creating it
+    here makes the demo independent of that timing, and the push then updates this record."""
     if not FAKE_ZOHO:
         return "fake Zoho not configured (FAKE_ZOHO_URL)"
     url = f"{FAKE_ZOHO}/__fake/records/Vendors"
@@ -114,7 +114,7 @@ def verify_owner_email(address: str):
 
 
 def main():
-    print("==> seeding demo data (the first requests compile the functions they call)", flush=True)
+    print("==> seeding demo data through the API", flush=True)
     must(call("POST", None, {"email": ADMIN[0], "first_name": "Demo", "last_name": "Admin", "password": ADMIN[1]},
               url=f"{API}/2015-03-31/functions/admin-bootstrap/invocations"), 200)
     partner = must(call("POST", "/v1/auth/register", {

@@ -10,15 +10,12 @@
 //! The OAuth client is `fake-client` / `fake-secret` with refresh token `fake-refresh`;
 //! the listening URL is both the accounts URL and the API domain.
 
-use portal_tests::zoho::FakeZoho;
+use fake_zoho::FakeZoho;
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("FAKE_ZOHO_ADDR").unwrap_or_else(|_| "127.0.0.1:9400".into());
-    let fake = FakeZoho::start_on(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let fake = FakeZoho::listen(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     if let Ok(path) = std::env::var("FAKE_ZOHO_SEED") {
         seed(&fake, &path)?;
     }
@@ -27,8 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fake.set_webhook(&url, &secret);
     }
     println!("fake Zoho CRM listening on {}", fake.base_url);
-    std::future::pending::<()>().await;
-    Ok(())
+    // The server runs on its own threads until the process is stopped.
+    loop {
+        std::thread::park();
+    }
 }
 
 fn seed(fake: &FakeZoho, path: &str) -> Result<(), Box<dyn std::error::Error>> {
