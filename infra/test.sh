@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every check, against a private AWS emulator on a free loopback port.
 #   1. installs the local tooling if missing (infra/bootstrap.sh)
-#   2. checks the formatting (cargo fmt) and lints template.yaml with cfn-lint
+#   2. checks the formatting (cargo fmt), the lints (cargo clippy -D warnings; full runs
+#      only) and template.yaml (cfn-lint)
 #   3. starts moto's server, provisions it from template.yaml
 #   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests);
 #      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
@@ -19,6 +20,12 @@ started=$(date +%s)
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "    the code is formatted"
+
+if [ $# -eq 0 ]; then
+  echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+  echo "    no lints"
+fi
 
 echo "==> cfn-lint template.yaml"
 "$VENV/bin/cfn-lint" template.yaml

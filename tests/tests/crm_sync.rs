@@ -315,7 +315,7 @@ async fn a_push_survives_429_and_500_and_creates_exactly_one_zoho_record() {
     assert_eq!(records.len(), 1);
     assert_eq!(stored.crm_sync.crm_id.as_deref(), records[0]["id"].as_str());
     assert_eq!(records[0]["Lead_Status"], "Not Contacted");
-    assert_eq!(records[0]["Partner"]["id"].as_str().is_some(), true);
+    assert!(records[0]["Partner"]["id"].as_str().is_some());
 
     // Pushing the same lead again (a retry, a later change) updates the same record.
     world
@@ -907,7 +907,7 @@ async fn replay_is_for_admins_only() {
             .await
             .unwrap(),
         )),
-        queue: shared::queue::Queue::new(p.stack.sqs(), &env("CRM_WEBHOOK_QUEUE_URL")),
+        queue: shared::queue::Queue::new(p.stack.sqs(), env("CRM_WEBHOOK_QUEUE_URL")),
         settings: shared::crm::CrmSettings::default(),
     };
     let body = json!({"records": [{"module": "Nope", "id": "1"}]});

@@ -236,10 +236,10 @@ async fn aggregates_equal_a_recount_after_hundreds_of_random_changes() {
             } else {
                 Some(ids[rng.next(ids.len() as u64) as usize].clone())
             };
-            if let Some(t) = &target {
-                if !touched.insert(t.clone()) {
-                    continue;
-                }
+            if let Some(t) = &target
+                && !touched.insert(t.clone())
+            {
+                continue;
             }
             let pick = rng.next(100);
             let p = p.clone();
@@ -262,8 +262,9 @@ async fn aggregates_equal_a_recount_after_hundreds_of_random_changes() {
                             service_interest: None,
                             estimated_value: None,
                             notes: None,
-                            stage: (pick % 2 == 0).then_some(stage),
-                            next_follow_up_at: (pick % 3 == 0)
+                            stage: pick.is_multiple_of(2).then_some(stage),
+                            next_follow_up_at: pick
+                                .is_multiple_of(3)
                                 .then(|| (now + Duration::days(days)).to_rfc3339()),
                         };
                         leads::create(
@@ -287,11 +288,14 @@ async fn aggregates_equal_a_recount_after_hundreds_of_random_changes() {
                                 change.status = Some(moves[(pick as usize / 4) % moves.len()])
                             }
                             1 => {
-                                change.stage =
-                                    Some(if pick % 3 == 0 { String::new() } else { stage })
+                                change.stage = Some(if pick.is_multiple_of(3) {
+                                    String::new()
+                                } else {
+                                    stage
+                                })
                             }
                             2 => {
-                                change.next_follow_up_at = Some(if pick % 5 == 0 {
+                                change.next_follow_up_at = Some(if pick.is_multiple_of(5) {
                                     String::new()
                                 } else {
                                     (now + Duration::days(days)).to_rfc3339()
@@ -638,7 +642,7 @@ async fn lead_reads_and_writes_stay_within_their_round_trip_budgets() {
         let response = shared::http::respond(with_bearer(req, Some(a.token())), |r| async {
             match r.uri().path() {
                 p if p.ends_with("/stats") => leads_stats::handle(r, &ctx).await,
-                p if p == "/v1/leads" => leads_list::handle(r, &ctx).await,
+                "/v1/leads" => leads_list::handle(r, &ctx).await,
                 _ => leads_get::handle(r, &ctx).await,
             }
         })

@@ -6,25 +6,25 @@
 //! (one CRM record) order matters, so once a message of a group fails, the group's later
 //! messages in the batch are reported failed too, unprocessed.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::crm::Crm;
 use shared::crm::inbound::{self, InboundError};
 use shared::crm::webhook::QueuedEvent;
 use shared::crm::zoho;
+use shared::fault::Fault;
+use shared::queue::FifoBatch;
 
 /// The time a message needs at least (a Zoho read and a write) before it is started.
 const MIN_TIME_PER_MESSAGE: std::time::Duration = std::time::Duration::from_secs(4);
-use std::collections::HashSet;
 
 pub async fn handle(
     event: LambdaEvent<SqsEvent>,
     crm: &Crm,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let deadline = zoho::deadline_from_epoch_ms(event.context.deadline);
-    let mut response = SqsBatchResponse::default();
-    let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut batch = FifoBatch::default();
     let mut out_of_time = false;
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
@@ -33,13 +33,7 @@ pub async fn handle(
             .get("MessageGroupId")
             .cloned()
             .unwrap_or_default();
-        let fail = |response: &mut SqsBatchResponse| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id.clone();
-            response.batch_item_failures.push(f);
-        };
-        if !group.is_empty() && failed_groups.contains(&group) {
-            fail(&mut response);
+        if !batch.admit(&id, &group) {
             continue;
         }
         // Too little time for another message: report the rest unprocessed (the queue
@@ -47,8 +41,7 @@ pub async fn handle(
         out_of_time = out_of_time
             || zoho::time_left_until(deadline).is_some_and(|left| left < MIN_TIME_PER_MESSAGE);
         if out_of_time {
-            failed_groups.insert(group);
-            fail(&mut response);
+            batch.fail(&id, &group);
             continue;
         }
         let parsed: Result<QueuedEvent, _> =
@@ -62,18 +55,14 @@ pub async fn handle(
         match result {
             Ok(outcome) => tracing::info!(message_id = %id, outcome, "CRM event handled"),
             Err(e) => {
-                match &e {
-                    InboundError::Poison(_) => {
-                        tracing::error!(message_id = %id, error = %e, "CRM event cannot be applied")
-                    }
-                    InboundError::Retry(_) => {
-                        tracing::warn!(message_id = %id, error = %e, "CRM event will be retried")
-                    }
+                if e.kind().retryable() {
+                    tracing::warn!(message_id = %id, code = e.code(), error = %e, "CRM event will be retried")
+                } else {
+                    tracing::error!(message_id = %id, code = e.code(), error = %e, "CRM event cannot be applied; it goes to the dead-letter queue after its receives")
                 }
-                failed_groups.insert(group);
-                fail(&mut response);
+                batch.fail(&id, &group);
             }
         }
     }
-    Ok(response)
+    Ok(batch.finish())
 }

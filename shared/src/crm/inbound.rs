@@ -38,6 +38,21 @@ pub enum InboundError {
     Retry(String),
 }
 
+impl crate::fault::Fault for InboundError {
+    fn kind(&self) -> crate::fault::Kind {
+        match self {
+            InboundError::Poison(_) => crate::fault::Kind::Invalid,
+            InboundError::Retry(_) => crate::fault::Kind::Unavailable,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            InboundError::Poison(_) => "unusable_event",
+            InboundError::Retry(_) => "not_applied_yet",
+        }
+    }
+}
+
 impl InboundError {
     /// A domain failure, classified: retried if a later attempt may succeed.
     pub fn from_fault(what: &str, e: &impl crate::fault::Fault) -> Self {

@@ -42,8 +42,12 @@ impl<E: Fault> From<E> for Problem {
 ///
 /// `code` is stable and machine-readable; `title` is fixed per code; `detail` explains this
 /// occurrence and never carries internal error text (that goes to the log only).
+/// (Boxed: errors travel through every `?`, so the type stays one pointer wide.)
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<Parts>);
+
+#[derive(Debug, Clone)]
+pub struct Parts {
     status: StatusCode,
     code: Cow<'static, str>,
     title: Cow<'static, str>,
@@ -54,13 +58,26 @@ pub struct Problem {
     internal: Option<String>,
 }
 
+impl std::ops::Deref for Problem {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut Parts {
+        &mut self.0
+    }
+}
+
 impl Problem {
     pub fn new(
         status: StatusCode,
         code: impl Into<Cow<'static, str>>,
         title: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self {
+        Self(Box::new(Parts {
             status,
             code: code.into(),
             title: title.into(),
@@ -69,7 +86,7 @@ impl Problem {
             extensions: Map::new(),
             retry_after: None,
             internal: None,
-        }
+        }))
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {

@@ -918,7 +918,7 @@ pub async fn invite_user(
         .store
         .get(&keys::partner(&partner_id))
         .await?
-        .ok_or_else(|| IdentityError::NotFound("partner"))?;
+        .ok_or(IdentityError::NotFound("partner"))?;
     let at = rfc3339(now);
     let (user, credential) = new_member(
         &partner_id,
@@ -1179,7 +1179,7 @@ pub async fn update_user(
         .store
         .get(&keys::user(Some(&partner_id), user_id))
         .await?
-        .ok_or_else(|| IdentityError::NotFound("user"))?;
+        .ok_or(IdentityError::NotFound("user"))?;
     if current.version != expected_version {
         return Err(IdentityError::Stale);
     }

@@ -426,7 +426,7 @@ async fn own_document(
     store
         .get::<KycDocument>(&keys::kyc_document(partner_id, document_id))
         .await?
-        .ok_or_else(|| KycError::NotFound("document"))
+        .ok_or(KycError::NotFound("document"))
 }
 
 /// `GET /v1/kyc/documents/{id}/download`: a presigned GET valid 5 minutes.
@@ -488,7 +488,7 @@ pub async fn submit(
     let partner: Partner = store
         .get(&keys::partner(partner_id))
         .await?
-        .ok_or_else(|| KycError::NotFound("partner"))?;
+        .ok_or(KycError::NotFound("partner"))?;
     if !matches!(
         partner.status,
         PartnerStatus::Pending | PartnerStatus::Rejected
@@ -584,13 +584,13 @@ pub async fn review(
     let partner: Partner = store
         .get(&keys::partner(&req.partner_id))
         .await?
-        .ok_or_else(|| KycError::NotFound("document"))?;
+        .ok_or(KycError::NotFound("document"))?;
     let docs = documents_of(store, &partner.id).await?;
     let doc = docs
         .iter()
         .find(|d| d.id == document_id)
         .cloned()
-        .ok_or_else(|| KycError::NotFound("document"))?;
+        .ok_or(KycError::NotFound("document"))?;
     if doc.verification_status != VerificationStatus::Pending {
         return Err(KycError::NotReviewable);
     }

@@ -248,7 +248,7 @@ async fn own_lead(store: &Store, principal: &Principal, lead_id: &str) -> Result
     let lead: Lead = store
         .get(&keys::lead(partner_id, lead_id))
         .await?
-        .ok_or_else(|| LeadError::NotFound("lead"))?;
+        .ok_or(LeadError::NotFound("lead"))?;
     if !visible(principal, &lead) {
         return Err(LeadError::NotFound("lead"));
     }
@@ -391,7 +391,7 @@ pub async fn create(
         .clone()
         .map(from_item)
         .transpose()?
-        .ok_or_else(|| LeadError::NotFound("partner"))?;
+        .ok_or(LeadError::NotFound("partner"))?;
     if partner.status != PartnerStatus::Approved {
         return Err(LeadError::PartnerNotApproved);
     }
@@ -1340,11 +1340,11 @@ pub async fn assign(
     let current = found
         .into_iter()
         .next()
-        .ok_or_else(|| LeadError::NotFound("lead"))?;
+        .ok_or(LeadError::NotFound("lead"))?;
     let target: Partner = store
         .get(&keys::partner(&req.partner_id))
         .await?
-        .ok_or_else(|| LeadError::NotFound("partner"))?;
+        .ok_or(LeadError::NotFound("partner"))?;
     if target.status != PartnerStatus::Approved {
         return Err(LeadError::AssigneeNotApproved);
     }

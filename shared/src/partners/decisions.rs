@@ -80,7 +80,7 @@ pub async fn decide(
     let partner: Partner = store
         .get(&keys::partner(partner_id))
         .await?
-        .ok_or_else(|| PartnerError::NotFound("partner"))?;
+        .ok_or(PartnerError::NotFound("partner"))?;
     apply_decision(store, admin, partner, req, now).await
 }
 

@@ -319,7 +319,7 @@ pub async fn update(
     let current: Partner = store
         .get(&keys::partner(&partner_id))
         .await?
-        .ok_or_else(|| PartnerError::NotFound("partner"))?;
+        .ok_or(PartnerError::NotFound("partner"))?;
     if current.version != expected_version {
         return Err(PartnerError::Stale);
     }
