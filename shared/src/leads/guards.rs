@@ -1,0 +1,45 @@
+//! Contact reservations: one guard item per normalised contact value (email, phone,
+//! company domain), written in the lead's own transaction on the condition "absent or
+//! protection expired", so of concurrent registrations of one contact exactly one commits.
+
+use super::*;
+
+/// A conflict found before writing: either ours (with the existing id) or another partner's.
+pub(crate) fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) -> Option<LeadError> {
+    let live: Vec<&LeadGuard> = guards.iter().filter(|g| g.protected_until > now).collect();
+    if let Some(mine) = live.iter().find(|g| g.partner_id == partner_id) {
+        return Some(LeadError::Duplicate {
+            existing_id: mine.lead_id.clone(),
+        });
+    }
+    (!live.is_empty()).then_some(LeadError::Protected)
+}
+
+/// Reserves a contact value: only if nobody holds it, or the holder's protection expired.
+/// Of concurrent registrations of one contact (by any partners) exactly one commits.
+pub(crate) fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a> {
+    tx.put_if(
+        guard,
+        "attribute_not_exists(PK) OR #until < :now",
+        &[("#until", "protected_until")],
+        vec![(":now", AttributeValue::N(now.to_string()))],
+        Failure::conflict(
+            "lead_conflict",
+            "This contact is already registered and protected.",
+        ),
+    )
+}
+
+pub(crate) fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
+    lead.contact_keys
+        .pairs()
+        .into_iter()
+        .map(|(contact, value)| LeadGuard {
+            contact: contact.to_string(),
+            value,
+            partner_id: lead.partner_id.clone(),
+            lead_id: lead.id.clone(),
+            protected_until,
+        })
+        .collect()
+}

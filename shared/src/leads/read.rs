@@ -1,0 +1,100 @@
+//! Reading leads: one, a filtered page, a lead's history and activities.
+
+use super::*;
+
+/// `GET /v1/leads/{id}`: one read.
+pub async fn get(store: &Store, principal: &Principal, lead_id: &str) -> Result<Lead, LeadError> {
+    own_lead(store, principal, lead_id).await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilters {
+    pub status: Option<LeadStatus>,
+    pub stage: Option<String>,
+    pub overdue: bool,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub assigned_to: Option<String>,
+    pub q: Option<String>,
+}
+
+/// `GET /v1/leads`: one Query per page, newest first. `status` reads the status index,
+/// `follow_up=overdue` the follow-up index (due before now); the other filters (and a
+/// sales user's own-leads rule) run server-side on the page read, so `q` costs what the
+/// page reads, not the partner's whole pipeline.
+pub async fn list(
+    store: &Store,
+    principal: &Principal,
+    f: &ListFilters,
+    limit: i32,
+    cursor: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Page<Lead>, LeadError> {
+    let partner_id = principal.partner_id()?;
+    let mut query = if f.overdue {
+        Query::partition(Some(Index::Due), follow_up_partition(partner_id), limit)
+            .below(rfc3339(now))
+    } else if let Some(s) = f.status {
+        Query::partition(
+            Some(Index::ByState),
+            by_status_partition(partner_id, s),
+            limit,
+        )
+        .newest_first()
+    } else {
+        Query::partition(None, keys::partner_partition(partner_id), limit)
+            .prefix(keys::LEAD_PREFIX)
+            .newest_first()
+    };
+    let mut filter = Filter::new();
+    if let (true, Some(s)) = (f.overdue, f.status) {
+        filter = filter.eq(&["status"], s.as_str());
+    }
+    if let Some(stage) = &f.stage {
+        filter = filter.eq(&["stage"], stage);
+    }
+    if let Some(a) = &f.assigned_to {
+        filter = filter.eq(&["assigned_to"], a);
+    }
+    if let Some(from) = &f.created_from {
+        filter = filter.at_least(&["created_at"], from);
+    }
+    if let Some(to) = &f.created_to {
+        filter = filter.at_most(&["created_at"], to);
+    }
+    if let Some(q) = &f.q {
+        filter = filter.contains_any(&[&["search_text"]], &q.to_lowercase());
+    }
+    if principal.role == Role::Sales {
+        filter = filter.any_eq(&[&["created_by"], &["assigned_to"]], &principal.user_id);
+    }
+    query = query.filter(filter);
+    Ok(store.query(&query, cursor).await?)
+}
+
+/// `GET /v1/leads/{id}/history`, oldest first.
+pub async fn history(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+) -> Result<Vec<HistoryEntry>, LeadError> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), 100)
+        .prefix(keys::lead_history_prefix(&lead.id));
+    Ok(store.query_all(&q).await?)
+}
+
+/// `GET /v1/leads/{id}/activities`, newest first.
+pub async fn activities(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<Activity>, LeadError> {
+    let lead = own_lead(store, principal, lead_id).await?;
+    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), limit)
+        .prefix(keys::lead_activity_prefix(&lead.id))
+        .newest_first();
+    Ok(store.query(&q, cursor).await?)
+}

@@ -1,0 +1,258 @@
+//! A partner's change to a lead: status along the machine, contact changes re-reserved.
+
+use super::*;
+
+/// `PATCH /v1/leads/{id}`. Absent fields stay as they are; `""` clears an optional one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadUpdate {
+    pub status: Option<LeadStatus>,
+    pub stage: Option<String>,
+    pub next_follow_up_at: Option<String>,
+    pub assigned_to: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub service_interest: Option<String>,
+    pub estimated_value: Option<Money>,
+    pub notes: Option<String>,
+}
+
+pub(crate) fn set_opt(
+    e: &mut Vec<FieldError>,
+    field: &str,
+    v: &Option<String>,
+    max: usize,
+    current: &Option<String>,
+) -> Option<String> {
+    match v {
+        None => current.clone(),
+        Some(_) => optional(e, field, v, max),
+    }
+}
+
+/// Applies a partner's change, conditional on the version read (412 when stale): status
+/// moves along the machine (409 naming the allowed moves), contact changes re-reserve their
+/// values (409 on conflict), `lost` releases the lead's reservations.
+pub async fn update(
+    store: &Store,
+    principal: &Principal,
+    lead_id: &str,
+    expected_version: u64,
+    req: LeadUpdate,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+) -> Result<Lead, LeadError> {
+    let current = own_lead(store, principal, lead_id).await?;
+    if current.version != expected_version {
+        return Err(LeadError::Stale);
+    }
+    let mut e = Vec::new();
+    let mut next = current.clone();
+    if let Some(status) = req.status.filter(|s| *s != current.status) {
+        let allowed = current.status.partner_moves();
+        if !allowed.contains(&status) {
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            return Err(LeadError::InvalidTransition {
+                from: current.status.as_str(),
+                allowed: names,
+            });
+        }
+        next.status = status;
+    }
+    if let Some(v) = &req.first_name {
+        next.first_name = required(&mut e, "/first_name", v, 100);
+    }
+    if let Some(v) = &req.last_name {
+        next.last_name = required(&mut e, "/last_name", v, 100);
+    }
+    next.stage = set_opt(&mut e, "/stage", &req.stage, 50, &current.stage);
+    next.company = set_opt(&mut e, "/company", &req.company, 200, &current.company);
+    next.website = set_opt(&mut e, "/website", &req.website, 300, &current.website);
+    next.address = set_opt(&mut e, "/address", &req.address, 500, &current.address);
+    next.service_interest = set_opt(
+        &mut e,
+        "/service_interest",
+        &req.service_interest,
+        100,
+        &current.service_interest,
+    );
+    next.notes = set_opt(&mut e, "/notes", &req.notes, 5000, &current.notes);
+    if req.estimated_value.is_some() {
+        next.estimated_value = money(&mut e, "/estimated_value", &req.estimated_value);
+    }
+    if let Some(raw) = &req.next_follow_up_at {
+        next.next_follow_up_at = if raw.trim().is_empty() {
+            None
+        } else {
+            follow_up(&mut e, &req.next_follow_up_at, now)
+        };
+    }
+    if let Some(raw) = &req.email {
+        next.email = match raw.trim() {
+            "" => None,
+            v => Email::parse(v)
+                .map_err(|m| e.push(FieldError::new("/email", m)))
+                .ok()
+                .map(|e| e.to_string()),
+        };
+    }
+    if let Some(raw) = &req.phone {
+        next.phone = match raw.trim() {
+            "" => None,
+            v => Phone::parse(v, &settings.default_country_code)
+                .map_err(|m| e.push(FieldError::new("/phone", m)))
+                .ok()
+                .map(|p| p.as_str().to_string()),
+        };
+    }
+    if next.email.is_none() && next.phone.is_none() {
+        e.push(FieldError::new("/email", "email or phone is required"));
+    }
+    if !e.is_empty() {
+        return Err(Invalid(e).into());
+    }
+    let partner_id = current.partner_id.clone();
+    let mut reads = Vec::new();
+    if let Some(a) = req.assigned_to.as_deref() {
+        next.assigned_to = (!a.trim().is_empty()).then(|| a.trim().to_string());
+        if let Some(user) = &next.assigned_to {
+            reads.push(keys::user(Some(&partner_id), user));
+        }
+    }
+    // Stored values were normalised when written; one that no longer parses (rules
+    // tightened since) reserves nothing rather than failing the update.
+    let email = next.email.as_deref().and_then(|v| Email::parse(v).ok());
+    let phone = next
+        .phone
+        .as_deref()
+        .and_then(|v| Phone::parse(v, &settings.default_country_code).ok());
+    next.contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), next.website.as_deref());
+    let old_pairs = current.contact_keys.pairs();
+    let new_pairs = if next.status == LeadStatus::Lost {
+        Vec::new()
+    } else {
+        next.contact_keys.pairs()
+    };
+    let added: Vec<(&str, String)> = new_pairs
+        .iter()
+        .filter(|p| !old_pairs.contains(p))
+        .cloned()
+        .collect();
+    let removed: Vec<(&str, String)> = old_pairs
+        .iter()
+        .filter(|p| !new_pairs.contains(p))
+        .cloned()
+        .collect();
+    let t = now.timestamp();
+    let mut owned_removed: Vec<LeadGuard> = Vec::new();
+    let first_guard = reads.len();
+    reads.extend(added.iter().map(|(c, v)| keys::lead_guard(c, v)));
+    let first_removed = reads.len();
+    reads.extend(removed.iter().map(|(c, v)| keys::lead_guard(c, v)));
+    if !reads.is_empty() {
+        let items = store.get_many(&reads).await?;
+        if next.assigned_to.is_some() && req.assigned_to.is_some() {
+            let user: Option<User> = items[0].clone().map(from_item).transpose()?;
+            if user.is_none() {
+                return Err(Invalid::field(
+                    "/assigned_to",
+                    "is not a user of your partner account",
+                )
+                .into());
+            }
+        }
+        let guards: Vec<LeadGuard> = items[first_guard..first_removed]
+            .iter()
+            .flatten()
+            .cloned()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let others: Vec<LeadGuard> = guards
+            .into_iter()
+            .filter(|g| g.lead_id != current.id)
+            .collect();
+        if let Some(problem) = conflict_from(&others, &partner_id, t) {
+            return Err(problem);
+        }
+        // Release only the reservations this lead still holds (an expired one may have
+        // been taken over by another lead since).
+        owned_removed = items[first_removed..]
+            .iter()
+            .flatten()
+            .cloned()
+            .map(from_item::<LeadGuard>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|g| g.lead_id == current.id)
+            .collect();
+    }
+
+    let at = rfc3339(now);
+    next.search_text = next.searchable();
+    next.crm_sync = current.crm_sync.repending();
+    next.updated_at = at.clone();
+    next.version = current.version + 1;
+    let mut tx = store.tx().replace(&next, expected_version);
+    let protected_until = DateTime::parse_from_rfc3339(&current.protection_expires_at)
+        .map(|d| d.timestamp())
+        .unwrap_or(t);
+    for guard in &owned_removed {
+        tx = tx.delete_where(
+            &guard.key(),
+            "#lead = :lead",
+            &[("#lead", "lead_id")],
+            vec![(":lead", AttributeValue::S(current.id.clone()))],
+            Failure::Stale,
+        );
+    }
+    for (contact, value) in &added {
+        let guard = LeadGuard {
+            contact: contact.to_string(),
+            value: value.clone(),
+            partner_id: partner_id.clone(),
+            lead_id: current.id.clone(),
+            protected_until,
+        };
+        tx = guard_put(tx, &guard, t);
+    }
+    if next.status != current.status {
+        let h = HistoryEntry {
+            id: ulid::Ulid::new().to_string(),
+            partner_id: partner_id.clone(),
+            lead_id: current.id.clone(),
+            from: Some(current.status),
+            to: next.status,
+            at: at.clone(),
+            by: principal.user_id.clone(),
+            source: LeadSource::Portal,
+        };
+        tx = tx.insert(&h);
+    }
+    let audit = AuditEntry::new(
+        Some(&partner_id),
+        &principal.user_id,
+        "lead.updated",
+        format!("lead:{}", current.id),
+        &at,
+    )
+    .change(
+        serde_json::json!({"status": current.status, "stage": current.stage}),
+        serde_json::json!({"status": next.status, "stage": next.stage}),
+    );
+    let operation = if next.status != current.status {
+        "status"
+    } else {
+        "upsert"
+    };
+    let outbox = CrmOutbox::new("lead", &current.id, &partner_id, operation, &at);
+    tx = add_counters(tx, &partner_id, Some(&current), Some(&next))
+        .insert(&audit)
+        .insert(&outbox);
+    store.commit(tx.build()).await?;
+    Ok(next)
+}
