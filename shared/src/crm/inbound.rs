@@ -14,16 +14,12 @@ use crate::auth::permissions::Role;
 use crate::commissions::{CommissionLine, minor_units, status_from_crm};
 use crate::contact::{Email, Phone};
 use crate::identity::model::{UserStatus, new_member};
-use crate::leads::normalize::ContactKeys;
-use crate::leads::{
-    HistoryEntry, Lead, LeadGuard, LeadSource, LeadStatus, add_counters, guards_for,
-};
-use crate::notifications::{EmailKind, OutboxEmail};
+use crate::leads::{Lead, LeadStatus};
 use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::decisions::{Actor, change_status};
 use crate::partners::registration::PartnerDraft;
 use crate::partners::{Address, BusinessType, Partner, PartnerStatus};
-use crate::store::{Entity, Failure, Index, Key, Query, StoreError, TxBuilder, from_item, keys};
+use crate::store::{Entity, Failure, Index, Key, Query, StoreError, TxBuilder, keys};
 use crate::validate::rfc3339;
 
 /// Why an event was not applied.
@@ -403,83 +399,9 @@ async fn apply_lead(
         next.status = status;
         next.updated_at = at.clone();
         outcome = "lead_status_changed";
-        tx = add_counters(tx, &lead.partner_id, Some(&lead), Some(&next));
-        tx = tx.insert(&HistoryEntry {
-            id: ulid::Ulid::new().to_string(),
-            partner_id: lead.partner_id.clone(),
-            lead_id: lead.id.clone(),
-            from: Some(lead.status),
-            to: status,
-            at: at.clone(),
-            by: "crm".into(),
-            source: LeadSource::Crm,
-        });
-        tx = tx.insert(
-            &AuditEntry::new(
-                Some(&lead.partner_id),
-                "crm",
-                "lead.status_from_crm",
-                format!("lead:{}", lead.id),
-                &at,
-            )
-            .change(
-                serde_json::json!({"status": lead.status}),
-                serde_json::json!({"status": status, "crm_id": crm_id}),
-            ),
-        );
-        // A closed lead frees its reservations; a reopened one takes free ones back.
-        let pairs = lead.contact_keys.pairs();
-        let guard_keys: Vec<Key> = pairs.iter().map(|(c, v)| keys::lead_guard(c, v)).collect();
-        let existing = if guard_keys.is_empty() {
-            Vec::new()
-        } else {
-            crm.store.get_many(&guard_keys).await?
-        };
-        let existing: Vec<Option<LeadGuard>> = existing
-            .into_iter()
-            .map(|i| i.map(from_item).transpose())
-            .collect::<Result<_, _>>()?;
-        let protected_until = DateTime::parse_from_rfc3339(&lead.protection_expires_at)
-            .map(|d| d.timestamp())
-            .unwrap_or(now.timestamp());
-        if status == LeadStatus::Lost {
-            for g in existing.iter().flatten().filter(|g| g.lead_id == lead.id) {
-                tx = tx.delete_where(
-                    &g.key(),
-                    "#lead = :lead",
-                    &[("#lead", "lead_id")],
-                    vec![(
-                        ":lead",
-                        aws_sdk_dynamodb::types::AttributeValue::S(lead.id.clone()),
-                    )],
-                    Failure::Stale,
-                );
-            }
-        } else if lead.status == LeadStatus::Lost {
-            for (guard, held) in guards_for(&next, protected_until).iter().zip(&existing) {
-                if held.is_none() {
-                    tx = crate::leads::guard_put(tx, guard, now.timestamp());
-                }
-            }
-        }
-        if matches!(
-            status,
-            LeadStatus::Won | LeadStatus::Lost | LeadStatus::Converted
-        ) && let Some(partner) = crm
-            .store
-            .get::<Partner>(&keys::partner(&lead.partner_id))
-            .await?
-        {
-            tx = tx.insert(&OutboxEmail::new(
-                &partner.email,
-                EmailKind::LeadClosed {
-                    business_name: partner.business_name.clone(),
-                    lead_name: format!("{} {}", lead.first_name, lead.last_name),
-                    status: status.as_str().to_string(),
-                },
-                &at,
-            ));
-        }
+        tx = crate::leads::apply_crm_status(&crm.store, tx, &lead, &next, crm_id, now)
+            .await
+            .map_err(|e| InboundError::from_fault("applying the CRM's status", &e))?;
     }
     let tx = processed_tx(tx.replace(&next, lead.version), processed);
     crm.store.commit(tx.build()).await?;
@@ -498,54 +420,26 @@ async fn create_lead(
     now: DateTime<Utc>,
 ) -> Result<Outcome, Applied> {
     let f = &crm.settings.fields;
-    let at = rfc3339(now);
-    let email = text(record, "Email").and_then(|e| Email::parse(&e).ok());
-    let phone = text(record, "Phone")
-        .or_else(|| text(record, "Mobile"))
-        .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok());
-    let website = text(record, "Website");
-    let status = text(record, &f.lead_status)
-        .and_then(|v| crm.settings.lead_status(&v))
-        .unwrap_or(LeadStatus::New);
-    let contact_keys = ContactKeys::of(email.as_ref(), phone.as_ref(), website.as_deref());
-    let protected_until = now + Duration::days(crm.leads.protection_days);
-    let lead = Lead {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: partner.id.clone(),
+    let fields = crate::leads::CrmLead {
         first_name: text(record, "First_Name").unwrap_or_default(),
         last_name: text(record, "Last_Name").unwrap_or_else(|| "(no name)".into()),
-        email: email.as_ref().map(|e| e.to_string()),
-        phone: phone.as_ref().map(|p| p.as_str().to_string()),
+        email: text(record, "Email").and_then(|e| Email::parse(&e).ok()),
+        phone: text(record, "Phone")
+            .or_else(|| text(record, "Mobile"))
+            .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok()),
         company: text(record, "Company"),
-        website,
-        address: None,
-        service_interest: None,
-        estimated_value: None,
+        website: text(record, "Website"),
         notes: text(record, "Description"),
-        status,
-        stage: None,
-        assigned_to: None,
-        created_by: "crm".into(),
-        source: LeadSource::Crm,
-        next_follow_up_at: None,
-        last_contact_at: None,
-        protection_expires_at: rfc3339(protected_until),
-        contact_keys,
-        crm_sync: CrmSync {
-            crm_id: Some(crm_id.to_string()),
-            crm_modified_time: Some(modified.to_string()),
-            crm_status: text(record, &f.lead_status),
-            ..CrmSync::pending()
-        },
-        search_text: String::new(),
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
+        status: text(record, &f.lead_status)
+            .and_then(|v| crm.settings.lead_status(&v))
+            .unwrap_or(LeadStatus::New),
+        crm_id: crm_id.to_string(),
+        crm_modified_time: modified.to_string(),
+        crm_status: text(record, &f.lead_status),
     };
-    let lead = Lead {
-        search_text: lead.searchable(),
-        ..lead
-    };
+    let (lead, tx) = crate::leads::create_from_crm(&crm.store, &crm.leads, partner, fields, now)
+        .await
+        .map_err(|e| InboundError::from_fault("creating the lead", &e))?;
     let link = CrmLink {
         module: crm.settings.modules.leads.clone(),
         crm_id: crm_id.to_string(),
@@ -553,64 +447,7 @@ async fn create_lead(
         entity_id: lead.id.clone(),
         partner_id: partner.id.clone(),
     };
-    // Reserve the contact values nobody holds (the CRM's assignment stands regardless).
-    let guards = guards_for(&lead, protected_until.timestamp());
-    let held = if guards.is_empty() {
-        Vec::new()
-    } else {
-        crm.store
-            .get_many(&guards.iter().map(|g| g.key()).collect::<Vec<_>>())
-            .await?
-    };
-    let mut tx = crm
-        .store
-        .tx()
-        .insert(&lead)
-        .create(&link, Failure::conflict(DUPLICATE, "record already linked"));
-    if status.is_open() {
-        for (guard, held) in guards.iter().zip(held) {
-            let live = held
-                .map(from_item::<LeadGuard>)
-                .transpose()?
-                .is_some_and(|g| g.protected_until > now.timestamp());
-            if !live {
-                tx = crate::leads::guard_put(tx, guard, now.timestamp());
-            }
-        }
-    }
-    tx = add_counters(tx, &partner.id, None, Some(&lead))
-        .insert(&HistoryEntry {
-            id: ulid::Ulid::new().to_string(),
-            partner_id: partner.id.clone(),
-            lead_id: lead.id.clone(),
-            from: None,
-            to: status,
-            at: at.clone(),
-            by: "crm".into(),
-            source: LeadSource::Crm,
-        })
-        .insert(
-            &AuditEntry::new(
-                Some(&partner.id),
-                "crm",
-                "lead.created_from_crm",
-                format!("lead:{}", lead.id),
-                &at,
-            )
-            .change(
-                Value::Null,
-                serde_json::json!({"crm_id": crm_id, "status": status}),
-            ),
-        )
-        .insert(&OutboxEmail::new(
-            &partner.email,
-            EmailKind::LeadAssigned {
-                business_name: partner.business_name.clone(),
-                lead_name: format!("{} {}", lead.first_name, lead.last_name),
-            },
-            &at,
-        ))
-        .insert(&CrmOutbox::new("lead", &lead.id, &partner.id, "link", &at));
+    let tx = tx.create(&link, Failure::conflict(DUPLICATE, "record already linked"));
     crm.store
         .commit(processed_tx(tx, processed).build())
         .await?;

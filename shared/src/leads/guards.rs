@@ -43,3 +43,54 @@ pub(crate) fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
         })
         .collect()
 }
+
+/// Gives a contact value back: deletes the guard only while this lead still holds it.
+pub(crate) fn guard_release<'a>(tx: TxBuilder<'a>, guard: &LeadGuard) -> TxBuilder<'a> {
+    tx.delete_where(
+        &guard.key(),
+        "#lead = :lead",
+        &[("#lead", "lead_id")],
+        vec![(":lead", AttributeValue::S(guard.lead_id.clone()))],
+        Failure::Stale,
+    )
+}
+
+/// The guards currently stored for `lead`'s contact values, in the order of
+/// [`guards_for`] (`None` where nobody holds the value): one batched read.
+pub(crate) async fn held_guards(
+    store: &Store,
+    lead: &Lead,
+) -> Result<Vec<Option<LeadGuard>>, StoreError> {
+    let keys: Vec<crate::store::Key> = lead
+        .contact_keys
+        .pairs()
+        .iter()
+        .map(|(c, v)| keys::lead_guard(c, v))
+        .collect();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    store
+        .get_many(&keys)
+        .await?
+        .into_iter()
+        .map(|i| i.map(from_item).transpose())
+        .collect()
+}
+
+/// Reserves the values of `lead` that nobody holds now (or whose holder's protection
+/// expired): the CRM's own records take what is free and never fail on what is taken.
+pub(crate) fn reserve_free<'a>(
+    mut tx: TxBuilder<'a>,
+    lead: &Lead,
+    held: &[Option<LeadGuard>],
+    protected_until: i64,
+    now: i64,
+) -> TxBuilder<'a> {
+    for (guard, held) in guards_for(lead, protected_until).iter().zip(held) {
+        if held.as_ref().is_none_or(|g| g.protected_until <= now) {
+            tx = guard_put(tx, guard, now);
+        }
+    }
+    tx
+}

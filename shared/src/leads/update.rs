@@ -202,13 +202,7 @@ pub async fn update(
         .map(|d| d.timestamp())
         .unwrap_or(t);
     for guard in &owned_removed {
-        tx = tx.delete_where(
-            &guard.key(),
-            "#lead = :lead",
-            &[("#lead", "lead_id")],
-            vec![(":lead", AttributeValue::S(current.id.clone()))],
-            Failure::Stale,
-        );
+        tx = guard_release(tx, guard);
     }
     for (contact, value) in &added {
         let guard = LeadGuard {
