@@ -943,3 +943,27 @@ fn each_handlers_route_is_its_template_route() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// The CRM settings README prints as the defaults are the defaults (field names included),
+/// so a Zoho admin can copy and edit them.
+#[test]
+fn the_crm_defaults_in_the_readme_are_the_code_defaults() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = readme
+        .split_once("The defaults (`CrmSettings`")
+        .expect("README shows the CRM defaults")
+        .1;
+    let block = after
+        .split_once("```json\n")
+        .unwrap()
+        .1
+        .split_once("\n```")
+        .unwrap()
+        .0;
+    let documented: serde_json::Value = serde_json::from_str(block).unwrap();
+    assert_eq!(
+        documented,
+        serde_json::to_value(shared::crm::CrmSettings::default()).unwrap(),
+        "README's CRM defaults differ from shared/src/crm/settings.rs"
+    );
+}

@@ -421,15 +421,15 @@ async fn create_lead(
 ) -> Result<Outcome, Applied> {
     let f = &crm.settings.fields;
     let fields = crate::leads::CrmLead {
-        first_name: text(record, "First_Name").unwrap_or_default(),
-        last_name: text(record, "Last_Name").unwrap_or_else(|| "(no name)".into()),
-        email: text(record, "Email").and_then(|e| Email::parse(&e).ok()),
-        phone: text(record, "Phone")
-            .or_else(|| text(record, "Mobile"))
+        first_name: text(record, &f.lead.first_name).unwrap_or_default(),
+        last_name: text(record, &f.lead.last_name).unwrap_or_else(|| "(no name)".into()),
+        email: text(record, &f.lead.email).and_then(|e| Email::parse(&e).ok()),
+        phone: text(record, &f.lead.phone)
+            .or_else(|| text(record, &f.lead.mobile))
             .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok()),
-        company: text(record, "Company"),
-        website: text(record, "Website"),
-        notes: text(record, "Description"),
+        company: text(record, &f.lead.company),
+        website: text(record, &f.lead.website),
+        notes: text(record, &f.lead.description),
         status: text(record, &f.lead_status)
             .and_then(|v| crm.settings.lead_status(&v))
             .unwrap_or(LeadStatus::New),
@@ -549,15 +549,16 @@ async fn provision_partner(
     processed: &ProcessedEvent,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Applied> {
-    let email = text(record, "Email")
+    let f = &crm.settings.fields.partner;
+    let email = text(record, &f.email)
         .and_then(|e| Email::parse(&e).ok())
         .ok_or_else(|| {
             InboundError::Poison("an approved partner record needs a valid Email".into())
         })?;
-    let name = text(record, "Vendor_Name")
-        .or_else(|| text(record, "Account_Name"))
+    let name = text(record, &f.name)
+        .or_else(|| text(record, &f.account_name))
         .ok_or_else(|| InboundError::Poison("an approved partner record needs a name".into()))?;
-    let phone = text(record, "Phone")
+    let phone = text(record, &f.phone)
         .and_then(|p| Phone::parse(&p, &crm.leads.default_country_code).ok())
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
@@ -565,18 +566,18 @@ async fn provision_partner(
     let (partner, slug_guard) = PartnerDraft {
         business_name: name.chars().take(200).collect(),
         business_type: BusinessType::Company,
-        contact_person: text(record, "Contact_Person").unwrap_or_else(|| name.clone()),
+        contact_person: text(record, &f.contact_person).unwrap_or_else(|| name.clone()),
         email: email.to_string(),
         phone,
         address: Address {
-            street_address: text(record, "Street").unwrap_or_default(),
+            street_address: text(record, &f.street).unwrap_or_default(),
             suburb: None,
-            city: text(record, "City").unwrap_or_default(),
-            province: text(record, "State").unwrap_or_default(),
-            postal_code: text(record, "Zip_Code").unwrap_or_default(),
-            country: text(record, "Country").unwrap_or_default(),
+            city: text(record, &f.city).unwrap_or_default(),
+            province: text(record, &f.state).unwrap_or_default(),
+            postal_code: text(record, &f.zip_code).unwrap_or_default(),
+            country: text(record, &f.country).unwrap_or_default(),
         },
-        website: text(record, "Website"),
+        website: text(record, &f.website),
         status: PartnerStatus::Approved,
         crm_sync: CrmSync {
             state: "synced".into(),
@@ -690,8 +691,9 @@ async fn apply_commission(
             return Ok("unchanged");
         }
     }
-    let lead_crm_id = lookup_id(record, "Lead");
-    let lead_id = match (&lead_crm_id, text(record, "Portal_Lead_Id")) {
+    let c = &f.commission;
+    let lead_crm_id = lookup_id(record, &c.lead);
+    let lead_id = match (&lead_crm_id, text(record, &c.portal_lead_id)) {
         (_, Some(id)) => Some(id),
         (Some(lid), None) => crm
             .store
@@ -707,15 +709,15 @@ async fn apply_commission(
         crm_id: crm_id.to_string(),
         lead_id,
         lead_crm_id,
-        deal_ref: text(record, "Deal_Ref"),
-        description: text(record, "Description").or_else(|| text(record, "Name")),
-        amount_minor: record.get("Amount").and_then(minor_units),
-        currency: text(record, "Currency"),
-        rate_bps: record.get("Rate_Bps").and_then(Value::as_i64),
+        deal_ref: text(record, &c.deal_ref),
+        description: text(record, &c.description).or_else(|| text(record, &c.name)),
+        amount_minor: record.get(&c.amount).and_then(minor_units),
+        currency: text(record, &c.currency),
+        rate_bps: record.get(&c.rate_bps).and_then(Value::as_i64),
         status: status_from_crm(&text(record, &f.commission_status).unwrap_or_default()),
-        hold_reason: text(record, "Hold_Reason"),
-        earned_at: text(record, "Earned_At"),
-        paid_at: text(record, "Paid_At"),
+        hold_reason: text(record, &c.hold_reason),
+        earned_at: text(record, &c.earned_at),
+        paid_at: text(record, &c.paid_at),
         crm_record: record.clone(),
         crm_modified_time: modified.to_string(),
         created_at: existing

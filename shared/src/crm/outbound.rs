@@ -257,14 +257,14 @@ pub fn lead_record(
     let f = &crm.settings.fields;
     let mut r = json!({});
     put(&mut r, &f.portal_id, Some(&lead.id));
-    put(&mut r, "First_Name", Some(&lead.first_name));
-    put(&mut r, "Last_Name", Some(&lead.last_name));
-    put(&mut r, "Email", lead.email.as_deref());
-    put(&mut r, "Phone", lead.phone.as_deref());
-    put(&mut r, "Company", lead.company.as_deref());
-    put(&mut r, "Website", lead.website.as_deref());
-    put(&mut r, "Description", lead.notes.as_deref());
-    put(&mut r, "Lead_Source", Some("Partner Portal"));
+    put(&mut r, &f.lead.first_name, Some(&lead.first_name));
+    put(&mut r, &f.lead.last_name, Some(&lead.last_name));
+    put(&mut r, &f.lead.email, lead.email.as_deref());
+    put(&mut r, &f.lead.phone, lead.phone.as_deref());
+    put(&mut r, &f.lead.company, lead.company.as_deref());
+    put(&mut r, &f.lead.website, lead.website.as_deref());
+    put(&mut r, &f.lead.description, lead.notes.as_deref());
+    put(&mut r, &f.lead.lead_source, Some("Partner Portal"));
     if let Some(id) = partner_crm_id {
         r[&f.partner_lookup] = json!({ "id": id });
     }
@@ -386,15 +386,15 @@ pub fn partner_record(crm: &Crm, p: &Partner, with_status: bool) -> Value {
     let f = &crm.settings.fields;
     let mut r = json!({});
     put(&mut r, &f.portal_id, Some(&p.id));
-    put(&mut r, "Vendor_Name", Some(&p.business_name));
-    put(&mut r, "Email", Some(&p.email));
-    put(&mut r, "Phone", Some(&p.phone));
-    put(&mut r, "Website", p.website.as_deref());
-    put(&mut r, "Street", Some(&p.address.street_address));
-    put(&mut r, "City", Some(&p.address.city));
-    put(&mut r, "State", Some(&p.address.province));
-    put(&mut r, "Zip_Code", Some(&p.address.postal_code));
-    put(&mut r, "Country", Some(&p.address.country));
+    put(&mut r, &f.partner.name, Some(&p.business_name));
+    put(&mut r, &f.partner.email, Some(&p.email));
+    put(&mut r, &f.partner.phone, Some(&p.phone));
+    put(&mut r, &f.partner.website, p.website.as_deref());
+    put(&mut r, &f.partner.street, Some(&p.address.street_address));
+    put(&mut r, &f.partner.city, Some(&p.address.city));
+    put(&mut r, &f.partner.state, Some(&p.address.province));
+    put(&mut r, &f.partner.zip_code, Some(&p.address.postal_code));
+    put(&mut r, &f.partner.country, Some(&p.address.country));
     if with_status {
         put(
             &mut r,

@@ -41,7 +41,79 @@ pub struct Fields {
     pub partner_status: String,
     pub status_reason: String,
     pub commission_status: String,
+    /// Zoho's standard fields the portal maps, per module (an org that renamed one says so).
+    pub lead: LeadFieldNames,
+    pub partner: PartnerFieldNames,
+    pub commission: CommissionFieldNames,
 }
+
+macro_rules! field_names {
+    ($(#[$doc:meta])* $name:ident { $($field:ident = $api:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            $(pub $field: String,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    $($field: $api.into(),)*
+                }
+            }
+        }
+    };
+}
+
+field_names!(
+    /// Fields of the leads module.
+    LeadFieldNames {
+        first_name = "First_Name",
+        last_name = "Last_Name",
+        email = "Email",
+        phone = "Phone",
+        mobile = "Mobile",
+        company = "Company",
+        website = "Website",
+        description = "Description",
+        lead_source = "Lead_Source",
+    }
+);
+
+field_names!(
+    /// Fields of the partners module (Vendors, or Accounts in some orgs).
+    PartnerFieldNames {
+        name = "Vendor_Name",
+        account_name = "Account_Name",
+        email = "Email",
+        phone = "Phone",
+        contact_person = "Contact_Person",
+        street = "Street",
+        city = "City",
+        state = "State",
+        zip_code = "Zip_Code",
+        country = "Country",
+        website = "Website",
+    }
+);
+
+field_names!(
+    /// Fields of the commissions module.
+    CommissionFieldNames {
+        lead = "Lead",
+        portal_lead_id = "Portal_Lead_Id",
+        deal_ref = "Deal_Ref",
+        description = "Description",
+        name = "Name",
+        amount = "Amount",
+        currency = "Currency",
+        rate_bps = "Rate_Bps",
+        hold_reason = "Hold_Reason",
+        earned_at = "Earned_At",
+        paid_at = "Paid_At",
+    }
+);
 
 impl Default for Fields {
     fn default() -> Self {
@@ -52,6 +124,9 @@ impl Default for Fields {
             partner_status: "Partner_Status".into(),
             status_reason: "Status_Reason".into(),
             commission_status: "Commission_Status".into(),
+            lead: LeadFieldNames::default(),
+            partner: PartnerFieldNames::default(),
+            commission: CommissionFieldNames::default(),
         }
     }
 }
