@@ -265,12 +265,25 @@ impl Portal {
 
 /// Bodies of the emails SES (the emulator) accepted for `to`.
 pub async fn sent_emails(stack: &Stack, to: &str) -> Vec<String> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", stack.endpoint))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The emulator builds the dump while other tests write; under load a dump can fail
+    // (an error page instead of JSON): ask again.
+    let mut data = Value::Null;
+    for attempt in 0..10 {
+        let response = reqwest::get(format!("{}/moto-api/data.json", stack.endpoint))
+            .await
+            .unwrap();
+        match response.json::<Value>().await {
+            Ok(v) => {
+                data = v;
+                break;
+            }
+            Err(e) if attempt < 9 => {
+                eprintln!("emulator data dump failed ({e}); retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("the emulator's data dump keeps failing: {e}"),
+        }
+    }
     let mut bodies = Vec::new();
     let mut stack_: Vec<&Value> = vec![&data["ses"]];
     // The data dump nests per account/region; walk it for messages addressed to `to`.

@@ -89,23 +89,17 @@ pub async fn create(
         .iter()
         .map(|(c, v)| keys::lead_guard(c, v))
         .collect();
-    let mut wanted = vec![keys::partner(&partner_id)];
-    wanted.extend(guard_keys);
-    let items = store.get_many(&wanted).await?;
-    let partner: Partner = items[0]
-        .clone()
-        .map(from_item)
-        .transpose()?
+    let partner_key = keys::partner(&partner_id);
+    let mut wanted = vec![partner_key.clone()];
+    wanted.extend(guard_keys.iter().cloned());
+    let mut fetched = store.fetch(&wanted).await?;
+    let partner: Partner = fetched
+        .take(&partner_key)?
         .ok_or(LeadError::NotFound("partner"))?;
     if partner.status != PartnerStatus::Approved {
         return Err(LeadError::PartnerNotApproved);
     }
-    let existing: Vec<LeadGuard> = items[1..]
-        .iter()
-        .flatten()
-        .cloned()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
+    let existing: Vec<LeadGuard> = fetched.take_present(&guard_keys)?;
     if let Some(problem) = conflict_from(&existing, &partner_id, t) {
         return Err(problem);
     }

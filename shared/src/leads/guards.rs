@@ -70,12 +70,7 @@ pub(crate) async fn held_guards(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    store
-        .get_many(&keys)
-        .await?
-        .into_iter()
-        .map(|i| i.map(from_item).transpose())
-        .collect()
+    store.fetch(&keys).await?.take_each(&keys)
 }
 
 /// Reserves the values of `lead` that nobody holds now (or whose holder's protection

@@ -37,8 +37,7 @@ use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::{Partner, PartnerStatus};
 use crate::storage::{Documents, PresignedUpload};
 use crate::store::{
-    Entity, Failure, Filter, Index, Page, Patch, Query, Store, StoreError, TxBuilder, from_item,
-    keys,
+    Entity, Failure, Filter, Index, Page, Patch, Query, Store, StoreError, TxBuilder, keys,
 };
 use crate::validate::{optional, required, rfc3339};
 pub use activities::*;

@@ -117,12 +117,13 @@ pub async fn update(
         return Err(Invalid(e).into());
     }
     let partner_id = current.partner_id.clone();
-    let mut reads = Vec::new();
+    let mut assignee = None;
     if let Some(a) = req.assigned_to.as_deref() {
         next.assigned_to = (!a.trim().is_empty()).then(|| a.trim().to_string());
-        if let Some(user) = &next.assigned_to {
-            reads.push(keys::user(Some(&partner_id), user));
-        }
+        assignee = next
+            .assigned_to
+            .as_ref()
+            .map(|user| keys::user(Some(&partner_id), user));
     }
     // Stored values were normalised when written; one that no longer parses (rules
     // tightened since) reserves nothing rather than failing the update.
@@ -150,14 +151,21 @@ pub async fn update(
         .collect();
     let t = now.timestamp();
     let mut owned_removed: Vec<LeadGuard> = Vec::new();
-    let first_guard = reads.len();
-    reads.extend(added.iter().map(|(c, v)| keys::lead_guard(c, v)));
-    let first_removed = reads.len();
-    reads.extend(removed.iter().map(|(c, v)| keys::lead_guard(c, v)));
+    let added_keys: Vec<_> = added.iter().map(|(c, v)| keys::lead_guard(c, v)).collect();
+    let removed_keys: Vec<_> = removed
+        .iter()
+        .map(|(c, v)| keys::lead_guard(c, v))
+        .collect();
+    let reads: Vec<_> = assignee
+        .iter()
+        .chain(&added_keys)
+        .chain(&removed_keys)
+        .cloned()
+        .collect();
     if !reads.is_empty() {
-        let items = store.get_many(&reads).await?;
-        if next.assigned_to.is_some() && req.assigned_to.is_some() {
-            let user: Option<User> = items[0].clone().map(from_item).transpose()?;
+        let mut fetched = store.fetch(&reads).await?;
+        if let Some(key) = &assignee {
+            let user: Option<User> = fetched.take(key)?;
             if user.is_none() {
                 return Err(Invalid::field(
                     "/assigned_to",
@@ -166,12 +174,7 @@ pub async fn update(
                 .into());
             }
         }
-        let guards: Vec<LeadGuard> = items[first_guard..first_removed]
-            .iter()
-            .flatten()
-            .cloned()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let guards: Vec<LeadGuard> = fetched.take_present(&added_keys)?;
         let others: Vec<LeadGuard> = guards
             .into_iter()
             .filter(|g| g.lead_id != current.id)
@@ -181,12 +184,8 @@ pub async fn update(
         }
         // Release only the reservations this lead still holds (an expired one may have
         // been taken over by another lead since).
-        owned_removed = items[first_removed..]
-            .iter()
-            .flatten()
-            .cloned()
-            .map(from_item::<LeadGuard>)
-            .collect::<Result<Vec<_>, _>>()?
+        owned_removed = fetched
+            .take_present::<LeadGuard>(&removed_keys)?
             .into_iter()
             .filter(|g| g.lead_id == current.id)
             .collect();
