@@ -8,9 +8,77 @@ use crate::store::{Entity, Index, Key, keys};
 /// A record's CRM synchronisation state: `pending` until the CRM worker pushed it, then
 /// `synced` (with the Zoho id), `conflict` (Zoho holds a duplicate: `conflict_id`) or
 /// `failed` (`last_error`, and the field Zoho refused in `error_field`).
+/// Where a record stands with the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// A change waits to be pushed.
+    Pending,
+    Synced,
+    /// The push failed for good (or is failing; see `last_error`).
+    Failed,
+    /// Zoho holds a duplicate of the record (`conflict_id`).
+    Conflict,
+}
+
+impl SyncState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Pending => "pending",
+            SyncState::Synced => "synced",
+            SyncState::Failed => "failed",
+            SyncState::Conflict => "conflict",
+        }
+    }
+}
+
+/// Where an outbox item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for the outbound worker (the table stream hands it over).
+    Queued,
+    /// The last push failed; the next reconcile retries it.
+    Failed,
+    /// Zoho refused the data: kept for a replay once it is fixed.
+    Rejected,
+    /// Given up after the most attempts.
+    Dead,
+}
+
+/// What an outbox item pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxEntity {
+    Lead,
+    Partner,
+    Activity,
+}
+
+/// Why an outbox item was written (what the push sends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxOperation {
+    /// A new record: sent with its status.
+    Create,
+    /// Changed fields.
+    Upsert,
+    /// A status change: sent with the status.
+    Status,
+    /// A record created from the CRM: its portal id is written back.
+    Link,
+}
+
+impl OutboxOperation {
+    /// Whether the push carries the record's status.
+    pub fn sends_status(self) -> bool {
+        matches!(self, OutboxOperation::Create | OutboxOperation::Status)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrmSync {
-    pub state: String,
+    pub state: SyncState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,7 +110,7 @@ impl Default for CrmSync {
 impl CrmSync {
     pub fn pending() -> Self {
         Self {
-            state: "pending".into(),
+            state: SyncState::Pending,
             last_error: None,
             error_field: None,
             synced_at: None,
@@ -56,7 +124,7 @@ impl CrmSync {
     /// Pending again after a local change, keeping what is known about the Zoho record.
     pub fn repending(&self) -> Self {
         Self {
-            state: "pending".into(),
+            state: SyncState::Pending,
             last_error: None,
             error_field: None,
             ..self.clone()
@@ -73,7 +141,7 @@ impl CrmSync {
 pub struct CrmOutbox {
     pub id: String,
     /// `lead`, `partner` or `activity`.
-    pub entity: String,
+    pub entity: OutboxEntity,
     pub entity_id: String,
     pub partner_id: String,
     /// The lead an activity belongs to.
@@ -81,9 +149,9 @@ pub struct CrmOutbox {
     pub parent_id: Option<String>,
     /// `create`, `status` (the portal changed the status: push it), `upsert` (other
     /// fields) or `link` (write the portal id onto a record created in Zoho).
-    pub operation: String,
+    pub operation: OutboxOperation,
     #[serde(default = "queued")]
-    pub state: String,
+    pub state: OutboxState,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,20 +159,26 @@ pub struct CrmOutbox {
     pub created_at: String,
 }
 
-fn queued() -> String {
-    "queued".into()
+fn queued() -> OutboxState {
+    OutboxState::Queued
 }
 
 impl CrmOutbox {
     /// A new queued item.
-    pub fn new(entity: &str, entity_id: &str, partner_id: &str, operation: &str, at: &str) -> Self {
+    pub fn new(
+        entity: OutboxEntity,
+        entity_id: &str,
+        partner_id: &str,
+        operation: OutboxOperation,
+        at: &str,
+    ) -> Self {
         Self {
             id: ulid::Ulid::new().to_string(),
-            entity: entity.into(),
+            entity,
             entity_id: entity_id.into(),
             partner_id: partner_id.into(),
             parent_id: None,
-            operation: operation.into(),
+            operation,
             state: queued(),
             attempts: 0,
             last_error: None,
@@ -137,7 +211,7 @@ impl Entity for CrmOutbox {
 /// whole [`CrmSync`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrmSyncView {
-    pub state: String,
+    pub state: SyncState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synced_at: Option<String>,
     /// The field the CRM refused, when a value of the partner's is the reason.
@@ -149,16 +223,18 @@ pub struct CrmSyncView {
 
 impl From<&CrmSync> for CrmSyncView {
     fn from(s: &CrmSync) -> Self {
-        let message = match s.state.as_str() {
-            "failed" if s.error_field.is_some() => Some(
+        let message = match s.state {
+            SyncState::Failed if s.error_field.is_some() => Some(
                 "Our CRM refused a value of this record; check the field named and save it again.",
             ),
-            "failed" => Some("This record is not in our CRM yet; it is retried automatically."),
-            "conflict" => Some("Our team is reviewing this record against our CRM."),
-            _ => None,
+            SyncState::Failed => {
+                Some("This record is not in our CRM yet; it is retried automatically.")
+            }
+            SyncState::Conflict => Some("Our team is reviewing this record against our CRM."),
+            SyncState::Pending | SyncState::Synced => None,
         };
         Self {
-            state: s.state.clone(),
+            state: s.state,
             synced_at: s.synced_at.clone(),
             error_field: s.error_field.clone(),
             message,

@@ -210,7 +210,7 @@ impl CrmWorld {
     /// Outbox items (any state).
     pub async fn outbox(&self) -> Vec<CrmOutbox> {
         self.store
-            .query_all(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
+            .query_up_to(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
             .await
             .unwrap()
     }
@@ -220,7 +220,7 @@ impl CrmWorld {
     pub async fn drain(&self) -> Vec<&'static str> {
         let mut outcomes = Vec::new();
         for item in self.outbox().await {
-            if item.state == "queued" {
+            if item.state == shared::outbox::OutboxState::Queued {
                 outcomes.push(
                     shared::crm::outbound::process(&self.crm, &item.id, Utc::now())
                         .await

@@ -36,7 +36,7 @@ fn lambda_event<T>(payload: T) -> lambda_runtime::LambdaEvent<T> {
 async fn history(world: &CrmWorld, lead: &shared::leads::Lead) -> Vec<Value> {
     world
         .store
-        .query_all(
+        .query_up_to(
             &Query::partition(None, keys::partner_partition(&lead.partner_id), 100)
                 .prefix(keys::lead_history_prefix(&lead.id)),
         )
@@ -52,7 +52,12 @@ async fn synced_lead(
     let lead = world.lead(owner, "Lerato").await;
     world.drain().await;
     let lead = world.get_lead(&lead.id).await;
-    assert_eq!(lead.crm_sync.state, "synced", "{:?}", lead.crm_sync);
+    assert_eq!(
+        lead.crm_sync.state,
+        shared::outbox::SyncState::Synced,
+        "{:?}",
+        lead.crm_sync
+    );
     let crm_id = lead.crm_sync.crm_id.clone().unwrap();
     (lead, crm_id)
 }
@@ -310,7 +315,7 @@ async fn a_push_survives_429_and_500_and_creates_exactly_one_zoho_record() {
     let lead = world.lead(&owner, "Sipho").await;
     assert_eq!(world.drain().await, ["synced"]);
     let stored = world.get_lead(&lead.id).await;
-    assert_eq!(stored.crm_sync.state, "synced");
+    assert_eq!(stored.crm_sync.state, shared::outbox::SyncState::Synced);
     let records = world.zoho_records_for("Leads", &lead.id);
     assert_eq!(records.len(), 1);
     assert_eq!(stored.crm_sync.crm_id.as_deref(), records[0]["id"].as_str());
@@ -367,16 +372,22 @@ async fn zoho_unavailable_past_the_retries_leaves_the_item_for_the_reconciler() 
     let lead = world.lead(&owner, "Naledi").await;
     assert_eq!(world.drain().await, ["will_retry"]);
     let item = world.outbox().await.pop().unwrap();
-    assert_eq!((item.state.as_str(), item.attempts), ("failed", 1));
+    assert_eq!(
+        (item.state, item.attempts),
+        (shared::outbox::OutboxState::Failed, 1)
+    );
     let pending = world.get_lead(&lead.id).await.crm_sync;
-    assert_eq!(pending.state, "pending");
+    assert_eq!(pending.state, shared::outbox::SyncState::Pending);
     assert!(pending.last_error.unwrap().contains("will retry"));
 
     let report = reconcile::run(&world.crm, Utc::now(), Duration::zero())
         .await
         .unwrap();
     assert_eq!((report.repushed, report.push_failures), (1, 0));
-    assert_eq!(world.get_lead(&lead.id).await.crm_sync.state, "synced");
+    assert_eq!(
+        world.get_lead(&lead.id).await.crm_sync.state,
+        shared::outbox::SyncState::Synced
+    );
     assert_eq!(world.zoho_records_for("Leads", &lead.id).len(), 1);
     assert!(world.outbox().await.is_empty());
 }
@@ -394,12 +405,15 @@ async fn duplicate_data_in_zoho_marks_the_lead_conflict_with_the_zoho_id() {
     );
     assert_eq!(world.drain().await, ["conflict"]);
     let sync = world.get_lead(&lead.id).await.crm_sync;
-    assert_eq!(sync.state, "conflict");
+    assert_eq!(sync.state, shared::outbox::SyncState::Conflict);
     assert_eq!(sync.conflict_id.as_deref(), existing["id"].as_str());
     assert_eq!(sync.error_field.as_deref(), Some("Email"));
     assert!(world.zoho_records_for("Leads", &lead.id).is_empty());
     // Kept (refused, not lost) for an admin to replay once resolved.
-    assert_eq!(world.outbox().await[0].state, "rejected");
+    assert_eq!(
+        world.outbox().await[0].state,
+        shared::outbox::OutboxState::Rejected
+    );
 }
 
 #[tokio::test]
@@ -414,7 +428,7 @@ async fn invalid_data_marks_the_lead_failed_with_the_field_and_reason() {
     let lead = world.lead(&owner, "Bongani").await;
     assert_eq!(world.drain().await, ["failed"]);
     let stored = world.get_lead(&lead.id).await;
-    assert_eq!(stored.crm_sync.state, "failed");
+    assert_eq!(stored.crm_sync.state, shared::outbox::SyncState::Failed);
     assert_eq!(stored.crm_sync.error_field.as_deref(), Some("Phone"));
     assert!(
         stored
@@ -886,7 +900,10 @@ async fn replay_requeues_failed_pushes_and_refuses_unknown_modules() {
         .await
         .unwrap();
     assert_eq!((result.requeued_records, result.repushed), (1, 1));
-    assert_eq!(world.outbox().await[0].state, "queued");
+    assert_eq!(
+        world.outbox().await[0].state,
+        shared::outbox::OutboxState::Queued
+    );
     assert_eq!(world.drain().await, ["synced"]);
     let queued = world.stack.receive(&queue_url).await;
     assert_eq!(queued.len(), 1);

@@ -21,7 +21,7 @@ pub async fn handle(
         event.payload.records,
         |r| r.event_name != "REMOVE",
         |item: CrmOutbox| async move {
-            if item.state != "queued" {
+            if item.state != shared::outbox::OutboxState::Queued {
                 return Ok(());
             }
             let outcome = outbound::process(crm, &item.id, Utc::now()).await?;

@@ -19,7 +19,7 @@ use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::decisions::{Actor, change_status};
 use crate::partners::registration::PartnerDraft;
 use crate::partners::{Address, BusinessType, Partner, PartnerStatus};
-use crate::store::{Entity, Failure, Index, Key, Query, StoreError, TxBuilder, keys};
+use crate::store::{Entity, Failure, Key, StoreError, TxBuilder, keys};
 use crate::validate::rfc3339;
 
 /// Why an event was not applied.
@@ -276,15 +276,7 @@ async fn portal_id_of(
 
 /// A lead by its portal id (the lookup index; leads move between partners).
 pub async fn find_lead(crm: &Crm, lead_id: &str) -> Result<Option<Lead>, StoreError> {
-    let found: Vec<Lead> = crm
-        .store
-        .query_all(&Query::partition(
-            Some(Index::Lookup),
-            format!("LEAD#{lead_id}"),
-            1,
-        ))
-        .await?;
-    Ok(found.into_iter().next())
+    crate::leads::find(&crm.store, lead_id).await
 }
 
 /// The portal partner a Zoho partner record stands for: by link, else by the record's
@@ -490,7 +482,7 @@ async fn apply_partner(
     let changed_in_zoho = changed_in_zoho(
         zoho_value.as_deref(),
         partner.crm_sync.crm_status.as_deref(),
-        &partner.crm_sync.state,
+        partner.crm_sync.state,
     );
     let changes = changed_in_zoho && wanted.is_some_and(|s| s != partner.status);
     if !changes
@@ -530,11 +522,15 @@ async fn apply_partner(
 /// Zoho was last known to hold (pushed or read). With no base yet, a record whose own
 /// change is still waiting to be pushed keeps the portal's value: the push (and the next
 /// read after it) settles it.
-pub fn changed_in_zoho(zoho: Option<&str>, base: Option<&str>, sync_state: &str) -> bool {
+pub fn changed_in_zoho(
+    zoho: Option<&str>,
+    base: Option<&str>,
+    sync_state: crate::outbox::SyncState,
+) -> bool {
     match (zoho, base) {
         (None, _) => false,
         (Some(z), Some(b)) => z != b,
-        (Some(_), None) => sync_state != "pending",
+        (Some(_), None) => sync_state != crate::outbox::SyncState::Pending,
     }
 }
 
@@ -580,7 +576,7 @@ async fn provision_partner(
         website: text(record, &f.website),
         status: PartnerStatus::Approved,
         crm_sync: CrmSync {
-            state: "synced".into(),
+            state: crate::outbox::SyncState::Synced,
             synced_at: Some(at.clone()),
             crm_id: Some(crm_id.to_string()),
             crm_modified_time: Some(modified.to_string()),
@@ -640,10 +636,10 @@ async fn provision_partner(
             ),
         )
         .insert(&CrmOutbox::new(
-            "partner",
+            crate::outbox::OutboxEntity::Partner,
             &partner_id,
             &partner_id,
-            "link",
+            crate::outbox::OutboxOperation::Link,
             &at,
         ));
     match crm.store.commit(processed_tx(tx, processed).build()).await {
@@ -746,17 +742,33 @@ mod merge_tests {
         assert!(!changed_in_zoho(
             Some("Pending"),
             Some("Pending"),
-            "pending"
+            crate::outbox::SyncState::Pending
         ));
-        assert!(!changed_in_zoho(Some("Pending"), Some("Pending"), "synced"));
+        assert!(!changed_in_zoho(
+            Some("Pending"),
+            Some("Pending"),
+            crate::outbox::SyncState::Synced
+        ));
         assert!(changed_in_zoho(
             Some("Suspended"),
             Some("Active"),
-            "pending"
+            crate::outbox::SyncState::Pending
         ));
-        assert!(!changed_in_zoho(None, Some("Active"), "synced"));
+        assert!(!changed_in_zoho(
+            None,
+            Some("Active"),
+            crate::outbox::SyncState::Synced
+        ));
         // No base yet: a record with its own change waiting keeps the portal's value.
-        assert!(!changed_in_zoho(Some("Pending"), None, "pending"));
-        assert!(changed_in_zoho(Some("Active"), None, "synced"));
+        assert!(!changed_in_zoho(
+            Some("Pending"),
+            None,
+            crate::outbox::SyncState::Pending
+        ));
+        assert!(changed_in_zoho(
+            Some("Active"),
+            None,
+            crate::outbox::SyncState::Synced
+        ));
     }
 }

@@ -17,7 +17,7 @@ use super::inbound::find_lead;
 use super::zoho::{RecordResult, ZohoError};
 use super::{Crm, CrmLink};
 use crate::leads::{Activity, Lead};
-use crate::outbox::{CrmOutbox, CrmSync};
+use crate::outbox::{CrmOutbox, CrmSync, OutboxEntity, OutboxOperation, OutboxState, SyncState};
 use crate::partners::Partner;
 use crate::store::{Failure, Key, Patch, StoreError, keys};
 use crate::validate::rfc3339;
@@ -34,11 +34,10 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
     else {
         return Ok("already_pushed");
     };
-    let result = match item.entity.as_str() {
-        "lead" => push_lead(crm, &item.entity_id, &item.operation, now).await,
-        "partner" => push_partner(crm, &item.entity_id, &item.operation, now).await,
-        "activity" => push_activity(crm, &item, now).await,
-        _ => Ok(Pushed::Rejected("unknown outbox entity")),
+    let result = match item.entity {
+        OutboxEntity::Lead => push_lead(crm, &item.entity_id, item.operation, now).await,
+        OutboxEntity::Partner => push_partner(crm, &item.entity_id, item.operation, now).await,
+        OutboxEntity::Activity => push_activity(crm, &item, now).await,
     };
     let key = keys::crm_outbox(&item.id);
     match result {
@@ -51,7 +50,7 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
             crm.store
                 .apply(
                     Patch::new(&key)
-                        .set("state", "rejected")
+                        .set("state", OutboxState::Rejected)
                         .set("last_error", outcome)
                         .require_exists(),
                 )
@@ -68,19 +67,26 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
             crm.store
                 .apply(
                     Patch::new(&key)
-                        .set("state", if dead { "dead" } else { "failed" })
+                        .set(
+                            "state",
+                            if dead {
+                                OutboxState::Dead
+                            } else {
+                                OutboxState::Failed
+                            },
+                        )
                         .set("attempts", attempts)
                         .set("last_error", &error)
                         .require_exists(),
                 )
                 .await
                 .or_else(ignore_missing)?;
-            if matches!(item.entity.as_str(), "lead" | "partner") {
+            if matches!(item.entity, OutboxEntity::Lead | OutboxEntity::Partner) {
                 let entity_key = entity_key(crm, &item).await?;
                 if let Some(k) = entity_key {
                     set_sync(crm, &k, None, |s| {
                         if dead {
-                            s.state = "failed".into();
+                            s.state = SyncState::Failed;
                             s.last_error =
                                 Some(format!("gave up after {attempts} attempts: {error}"));
                         } else {
@@ -117,12 +123,12 @@ async fn delete_item(crm: &Crm, key: &Key) -> Result<(), StoreError> {
 }
 
 async fn entity_key(crm: &Crm, item: &CrmOutbox) -> Result<Option<Key>, StoreError> {
-    Ok(match item.entity.as_str() {
-        "partner" => Some(keys::partner(&item.entity_id)),
-        "lead" => find_lead(crm, &item.entity_id)
+    Ok(match item.entity {
+        OutboxEntity::Partner => Some(keys::partner(&item.entity_id)),
+        OutboxEntity::Lead => find_lead(crm, &item.entity_id)
             .await?
             .map(|l| keys::lead(&l.partner_id, &l.id)),
-        _ => None,
+        OutboxEntity::Activity => None,
     })
 }
 
@@ -189,7 +195,7 @@ enum Pushed {
 /// The sync state a per-record result means.
 fn sync_from(result: &RecordResult, now: &str, previous: &CrmSync) -> (CrmSync, Outcome) {
     let base = CrmSync {
-        state: String::new(),
+        state: previous.state,
         last_error: None,
         error_field: None,
         synced_at: previous.synced_at.clone(),
@@ -201,7 +207,7 @@ fn sync_from(result: &RecordResult, now: &str, previous: &CrmSync) -> (CrmSync, 
     match result.code.as_str() {
         "SUCCESS" => (
             CrmSync {
-                state: "synced".into(),
+                state: SyncState::Synced,
                 synced_at: Some(now.to_string()),
                 crm_id: result.id().map(str::to_string).or(base.crm_id.clone()),
                 ..base
@@ -210,7 +216,7 @@ fn sync_from(result: &RecordResult, now: &str, previous: &CrmSync) -> (CrmSync, 
         ),
         "DUPLICATE_DATA" => (
             CrmSync {
-                state: "conflict".into(),
+                state: SyncState::Conflict,
                 conflict_id: result.id().map(str::to_string),
                 error_field: result.api_name().map(str::to_string),
                 last_error: Some(format!(
@@ -224,7 +230,7 @@ fn sync_from(result: &RecordResult, now: &str, previous: &CrmSync) -> (CrmSync, 
         ),
         code => (
             CrmSync {
-                state: "failed".into(),
+                state: SyncState::Failed,
                 error_field: result.api_name().map(str::to_string),
                 last_error: Some(format!(
                     "{code}: {}{}",
@@ -284,7 +290,7 @@ pub fn lead_record(
 async fn push_lead(
     crm: &Crm,
     lead_id: &str,
-    operation: &str,
+    operation: OutboxOperation,
     now: DateTime<Utc>,
 ) -> Result<Pushed, ZohoError> {
     let Some(lead) = find_lead(crm, lead_id).await? else {
@@ -297,7 +303,7 @@ async fn push_lead(
     };
     // The portal pushes a status only when the portal set it (or Zoho has never seen
     // the lead); status changes made in Zoho are not overwritten by other edits.
-    let with_status = matches!(operation, "create" | "status") || lead.crm_sync.crm_id.is_none();
+    let with_status = operation.sends_status() || lead.crm_sync.crm_id.is_none();
     let record = lead_record(crm, &lead, partner_crm_id.as_deref(), with_status);
     let result = crm
         .zoho
@@ -376,7 +382,7 @@ async fn ensure_partner(
     if let Some(id) = &partner.crm_sync.crm_id {
         return Ok(Some(id.clone()));
     }
-    push_partner_record(crm, &partner, "create", now).await?;
+    push_partner_record(crm, &partner, OutboxOperation::Create, now).await?;
     let fresh: Option<Partner> = crm.store.get(&keys::partner(&partner.id)).await?;
     Ok(fresh.and_then(|p| p.crm_sync.crm_id))
 }
@@ -415,7 +421,7 @@ pub fn partner_record(crm: &Crm, p: &Partner, with_status: bool) -> Value {
 async fn push_partner(
     crm: &Crm,
     partner_id: &str,
-    operation: &str,
+    operation: OutboxOperation,
     now: DateTime<Utc>,
 ) -> Result<Pushed, ZohoError> {
     let Some(partner) = crm.store.get::<Partner>(&keys::partner(partner_id)).await? else {
@@ -432,10 +438,10 @@ async fn push_partner(
 async fn push_partner_record(
     crm: &Crm,
     partner: &Partner,
-    operation: &str,
+    operation: OutboxOperation,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ZohoError> {
-    let with_status = matches!(operation, "create" | "status") || partner.crm_sync.crm_id.is_none();
+    let with_status = operation.sends_status() || partner.crm_sync.crm_id.is_none();
     let record = partner_record(crm, partner, with_status);
     let result = crm
         .zoho
@@ -508,7 +514,7 @@ async fn push_activity(
     let lead_crm_id = match &lead.crm_sync.crm_id {
         Some(id) => id.clone(),
         None => {
-            push_lead(crm, &lead.id, "create", now).await?;
+            push_lead(crm, &lead.id, OutboxOperation::Create, now).await?;
             match find_lead(crm, &lead.id)
                 .await?
                 .and_then(|l| l.crm_sync.crm_id)

@@ -14,7 +14,7 @@ use super::inbound::{self, InboundError};
 use super::webhook::{EventKind, QueuedEvent};
 use super::{Crm, CrmSettings, outbound};
 use crate::fault::{Fault, FieldError, Invalid, Kind};
-use crate::outbox::CrmOutbox;
+use crate::outbox::{CrmOutbox, OutboxState};
 use crate::queue::Queue;
 use crate::store::{Entity, Index, Key, Patch, Query, Store, StoreError, keys};
 use crate::validate::rfc3339;
@@ -75,11 +75,12 @@ pub async fn run(
     }
     let items: Vec<CrmOutbox> = crm
         .store
-        .query_all(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
+        .query_up_to(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
         .await?;
     let cutoff = rfc3339(now - min_age);
     for item in items {
-        let due = item.state == "failed" || (item.state == "queued" && item.created_at <= cutoff);
+        let due = item.state == OutboxState::Failed
+            || (item.state == OutboxState::Queued && item.created_at <= cutoff);
         if !due {
             continue;
         }
@@ -324,13 +325,13 @@ pub async fn replay(
     let mut repushed = 0;
     if req.failed {
         let items: Vec<CrmOutbox> = store
-            .query_all(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
+            .query_up_to(&Query::partition(Some(Index::Due), keys::PENDING_CRM, 200))
             .await?;
-        for item in items.iter().filter(|i| i.state != "queued") {
+        for item in items.iter().filter(|i| i.state != OutboxState::Queued) {
             store
                 .apply(
                     Patch::new(&keys::crm_outbox(&item.id))
-                        .set("state", "queued")
+                        .set("state", OutboxState::Queued)
                         .set("attempts", 0)
                         .require_exists(),
                 )

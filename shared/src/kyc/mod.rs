@@ -349,11 +349,11 @@ pub async fn verify_upload(
     Ok(Verification::Accepted)
 }
 
-/// The partner's documents (one Query; a partner has few).
+/// The partner's documents (one bounded read; uploads are limited per day).
 async fn documents_of(store: &Store, partner_id: &str) -> Result<Vec<KycDocument>, KycError> {
     let q =
-        Query::partition(None, keys::partner_partition(partner_id), 100).prefix(keys::KYC_PREFIX);
-    Ok(store.query_all(&q).await?)
+        Query::partition(None, keys::partner_partition(partner_id), 1000).prefix(keys::KYC_PREFIX);
+    Ok(store.query_up_to(&q).await?)
 }
 
 /// Required types with no document in one of `statuses`.

@@ -49,10 +49,10 @@ pub async fn add_activity(
     let outbox = CrmOutbox {
         parent_id: Some(lead.id.clone()),
         ..CrmOutbox::new(
-            "activity",
+            crate::outbox::OutboxEntity::Activity,
             &activity.id,
             &lead.partner_id,
-            "create",
+            crate::outbox::OutboxOperation::Create,
             &activity.at,
         )
     };

@@ -19,16 +19,8 @@ pub async fn assign(
     req: AssignRequest,
     now: DateTime<Utc>,
 ) -> Result<Lead, LeadError> {
-    let found: Vec<Lead> = store
-        .query_all(&Query::partition(
-            Some(Index::Lookup),
-            format!("LEAD#{lead_id}"),
-            1,
-        ))
-        .await?;
-    let current = found
-        .into_iter()
-        .next()
+    let current = find(store, lead_id)
+        .await?
         .ok_or(LeadError::NotFound("lead"))?;
     let target: Partner = store
         .get(&keys::partner(&req.partner_id))
@@ -91,7 +83,13 @@ pub async fn assign(
         },
         &at,
     );
-    let outbox = CrmOutbox::new("lead", &moved.id, &target.id, "upsert", &at);
+    let outbox = CrmOutbox::new(
+        crate::outbox::OutboxEntity::Lead,
+        &moved.id,
+        &target.id,
+        crate::outbox::OutboxOperation::Upsert,
+        &at,
+    );
     tx = tx
         .insert(&history)
         .insert(&audit)

@@ -167,7 +167,13 @@ pub async fn create(
         Value::Null,
         serde_json::json!({"status": "new", "source": source}),
     );
-    let outbox = CrmOutbox::new("lead", &lead.id, &partner_id, "create", &at);
+    let outbox = CrmOutbox::new(
+        crate::outbox::OutboxEntity::Lead,
+        &lead.id,
+        &partner_id,
+        crate::outbox::OutboxOperation::Create,
+        &at,
+    );
     tx = add_counters(tx, &partner_id, None, Some(&lead))
         .insert(&history)
         .insert(&audit)

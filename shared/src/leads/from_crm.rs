@@ -120,7 +120,13 @@ pub async fn create_from_crm<'a>(
             },
             &at,
         ))
-        .insert(&CrmOutbox::new("lead", &lead.id, &partner.id, "link", &at));
+        .insert(&CrmOutbox::new(
+            crate::outbox::OutboxEntity::Lead,
+            &lead.id,
+            &partner.id,
+            crate::outbox::OutboxOperation::Link,
+            &at,
+        ));
     Ok((lead, tx))
 }
 

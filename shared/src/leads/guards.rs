@@ -18,11 +18,10 @@ pub(crate) fn conflict_from(guards: &[LeadGuard], partner_id: &str, now: i64) ->
 /// Reserves a contact value: only if nobody holds it, or the holder's protection expired.
 /// Of concurrent registrations of one contact (by any partners) exactly one commits.
 pub(crate) fn guard_put<'a>(tx: TxBuilder<'a>, guard: &LeadGuard, now: i64) -> TxBuilder<'a> {
-    tx.put_if(
+    tx.put_unless_held(
         guard,
-        "attribute_not_exists(PK) OR #until < :now",
-        &[("#until", "protected_until")],
-        vec![(":now", AttributeValue::N(now.to_string()))],
+        "protected_until",
+        now,
         Failure::conflict(
             "lead_conflict",
             "This contact is already registered and protected.",
@@ -46,13 +45,7 @@ pub(crate) fn guards_for(lead: &Lead, protected_until: i64) -> Vec<LeadGuard> {
 
 /// Gives a contact value back: deletes the guard only while this lead still holds it.
 pub(crate) fn guard_release<'a>(tx: TxBuilder<'a>, guard: &LeadGuard) -> TxBuilder<'a> {
-    tx.delete_where(
-        &guard.key(),
-        "#lead = :lead",
-        &[("#lead", "lead_id")],
-        vec![(":lead", AttributeValue::S(guard.lead_id.clone()))],
-        Failure::Stale,
-    )
+    tx.delete_if_eq(&guard.key(), "lead_id", &guard.lead_id, Failure::Stale)
 }
 
 /// The guards currently stored for `lead`'s contact values, in the order of

@@ -43,7 +43,6 @@ use crate::validate::{optional, required, rfc3339};
 pub use activities::*;
 pub use assign::*;
 pub use attachments::*;
-use aws_sdk_dynamodb::types::AttributeValue;
 pub use counters::*;
 #[allow(unused_imports)]
 pub(crate) use counters::*;

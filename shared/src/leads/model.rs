@@ -156,12 +156,12 @@ impl Lead {
 
 /// The partition of a partner's leads by status (index `ByState`).
 pub fn by_status_partition(partner_id: &str, status: LeadStatus) -> String {
-    format!("LEADS#{partner_id}#{}", status.as_str())
+    keys::leads_by_status(partner_id, status.as_str())
 }
 
 /// The partition of a partner's open leads by follow-up time (index `Due`).
 pub fn follow_up_partition(partner_id: &str) -> String {
-    format!("FOLLOWUP#{partner_id}")
+    keys::follow_ups(partner_id)
 }
 
 impl Entity for Lead {
@@ -179,7 +179,7 @@ impl Entity for Lead {
                 Key::new(by_status_partition(&self.partner_id, self.status), order),
             ),
             // Lead ids are global: operations find a lead without knowing its partner.
-            (Index::Lookup, Key::new(format!("LEAD#{}", self.id), "LEAD")),
+            (Index::Lookup, keys::lead_lookup(&self.id)),
         ];
         if let (true, Some(due)) = (self.status.is_open(), &self.next_follow_up_at) {
             out.push((

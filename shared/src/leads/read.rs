@@ -72,16 +72,32 @@ pub async fn list(
     Ok(store.query(&query, cursor).await?)
 }
 
-/// `GET /v1/leads/{id}/history`, oldest first.
+/// A lead by its id alone, whoever's it is (operations and the CRM): one Query of the
+/// lookup index.
+pub async fn find(store: &Store, lead_id: &str) -> Result<Option<Lead>, StoreError> {
+    let found: Vec<Lead> = store
+        .query_up_to(&Query::partition(
+            Some(Index::Lookup),
+            keys::lead_lookup(lead_id).pk,
+            1,
+        ))
+        .await?;
+    Ok(found.into_iter().next())
+}
+
+/// The most history entries one read returns (a lead moves a few times in its life).
+pub const MAX_HISTORY: i32 = 1000;
+
+/// `GET /v1/leads/{id}/history`, oldest first (at most [`MAX_HISTORY`]).
 pub async fn history(
     store: &Store,
     principal: &Principal,
     lead_id: &str,
 ) -> Result<Vec<HistoryEntry>, LeadError> {
     let lead = own_lead(store, principal, lead_id).await?;
-    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), 100)
+    let q = Query::partition(None, keys::partner_partition(&lead.partner_id), MAX_HISTORY)
         .prefix(keys::lead_history_prefix(&lead.id));
-    Ok(store.query_all(&q).await?)
+    Ok(store.query_up_to(&q).await?)
 }
 
 /// `GET /v1/leads/{id}/activities`, newest first.

@@ -238,11 +238,17 @@ pub async fn update(
         serde_json::json!({"status": next.status, "stage": next.stage}),
     );
     let operation = if next.status != current.status {
-        "status"
+        crate::outbox::OutboxOperation::Status
     } else {
-        "upsert"
+        crate::outbox::OutboxOperation::Upsert
     };
-    let outbox = CrmOutbox::new("lead", &current.id, &partner_id, operation, &at);
+    let outbox = CrmOutbox::new(
+        crate::outbox::OutboxEntity::Lead,
+        &current.id,
+        &partner_id,
+        operation,
+        &at,
+    );
     tx = add_counters(tx, &partner_id, Some(&current), Some(&next))
         .insert(&audit)
         .insert(&outbox);

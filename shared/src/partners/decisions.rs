@@ -123,10 +123,10 @@ async fn apply_decision(
     )
     .replace(&next, partner.version)
     .insert(&crate::outbox::CrmOutbox::new(
-        "partner",
+        crate::outbox::OutboxEntity::Partner,
         &partner.id,
         &partner.id,
-        "status",
+        crate::outbox::OutboxOperation::Status,
         &at,
     ));
     store.commit(tx.build()).await?;

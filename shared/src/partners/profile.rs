@@ -455,10 +455,10 @@ pub async fn update(
         .patch(Patch::changes(&current, &next, expected_version))
         .insert(&audit)
         .insert(&crate::outbox::CrmOutbox::new(
-            "partner",
+            crate::outbox::OutboxEntity::Partner,
             &partner_id,
             &partner_id,
-            "upsert",
+            crate::outbox::OutboxOperation::Upsert,
             &next.updated_at,
         ))
         .build();

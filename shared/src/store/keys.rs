@@ -181,6 +181,21 @@ pub const KYC_PREFIX: &str = "KYC#";
 
 /// A lead of a partner. Lead-owned items use their own prefixes so a partner's lead list
 /// (`LEAD#`) never returns history or activities.
+/// A lead found by its id alone (index `Lookup`): lead ids are global.
+pub fn lead_lookup(lead_id: &str) -> Key {
+    Key::new(format!("LEAD#{lead_id}"), "LEAD")
+}
+
+/// The partition of a partner's leads in one status (index `ByState`).
+pub fn leads_by_status(partner_id: &str, status: &str) -> String {
+    format!("LEADS#{partner_id}#{status}")
+}
+
+/// The partition of a partner's open leads by follow-up time (index `Due`).
+pub fn follow_ups(partner_id: &str) -> String {
+    format!("FOLLOWUP#{partner_id}")
+}
+
 pub fn lead(partner_id: &str, lead_id: &str) -> Key {
     Key::new(
         partner_partition(partner_id),

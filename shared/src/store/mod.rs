@@ -270,14 +270,9 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    /// Every item of a single-partition query, in pages of `q`'s limit: the whole
-    /// partition (or prefix). Only for work lists and internal reads that must see all of
-    /// it; request paths use [`Store::query`] (one page) or [`Store::query_up_to`].
-    pub async fn query_all<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
-        self.read_pages(q, usize::MAX).await
-    }
-
-    /// At most `q`'s limit of items (a bounded read, whatever the partition holds).
+    /// At most `q`'s limit of items, across pages if DynamoDB's 1 MB page cuts it short:
+    /// every multi-page read is bounded, whatever the partition holds (one page for a
+    /// client: [`Store::query`]).
     pub async fn query_up_to<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
         self.read_pages(q, q.limit.max(1) as usize).await
     }

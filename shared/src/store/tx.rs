@@ -95,7 +95,37 @@ impl<'a> TxBuilder<'a> {
 
     /// Writes `entity` where the stored item (if any) satisfies `expression`, e.g.
     /// `attribute_not_exists(PK) OR #until < :now` to take over an expired reservation.
-    pub fn put_if<T: Entity>(
+    /// Writes a lease-like item (a reservation that expires): only if no item is there, or
+    /// the one there expired (its `until_attr`, epoch seconds, is before `now`).
+    pub fn put_unless_held<T: Entity>(
+        self,
+        entity: &T,
+        until_attr: &str,
+        now: i64,
+        failure: Failure,
+    ) -> Self {
+        self.put_if(
+            entity,
+            "attribute_not_exists(PK) OR #until < :now",
+            &[("#until", until_attr)],
+            vec![(":now", AttributeValue::N(now.to_string()))],
+            failure,
+        )
+    }
+
+    /// Deletes `key` only while its `attr` still equals `value` (the holder gives back what
+    /// is still its own).
+    pub fn delete_if_eq(self, key: &Key, attr: &str, value: &str, failure: Failure) -> Self {
+        self.delete_where(
+            key,
+            "#attr = :value",
+            &[("#attr", attr)],
+            vec![(":value", AttributeValue::S(value.to_string()))],
+            failure,
+        )
+    }
+
+    fn put_if<T: Entity>(
         mut self,
         entity: &T,
         expression: &'static str,
@@ -222,7 +252,7 @@ impl<'a> TxBuilder<'a> {
     }
 
     /// Deletes `key` where the stored item satisfies `expression`.
-    pub fn delete_where(
+    fn delete_where(
         mut self,
         key: &Key,
         expression: &str,

@@ -147,10 +147,10 @@ pub async fn register(
         )
         .insert(&audit)
         .insert(&crate::outbox::CrmOutbox::new(
-            "partner",
+            crate::outbox::OutboxEntity::Partner,
             &partner_id,
             &partner_id,
-            "create",
+            crate::outbox::OutboxOperation::Create,
             &at,
         ))
         .build();
