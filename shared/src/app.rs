@@ -121,14 +121,6 @@ pub async fn identity(
     })
 }
 
-/// The cold start of a function: read the process environment, load the SDK
-/// configuration, build [`Identity`]. Leaked on purpose: it lives as long as the process.
-pub async fn from_env(keys: Keys, cursors: bool) -> Result<&'static Identity, SetupError> {
-    let config = IdentityConfig::read(&crate::config::ProcessEnv, keys, cursors)?;
-    let sdk = crate::aws::sdk_config().await;
-    Ok(Box::leak(Box::new(identity(&config, &sdk, keys).await?)))
-}
-
 /// What a function needs beyond the store and token keys.
 #[derive(Debug, Clone, Copy)]
 pub struct Needs {
@@ -249,11 +241,77 @@ pub async fn context(
     })
 }
 
-/// A function's cold start: [`context`] from the process environment, leaked on purpose
-/// (it lives as long as the process).
-pub async fn context_from_env(needs: Needs) -> Result<&'static Context, SetupError> {
+/// What one function is built from, once per cold start: exactly what it needs, read
+/// from configuration and built before the first event. A dependency that cannot be built
+/// (a missing variable, an unreadable secret) fails the cold start, never a request.
+/// Every function's `main` is the same: [`cold_start`] its `Deps`, then serve events.
+pub use aws_config::SdkConfig;
+
+pub trait Deps: Sized + Sync + 'static {
+    fn build(
+        source: &dyn Source,
+        sdk: &aws_config::SdkConfig,
+    ) -> impl std::future::Future<Output = Result<Self, SetupError>>;
+}
+
+/// A function's cold start: logging, the SDK configuration, then its [`Deps`] from the
+/// process environment, kept for the life of the process.
+pub async fn cold_start<D: Deps>(function: &str) -> Result<&'static D, SetupError> {
+    crate::telemetry::init(function);
     let sdk = crate::aws::sdk_config().await;
-    Ok(Box::leak(Box::new(
-        context(&crate::config::ProcessEnv, &sdk, needs).await?,
-    )))
+    let deps = D::build(&crate::config::ProcessEnv, &sdk).await?;
+    Ok(Box::leak(Box::new(deps)))
+}
+
+/// The [`Needs`] of a function built on the shared [`Context`].
+pub trait Wants: Sync + 'static {
+    const NEEDS: Needs;
+}
+
+/// The dependencies of a function built on [`Context`] with `W`'s needs; it is the
+/// context (handlers take `&Context`).
+pub struct With<W: Wants> {
+    ctx: Context,
+    wants: std::marker::PhantomData<W>,
+}
+
+impl<W: Wants> std::ops::Deref for With<W> {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+impl<W: Wants> Deps for With<W> {
+    async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
+        Ok(Self {
+            ctx: context(source, sdk, W::NEEDS).await?,
+            wants: std::marker::PhantomData,
+        })
+    }
+}
+
+/// The CRM workers' dependencies: the Zoho client, the table, the settings.
+impl Deps for crate::crm::Crm {
+    async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
+        Ok(crate::crm::Crm::new(
+            crate::crm::CrmConfig::read(source)?,
+            sdk,
+        ))
+    }
+}
+
+/// Declares a function's `Deps` as the shared [`Context`] with `NEEDS`:
+/// `shared::function_deps!(NEEDS);` next to `pub const NEEDS: Needs = ...`.
+#[macro_export]
+macro_rules! function_deps {
+    ($needs:expr) => {
+        /// This function's needs (see `NEEDS`).
+        pub struct Wants;
+        impl $crate::app::Wants for Wants {
+            const NEEDS: $crate::app::Needs = $needs;
+        }
+        /// What this function is built from at cold start.
+        pub type Deps = $crate::app::With<Wants>;
+    };
 }

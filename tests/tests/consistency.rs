@@ -967,3 +967,30 @@ fn the_crm_defaults_in_the_readme_are_the_code_defaults() {
         "README's CRM defaults differ from shared/src/crm/settings.rs"
     );
 }
+
+/// One wiring pattern: every function's `main` builds its `Deps` with
+/// `shared::app::cold_start` (a dependency that cannot be built fails the cold start), and
+/// a handler on the shared context uses only what its `NEEDS` declares (the documents
+/// bucket, the field key), so a forgotten need is caught here, not by a request.
+#[test]
+fn every_function_is_wired_one_way_with_what_it_uses() {
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        let handler = std::fs::read_to_string(dir.join("src/handler.rs")).unwrap();
+        if !main.contains("shared::app::cold_start::<") {
+            problems.push(format!("{name}: main does not use shared::app::cold_start"));
+        }
+        for (call, need) in [
+            (".documents()", "documents: true"),
+            (".cipher()", "field_cipher: true"),
+        ] {
+            if handler.contains(call) && !handler.contains(need) {
+                problems.push(format!("{name}: calls {call} without `{need}` in NEEDS"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

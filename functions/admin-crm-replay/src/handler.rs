@@ -53,6 +53,20 @@ impl Deps {
     }
 }
 
+impl shared::app::Deps for Deps {
+    async fn build(
+        source: &dyn Source,
+        sdk: &shared::app::SdkConfig,
+    ) -> Result<Self, shared::app::SetupError> {
+        let ctx = shared::app::context(source, sdk, NEEDS).await?;
+        Ok(Self::new(
+            Box::leak(Box::new(ctx)),
+            Config::read(source)?,
+            sdk,
+        ))
+    }
+}
+
 pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Problem> {
     let _admin = deps.ctx.require(&req, ROUTE).await?;
     let body = http::json_body(&req, MAX_JSON_BODY)?;

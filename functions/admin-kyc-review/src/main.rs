@@ -2,7 +2,6 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let ctx = shared::app::context_from_env(admin_kyc_review::NEEDS).await?;
+    let ctx = shared::app::cold_start::<admin_kyc_review::Deps>(env!("CARGO_CRATE_NAME")).await?;
     shared::http::run(move |req| admin_kyc_review::handle(req, ctx)).await
 }

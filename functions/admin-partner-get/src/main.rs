@@ -2,7 +2,6 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let ctx = shared::app::context_from_env(admin_partner_get::NEEDS).await?;
+    let ctx = shared::app::cold_start::<admin_partner_get::Deps>(env!("CARGO_CRATE_NAME")).await?;
     shared::http::run(move |req| admin_partner_get::handle(req, ctx)).await
 }

@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let identity = shared::app::from_env(auth_login::KEYS, auth_login::CURSORS).await?;
+    let deps = shared::app::cold_start::<auth_login::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    let identity = &deps.identity;
     shared::http::run(move |req| auth_login::handle(req, identity)).await
 }

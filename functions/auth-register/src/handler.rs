@@ -15,6 +15,7 @@ pub const NEEDS: Needs = Needs {
     documents: false,
     field_cipher: true,
 };
+shared::function_deps!(NEEDS);
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;

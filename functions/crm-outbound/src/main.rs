@@ -5,8 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let crm = shared::crm::Crm::from_env().await?;
+    let crm = shared::app::cold_start::<shared::crm::Crm>(env!("CARGO_CRATE_NAME")).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         crm_outbound::handle(event, crm)
     }))

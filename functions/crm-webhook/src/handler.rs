@@ -63,6 +63,15 @@ impl Deps {
     }
 }
 
+impl shared::app::Deps for Deps {
+    async fn build(
+        source: &dyn Source,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, shared::app::SetupError> {
+        Ok(Self::new(&Config::read(source)?, sdk).await?)
+    }
+}
+
 pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Problem> {
     if req.method() != Method::POST {
         return Err(Problem::method_not_allowed("POST"));

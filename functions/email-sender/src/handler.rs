@@ -41,6 +41,15 @@ impl Deps {
     }
 }
 
+impl shared::app::Deps for Deps {
+    async fn build(
+        source: &dyn Source,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, shared::app::SetupError> {
+        Ok(Self::new(&Config::read(source)?, sdk))
+    }
+}
+
 pub async fn handle(
     event: LambdaEvent<Event>,
     deps: &Deps,

@@ -4,7 +4,7 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use shared::config::{Common, ConfigError, ProcessEnv, Reader, Source, Stage};
+use shared::config::{Common, ConfigError, Reader, Source, Stage};
 use shared::http::{self, Problem};
 
 /// What the function needs, built once per cold start.
@@ -14,10 +14,6 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_source(&ProcessEnv)
-    }
-
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         let mut r = Reader::new(source);
         let common = Common::read(&mut r);
@@ -33,6 +29,15 @@ struct Health {
     status: &'static str,
     version: &'static str,
     stage: Stage,
+}
+
+impl shared::app::Deps for Deps {
+    async fn build(
+        source: &dyn Source,
+        _sdk: &shared::app::SdkConfig,
+    ) -> Result<Self, shared::app::SetupError> {
+        Ok(Self::from_source(source)?)
+    }
 }
 
 pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Problem> {

@@ -10,6 +10,14 @@ use shared::identity::service::Identity;
 pub const ROUTE: &str = "GET /.well-known/jwks.json";
 pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
+/// What the function is built from: token keys and cursors as above, nothing else.
+pub const NEEDS: shared::app::Needs = shared::app::Needs {
+    keys: KEYS,
+    cursors: CURSORS,
+    documents: false,
+    field_cipher: false,
+};
+shared::function_deps!(NEEDS);
 
 pub async fn handle(_req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let tokens = id.tokens()?;

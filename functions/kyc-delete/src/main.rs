@@ -2,7 +2,6 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let ctx = shared::app::context_from_env(kyc_delete::NEEDS).await?;
+    let ctx = shared::app::cold_start::<kyc_delete::Deps>(env!("CARGO_CRATE_NAME")).await?;
     shared::http::run(move |req| kyc_delete::handle(req, ctx)).await
 }

@@ -13,6 +13,7 @@ pub const NEEDS: Needs = Needs {
     documents: false,
     field_cipher: false,
 };
+shared::function_deps!(NEEDS);
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let principal = ctx.require(&req, ROUTE).await?;

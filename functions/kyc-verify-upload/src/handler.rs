@@ -17,6 +17,7 @@ pub const NEEDS: Needs = Needs {
     documents: true,
     field_cipher: false,
 };
+shared::function_deps!(NEEDS);
 
 /// Verifies every record. A failure fails the invocation, typed retryable or permanent
 /// (see [`shared::fault::diagnostic`]): Lambda retries it, then sends the event to the

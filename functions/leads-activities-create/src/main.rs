@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let ctx = shared::app::context_from_env(leads_activities_create::NEEDS).await?;
+    let ctx =
+        shared::app::cold_start::<leads_activities_create::Deps>(env!("CARGO_CRATE_NAME")).await?;
     shared::http::run(move |req| leads_activities_create::handle(req, ctx)).await
 }

@@ -11,6 +11,7 @@ pub const NEEDS: Needs = Needs {
     documents: false,
     field_cipher: false,
 };
+shared::function_deps!(NEEDS);
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let id = http::path_param(&req, "/v1/leads/{lead_id}", "lead_id")?;

@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let identity = shared::app::from_env(me::KEYS, me::CURSORS).await?;
+    let deps = shared::app::cold_start::<me::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    let identity = &deps.identity;
     shared::http::run(move |req| me::handle(req, identity)).await
 }

@@ -12,6 +12,7 @@ pub const NEEDS: Needs = Needs {
     documents: false,
     field_cipher: false,
 };
+shared::function_deps!(NEEDS);
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     ctx.require(&req, ROUTE).await?;

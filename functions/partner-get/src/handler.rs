@@ -14,6 +14,7 @@ pub const NEEDS: Needs = Needs {
     documents: true,
     field_cipher: false,
 };
+shared::function_deps!(NEEDS);
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let access = ctx.authorize(&req, ROUTE, |_| Vec::new()).await?;

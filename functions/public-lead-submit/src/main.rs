@@ -2,7 +2,6 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let ctx = shared::app::context_from_env(public_lead_submit::NEEDS).await?;
+    let ctx = shared::app::cold_start::<public_lead_submit::Deps>(env!("CARGO_CRATE_NAME")).await?;
     shared::http::run(move |req| public_lead_submit::handle(req, ctx)).await
 }

@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let identity = shared::app::from_env(users_invite::KEYS, users_invite::CURSORS).await?;
+    let deps = shared::app::cold_start::<users_invite::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    let identity = &deps.identity;
     shared::http::run(move |req| users_invite::handle(req, identity)).await
 }

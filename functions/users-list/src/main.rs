@@ -2,7 +2,7 @@ use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init(env!("CARGO_CRATE_NAME"));
-    let identity = shared::app::from_env(users_list::KEYS, users_list::CURSORS).await?;
+    let deps = shared::app::cold_start::<users_list::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    let identity = &deps.identity;
     shared::http::run(move |req| users_list::handle(req, identity)).await
 }

@@ -117,11 +117,4 @@ impl Crm {
             leads: config.leads,
         }
     }
-
-    /// A function's cold start, leaked on purpose (it lives as long as the process).
-    pub async fn from_env() -> Result<&'static Crm, ConfigError> {
-        let config = CrmConfig::read(&crate::config::ProcessEnv)?;
-        let sdk = crate::aws::sdk_config().await;
-        Ok(Box::leak(Box::new(Crm::new(config, &sdk))))
-    }
 }
