@@ -133,6 +133,51 @@ pub struct Needs {
     pub field_cipher: bool,
 }
 
+impl Needs {
+    /// Nothing beyond the table (public routes that verify no token).
+    pub const fn none() -> Self {
+        Needs {
+            keys: Keys::None,
+            cursors: false,
+            documents: false,
+            field_cipher: false,
+        }
+    }
+    /// Verifies access tokens (every authenticated route).
+    pub const fn verify() -> Self {
+        Self::of(Keys::Verify, false)
+    }
+    /// Token keys of `keys` and, if `cursors`, the cursor key.
+    pub const fn of(keys: Keys, cursors: bool) -> Self {
+        Needs {
+            keys,
+            cursors,
+            ..Self::none()
+        }
+    }
+    /// Also the cursor key (routes that answer pages).
+    pub const fn cursors(self) -> Self {
+        Needs {
+            cursors: true,
+            ..self
+        }
+    }
+    /// Also the documents bucket.
+    pub const fn documents(self) -> Self {
+        Needs {
+            documents: true,
+            ..self
+        }
+    }
+    /// Also the field-encryption keys.
+    pub const fn field_cipher(self) -> Self {
+        Needs {
+            field_cipher: true,
+            ..self
+        }
+    }
+}
+
 /// Everything a portal function may need, built once per cold start.
 #[derive(Debug)]
 pub struct Context {
@@ -301,15 +346,17 @@ impl Deps for crate::crm::Crm {
     }
 }
 
-/// Declares a function's `Deps` as the shared [`Context`] with `NEEDS`:
-/// `shared::function_deps!(NEEDS);` next to `pub const NEEDS: Needs = ...`.
+/// Declares what a function on the shared [`Context`] needs, as `NEEDS`, and its `Deps`:
+/// `shared::function_deps!(Needs::verify().documents());`.
 #[macro_export]
 macro_rules! function_deps {
     ($needs:expr) => {
+        /// What the function is built from at cold start.
+        pub const NEEDS: $crate::app::Needs = $needs;
         /// This function's needs (see `NEEDS`).
         pub struct Wants;
         impl $crate::app::Wants for Wants {
-            const NEEDS: $crate::app::Needs = $needs;
+            const NEEDS: $crate::app::Needs = NEEDS;
         }
         /// What this function is built from at cold start.
         pub type Deps = $crate::app::With<Wants>;

@@ -10,14 +10,7 @@ use shared::identity::service::{self, BootstrapAdminRequest, Identity};
 
 pub const KEYS: Keys = Keys::None;
 pub const CURSORS: bool = false;
-/// What the function is built from: token keys and cursors as above, nothing else.
-pub const NEEDS: shared::app::Needs = shared::app::Needs {
-    keys: KEYS,
-    cursors: CURSORS,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 /// Answers `{"created": {...}}` or `{"problem": {...}}`; a duplicate email is a problem,
 /// not a function error, so a retried invocation does not look like a crash.

@@ -4,19 +4,14 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::config::{ConfigError, Reader, Source};
 use shared::crm::CrmSettings;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::queue::Queue;
 
 pub const ROUTE: &str = "POST /v1/admin/crm/replay";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: false,
-    documents: false,
-    field_cipher: false,
-};
+pub const NEEDS: Needs = Needs::verify();
 
 pub struct Deps {
     pub ctx: &'static Context,

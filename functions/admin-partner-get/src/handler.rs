@@ -3,17 +3,11 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, Problem};
 
 pub const ROUTE: &str = "GET /v1/admin/partners/{partner_id}";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: false,
-    documents: false,
-    field_cipher: true,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::verify().field_cipher());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     ctx.require(&req, ROUTE).await?;

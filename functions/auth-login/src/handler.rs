@@ -10,14 +10,7 @@ use shared::identity::service::{self, Identity};
 pub const ROUTE: &str = "POST /v1/auth/login";
 pub const KEYS: Keys = Keys::Sign;
 pub const CURSORS: bool = false;
-/// What the function is built from: token keys and cursors as above, nothing else.
-pub const NEEDS: shared::app::Needs = shared::app::Needs {
-    keys: KEYS,
-    cursors: CURSORS,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;

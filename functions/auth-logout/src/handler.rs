@@ -9,14 +9,7 @@ use shared::identity::service::{self, Identity};
 pub const ROUTE: &str = "POST /v1/auth/logout";
 pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
-/// What the function is built from: token keys and cursors as above, nothing else.
-pub const NEEDS: shared::app::Needs = shared::app::Needs {
-    keys: KEYS,
-    cursors: CURSORS,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     if req

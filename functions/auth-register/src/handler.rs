@@ -3,19 +3,13 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service;
 
 pub const ROUTE: &str = "POST /v1/auth/register";
-/// The field key seals the registration and VAT numbers.
-pub const NEEDS: Needs = Needs {
-    keys: Keys::None,
-    cursors: false,
-    documents: false,
-    field_cipher: true,
-};
-shared::function_deps!(NEEDS);
+// The field key seals the registration and VAT numbers.
+shared::function_deps!(Needs::none().field_cipher());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let body = http::json_body(&req, MAX_JSON_BODY)?;

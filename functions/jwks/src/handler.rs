@@ -10,14 +10,7 @@ use shared::identity::service::Identity;
 pub const ROUTE: &str = "GET /.well-known/jwks.json";
 pub const KEYS: Keys = Keys::Verify;
 pub const CURSORS: bool = false;
-/// What the function is built from: token keys and cursors as above, nothing else.
-pub const NEEDS: shared::app::Needs = shared::app::Needs {
-    keys: KEYS,
-    cursors: CURSORS,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(_req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let tokens = id.tokens()?;

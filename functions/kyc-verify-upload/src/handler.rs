@@ -7,17 +7,11 @@ use aws_lambda_events::s3::S3Event;
 use chrono::Utc;
 use lambda_runtime::Diagnostic;
 use lambda_runtime::LambdaEvent;
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::fault::diagnostic;
 use shared::kyc::{self, Verification};
 
-pub const NEEDS: Needs = Needs {
-    keys: Keys::None,
-    cursors: false,
-    documents: true,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::none().documents());
 
 /// Verifies every record. A failure fails the invocation, typed retryable or permanent
 /// (see [`shared::fault::diagnostic`]): Lambda retries it, then sends the event to the

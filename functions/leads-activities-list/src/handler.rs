@@ -1,17 +1,11 @@
 //! `GET /v1/leads/{lead_id}/activities`: the lead's activities, newest first.
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, Problem};
 
 pub const ROUTE: &str = "GET /v1/leads/{lead_id}/activities";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: true,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::verify().cursors());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let principal = ctx.require(&req, ROUTE).await?;

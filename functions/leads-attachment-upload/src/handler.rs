@@ -2,17 +2,11 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
 
 pub const ROUTE: &str = "POST /v1/leads/{lead_id}/attachments";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: false,
-    documents: true,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::verify().documents());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let principal = ctx.require(&req, ROUTE).await?;

@@ -2,17 +2,11 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, Problem};
 
 pub const ROUTE: &str = "GET /v1/leads/stats";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: false,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::verify());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let mut access = ctx.authorize(&req, ROUTE, shared::leads::stats_key).await?;

@@ -4,17 +4,11 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, Problem};
 
 pub const ROUTE: &str = "GET /v1/partner";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::Verify,
-    cursors: false,
-    documents: true,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::verify().documents());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let access = ctx.authorize(&req, ROUTE, |_| Vec::new()).await?;

@@ -2,17 +2,11 @@
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{Context, Keys, Needs};
+use shared::app::{Context, Needs};
 use shared::http::{self, MAX_JSON_BODY, Problem};
 
 pub const ROUTE: &str = "POST /v1/public/partners/{slug}/leads";
-pub const NEEDS: Needs = Needs {
-    keys: Keys::None,
-    cursors: false,
-    documents: false,
-    field_cipher: false,
-};
-shared::function_deps!(NEEDS);
+shared::function_deps!(Needs::none());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let slug = http::path_param(&req, "/v1/public/partners/{slug}/leads", "slug")?;
