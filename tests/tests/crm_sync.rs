@@ -681,7 +681,7 @@ async fn a_lead_given_to_another_partner_in_zoho_moves_to_that_partner() {
 }
 
 #[tokio::test]
-async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line() {
+async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line_and_commission_owed_follows_it() {
     let world = CrmWorld::new().await;
     let (partner, _) = world.approved_partner().await;
     world.drain().await;
@@ -692,6 +692,18 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line() {
                "Currency": "ZAR", "Commission_Status": "Approved", "Deal_Ref": "D-2041"}),
     );
     let id = record["id"].as_str().unwrap().to_string();
+    // The directory's commission_owed moves with the line (this is the only test that
+    // writes commission lines, so the shared counter moves by this line alone).
+    let owed = || async {
+        world
+            .store
+            .get::<shared::admin::DirectoryCounters>(&keys::directory_counters())
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .commission_owed_minor
+    };
+    let before = owed().await;
     let event = world.webhook_event("Commissions", &record);
     assert_eq!(
         inbound::handle(&world.crm, &event, Utc::now())
@@ -699,6 +711,7 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line() {
             .unwrap(),
         "commission_stored"
     );
+    assert_eq!(owed().await - before, 125050, "an approved line is owed");
     let paid = world.zoho.update(
         "Commissions",
         &id,
@@ -726,6 +739,7 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line() {
         ("paid", Some(125050), Some("ZAR"))
     );
     assert_eq!(line.paid_at.as_deref(), Some("2026-11-30"));
+    assert_eq!(owed().await, before, "a paid line is no longer owed");
     assert_eq!(line.crm_record["Deal_Ref"], "D-2041");
     assert_eq!(line.version, 2);
 }

@@ -59,14 +59,59 @@ pub fn status_from_crm(value: &str) -> String {
     if s.is_empty() { "pending".into() } else { s }
 }
 
-/// A Zoho currency amount (a JSON number or numeric string) in minor units.
+/// A Zoho currency amount (a JSON number or numeric string, e.g. `1250.5`) in minor units
+/// (cents), read as decimal text: no floating point. More than two decimals round half to
+/// even; anything that is not a plain decimal number is `None`.
 pub fn minor_units(value: &Value) -> Option<i64> {
-    let n = match value {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
         _ => return None,
     };
-    n.is_finite().then(|| (n * 100.0).round() as i64)
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents_text = format!("{:0<2}", &fraction[..fraction.len().min(2)]);
+    let mut cents: i64 = whole
+        .parse::<i64>()
+        .unwrap_or(0)
+        .checked_mul(100)?
+        .checked_add(cents_text.parse::<i64>().ok()?)?;
+    // Half to even on what lies beyond the cents.
+    let rest = fraction.get(2..).unwrap_or("");
+    if let Some(first) = rest.chars().next() {
+        let beyond_half = rest[1..].chars().any(|c| c != '0');
+        let round_up = match first {
+            '6'..='9' => true,
+            '5' => beyond_half || cents % 2 == 1,
+            _ => false,
+        };
+        if round_up {
+            cents = cents.checked_add(1)?;
+        }
+    }
+    Some(if negative { -cents } else { cents })
+}
+
+/// Line statuses whose amount the portal still owes (not paid, not cancelled).
+pub fn is_owed(status: &str) -> bool {
+    matches!(status, "pending" | "approved" | "held" | "on_hold")
+}
+
+/// What a line adds to the portal-wide `commission_owed` (kept in one currency; a line in
+/// another currency adds nothing: sums never mix currencies).
+pub fn owed_contribution(line: Option<&CommissionLine>, currency: &str) -> i64 {
+    line.filter(|l| is_owed(&l.status) && l.currency.as_deref() == Some(currency))
+        .and_then(|l| l.amount_minor)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -78,6 +123,17 @@ mod tests {
         assert_eq!(minor_units(&serde_json::json!(1250.5)), Some(125050));
         assert_eq!(minor_units(&serde_json::json!("99.99")), Some(9999));
         assert_eq!(minor_units(&serde_json::json!(null)), None);
+        assert_eq!(minor_units(&serde_json::json!("0.125")), Some(12));
+        assert_eq!(minor_units(&serde_json::json!("0.135")), Some(14));
+        assert_eq!(minor_units(&serde_json::json!("0.1251")), Some(13));
+        assert_eq!(minor_units(&serde_json::json!(-12.3)), Some(-1230));
+        assert_eq!(minor_units(&serde_json::json!("1e3")), None);
+        assert_eq!(minor_units(&serde_json::json!("12,50")), None);
+        // Exact where a float is not: 0.1 + 0.2 style values stay exact.
+        assert_eq!(
+            minor_units(&serde_json::json!("1234567890123.45")),
+            Some(123456789012345)
+        );
         assert_eq!(status_from_crm("Paid"), "paid");
         assert_eq!(status_from_crm(" On Hold "), "on_hold");
     }

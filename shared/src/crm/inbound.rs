@@ -723,10 +723,21 @@ async fn apply_commission(
         updated_at: at,
         version: existing.as_ref().map(|e| e.version + 1).unwrap_or(1),
     };
-    let tx = match &existing {
+    let mut tx = match &existing {
         Some(e) => crm.store.tx().replace(&line, e.version),
         None => crm.store.tx().create(&line, Failure::Stale),
     };
+    // The directory's `commission_owed`, changed in the same transaction as the line.
+    let currency = crate::leads::PIPELINE_CURRENCY;
+    let owed = crate::commissions::owed_contribution(Some(&line), currency)
+        - crate::commissions::owed_contribution(existing.as_ref(), currency);
+    if owed != 0 {
+        tx = tx.add(
+            &keys::directory_counters(),
+            "directory_counters",
+            &[("commission_owed_minor", owed)],
+        );
+    }
     crm.store
         .commit(processed_tx(tx, processed).build())
         .await?;
