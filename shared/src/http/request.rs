@@ -57,11 +57,31 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
             "A JSON body is required.",
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))?;
-    de.end().map_err(|err| body_problem(".", err))?;
-    Ok(value)
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|err| body_problem(".", err))?;
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value)
+        .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))
+}
+
+/// JSON has numbers, not integers and floats: `2.0` and `2e3` are integers like `2` (as
+/// JSON Schema's `integer` says), so a whole number written with a fraction or an exponent
+/// is read as the integer it is.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 a float holds every integer exactly.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if f.fract() == 0.0 && f.abs() <= EXACT {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn body_problem(path: &str, err: serde_json::Error) -> Problem {
@@ -189,17 +209,25 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A query-string parameter, if present and non-empty.
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
+/// A query-string parameter: `None` when absent, 400 naming it when present without a
+/// value (`?created_to=`): a filter sent empty is a client mistake, not "no filter".
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, Problem> {
+    match req
+        .query_string_parameters_ref()
         .and_then(|q| q.first(name))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    {
+        None => Ok(None),
+        Some("") => Err(Problem::validation(vec![FieldError::new(
+            name,
+            "must not be empty",
+        )])),
+        Some(v) => Ok(Some(v.to_string())),
+    }
 }
 
 /// `?limit=`: default 25, between 1 and 100, else 400.
 pub fn page_limit(req: &Request) -> Result<i32, Problem> {
-    match query_param(req, "limit") {
+    match query_param(req, "limit")? {
         None => Ok(25),
         Some(raw) => match raw.parse::<i32>() {
             Ok(n) if (1..=100).contains(&n) => Ok(n),
@@ -211,9 +239,30 @@ pub fn page_limit(req: &Request) -> Result<i32, Problem> {
     }
 }
 
-/// The version in `If-Match` (as issued by [`super::etag`]). 428 when absent, 412 when it
-/// is not one of ours (it cannot match any current version).
-pub fn if_match(req: &Request) -> Result<u64, Problem> {
+/// What an update's `If-Match` asks for (RFC 9110 §13.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: whatever version is current.
+    Any,
+    /// One of our ETags (as issued by [`super::etag`]; the weak form too).
+    Version(u64),
+}
+
+impl IfMatch {
+    /// The version to write against: the one asked for, or for `*` the `current` one the
+    /// caller read.
+    pub fn or_current(self, current: impl FnOnce() -> u64) -> u64 {
+        match self {
+            IfMatch::Any => current(),
+            IfMatch::Version(v) => v,
+        }
+    }
+}
+
+/// The `If-Match` of an update. 428 when absent or empty (there is no version to check
+/// against); `*` matches any current version; 412 for a value that is not one of our
+/// ETags, since it cannot match the current version.
+pub fn if_match(req: &Request) -> Result<IfMatch, Problem> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -221,10 +270,18 @@ pub fn if_match(req: &Request) -> Result<u64, Problem> {
         .to_str()
         .map_err(|_| Problem::precondition_failed())?
         .trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw);
-    raw.strip_prefix("\"v")
+    if raw.is_empty() {
+        return Err(Problem::precondition_required());
+    }
+    if raw == "*" {
+        return Ok(IfMatch::Any);
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix("\"v")
         .and_then(|r| r.strip_suffix('"'))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.parse::<u64>().ok())
+        .map(IfMatch::Version)
         .ok_or_else(Problem::precondition_failed)
 }
 
@@ -286,6 +343,20 @@ mod tests {
         let body = err.body("r");
         assert_eq!(body["errors"][0]["field"], "/count");
         assert!(!body.to_string().contains("many-secret"), "{body}");
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_or_exponent_are_integers() {
+        let thing: NewThing =
+            json_body(&json_request(r#"{"name":"a","count":2.0}"#), MAX_JSON_BODY).unwrap();
+        assert_eq!(thing.count, 2);
+        let thing: NewThing =
+            json_body(&json_request(r#"{"name":"a","count":3e1}"#), MAX_JSON_BODY).unwrap();
+        assert_eq!(thing.count, 30);
+        let err =
+            json_body::<NewThing>(&json_request(r#"{"name":"a","count":2.5}"#), MAX_JSON_BODY)
+                .unwrap_err();
+        assert_eq!(err.body("r")["errors"][0]["field"], "/count");
     }
 
     #[test]
@@ -393,17 +464,94 @@ mod tests {
             .header("if-match", "\"v7\"")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(if_match(&ok).unwrap(), 7);
+        assert_eq!(if_match(&ok).unwrap(), IfMatch::Version(7));
         let weak = HttpRequest::builder()
             .header("if-match", "W/\"v8\"")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(if_match(&weak).unwrap(), 8);
+        assert_eq!(if_match(&weak).unwrap(), IfMatch::Version(8));
         let foreign = HttpRequest::builder()
             .header("if-match", "\"abc\"")
             .body(Body::Empty)
             .unwrap();
         assert_eq!(if_match(&foreign).unwrap_err().status(), 412);
+        let signed = HttpRequest::builder()
+            .header("if-match", "\"v+7\"")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(if_match(&signed).unwrap_err().status(), 412);
+    }
+
+    #[test]
+    fn an_empty_if_match_is_428() {
+        for empty in ["", "  "] {
+            let req = HttpRequest::builder()
+                .header("if-match", empty)
+                .body(Body::Empty)
+                .unwrap();
+            let problem = if_match(&req).unwrap_err();
+            assert_eq!(
+                (problem.status().as_u16(), problem.code()),
+                (428, "if_match_required"),
+                "{empty:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn if_match_star_matches_any_version() {
+        let req = HttpRequest::builder()
+            .header("if-match", "*")
+            .body(Body::Empty)
+            .unwrap();
+        let precondition = if_match(&req).unwrap();
+        assert_eq!(precondition, IfMatch::Any);
+        assert_eq!(precondition.or_current(|| 41), 41);
+        assert_eq!(IfMatch::Version(7).or_current(|| 41), 7);
+    }
+
+    fn with_query(pairs: &[(&str, &str)]) -> Request {
+        HttpRequest::builder()
+            .uri("/")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(std::collections::HashMap::from_iter(
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            ))
+    }
+
+    #[test]
+    fn an_empty_query_value_is_a_400_naming_the_parameter() {
+        let problem = query_param(&with_query(&[("created_to", "")]), "created_to").unwrap_err();
+        assert_eq!(problem.status(), 400);
+        let body = problem.body("r");
+        assert_eq!(body["errors"][0]["field"], "created_to", "{body}");
+        assert_eq!(
+            query_param(&with_query(&[("q", "x")]), "q").unwrap(),
+            Some("x".to_string())
+        );
+        assert_eq!(query_param(&with_query(&[]), "q").unwrap(), None);
+        assert_eq!(
+            page_limit(&with_query(&[("limit", "")]))
+                .unwrap_err()
+                .status(),
+            400
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_a_400() {
+        // API Gateway hands such a body to the function base64-encoded: Body::Binary.
+        let req = HttpRequest::builder()
+            .method(Method::POST)
+            .header("content-type", "application/json")
+            .body(Body::Binary(vec![0xff, 0xfe, b'{', 0x80]))
+            .unwrap();
+        let problem = json_body::<NewThing>(&req, MAX_JSON_BODY).unwrap_err();
+        assert_eq!(
+            (problem.status().as_u16(), problem.code()),
+            (400, "malformed_json")
+        );
     }
 
     #[test]
