@@ -77,6 +77,11 @@ status=0
   --report ndjson --report-ndjson-path "$work/events.ndjson" \
   "$@") >"$work/fuzz.log" 2>&1 || status=$?
 cat "$work/fuzz.log"
+if [ "$status" -ne 0 ]; then
+  kill -0 "$WATCH_PID" 2>/dev/null || echo "    cargo lambda watch is no longer running" >&2
+  echo "    the last lines of cargo lambda watch's log:" >&2
+  tail -n 40 "$work/watch.log" >&2
+fi
 [ -s "$work/events.ndjson" ] && "$VENV/bin/python" infra/local/fuzz/summary.py "$work/events.ndjson"
 if [ -n "${FUZZ_KEEP:-}" ]; then cp -r "$work" "$FUZZ_KEEP"; fi
 echo "    stack ready in $(( ready - started )) s, partner approved in $(( fuzz_started - ready )) s, fuzzed in $(( $(date +%s) - fuzz_started )) s"

@@ -23,8 +23,9 @@ pub fn request_id(req: &Request) -> String {
 /// Parses a JSON body into `T`.
 ///
 /// 415 unless the content type is JSON; 413 over `limit` bytes; 400 when empty, malformed,
-/// or when a field is unknown or invalid (`T` should use `#[serde(deny_unknown_fields)]`
-/// so no field can be mass-assigned). Errors name the field, never echo its value.
+/// when a member is named twice, or when a field is unknown or invalid (`T` should use
+/// `#[serde(deny_unknown_fields)]` so no field can be mass-assigned). A whole number is an
+/// integer however it is written (`2.0`). Errors name the field, never echo its value.
 pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, Problem> {
     let content_type = req
         .headers()
@@ -57,30 +58,89 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
             "A JSON body is required.",
         ));
     }
-    let mut value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|err| body_problem(".", err))?;
-    integral_numbers(&mut value);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let StrictJson(value) = serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))?;
+    de.end().map_err(|err| body_problem(".", err))?;
     serde_path_to_error::deserialize(value)
         .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))
 }
 
-/// JSON has numbers, not integers and floats: `2.0` and `2e3` are integers like `2` (as
-/// JSON Schema's `integer` says), so a whole number written with a fraction or an exponent
-/// is read as the integer it is.
-fn integral_numbers(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Number(n) if n.is_f64() => {
-            let f = n.as_f64().unwrap_or(f64::NAN);
-            // Within ±2^53 a float holds every integer exactly.
-            const EXACT: f64 = 9_007_199_254_740_992.0;
-            if f.fract() == 0.0 && f.abs() <= EXACT {
-                *value = Value::from(f as i64);
-            }
+/// A JSON body as a value, read in one pass: a member named twice is refused (as when a
+/// struct is read directly), and a whole number written with a fraction or an exponent
+/// (`2.0`, `2e3`) is the integer it is — JSON has numbers, and JSON Schema's `integer`
+/// says the same.
+struct StrictJson(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // Within ±2^53 a float holds every integer exactly.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            Ok((v as i64).into())
+        } else {
+            Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
         }
-        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
-        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
-        _ => {}
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate field `{key}`"
+                )));
+            }
+            let StrictJson(v) = map.next_value()?;
+            fields.insert(key, v);
+        }
+        Ok(fields.into())
     }
 }
 
@@ -357,6 +417,21 @@ mod tests {
             json_body::<NewThing>(&json_request(r#"{"name":"a","count":2.5}"#), MAX_JSON_BODY)
                 .unwrap_err();
         assert_eq!(err.body("r")["errors"][0]["field"], "/count");
+    }
+
+    #[test]
+    fn a_member_named_twice_is_a_400() {
+        let err = json_body::<NewThing>(
+            &json_request(r#"{"name":"a","count":1,"count":2}"#),
+            MAX_JSON_BODY,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(
+            err.body("r").to_string().contains("duplicate field"),
+            "{}",
+            err.body("r")
+        );
     }
 
     #[test]
