@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local tooling the two make targets need into the project's own .venv, from
 # PyPI, pinned in infra/requirements.txt: moto's server (the local AWS), cargo-lambda (with
-# zig), cfn-lint and the SAM CLI. Does nothing when the pinned set is already installed.
+# zig), cfn-lint, the SAM CLI and schemathesis (the API fuzzer `make test` runs). Does
+# nothing when the pinned set is already installed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
@@ -12,7 +13,7 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; the
 fi
 command -v python3 >/dev/null || { echo "python3 (3.10+) is required" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "a Rust toolchain (cargo) is required" >&2; exit 1; }
-echo "==> installing local tooling into .venv (moto, cargo-lambda + zig, cfn-lint, SAM CLI)"
+echo "==> installing local tooling into .venv (moto, cargo-lambda + zig, cfn-lint, SAM CLI, schemathesis)"
 started=$(date +%s)
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/infra/requirements.txt"

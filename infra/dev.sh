@@ -9,8 +9,10 @@
 #     (infra/local/events.py; schedules every ${LOCAL_SCHEDULE_SECONDS:-60} s)
 #   - starts the fake Zoho CRM (crate tests/fake-zoho) on 127.0.0.1:${FAKE_ZOHO_PORT:-9400}
 #     (the CRM functions' OAuth and API server; it fires webhooks at the local Function URL path)
-#   - runs `cargo lambda watch` on 127.0.0.1:${PORTAL_PORT:-9000}: every API route at its
-#     real path, the CRM webhook at its Function URL path; it runs the binaries built above
+#   - runs `cargo lambda watch` (on a free port) with every API route at its real path, the
+#     CRM webhook at its Function URL path; it runs the binaries built above
+#   - serves the API on 127.0.0.1:${PORTAL_PORT:-9000} (and [::1]) through the local gateway
+#     (infra/local/gateway.py): requests go on to watch, bodies as API Gateway delivers them
 #   - seeds a demo admin, an approved demo partner and leads through the API, and the
 #     partner's Vendors record in the fake Zoho (infra/local/seed.py)
 #   - prints the URLs and "ready"
@@ -22,6 +24,8 @@ cd "$root"
 VENV="$root/.venv"
 # shellcheck source=local/emulator.sh
 . "$root/infra/local/emulator.sh"
+# shellcheck source=local/stack.sh
+. "$root/infra/local/stack.sh"
 
 state_dir="$root/.local"
 pidfile="$state_dir/dev.pid"
@@ -50,16 +54,16 @@ done
 echo $$ > "$pidfile"
 EMULATOR_PID=""
 EVENTS_PID=""
-LOOPBACK_PID=""
+GATEWAY_PID=""
 ZOHO_PID=""
 WATCH_PID=""
 cleanup() {
   trap - EXIT INT TERM
   echo
   echo "==> stopping the local stack"
+  stop_pid "$GATEWAY_PID"
   stop_pid "$WATCH_PID"
   stop_pid "$ZOHO_PID"
-  stop_pid "$LOOPBACK_PID"
   stop_pid "$EVENTS_PID"
   stop_pid "$EMULATOR_PID"
   rm -f "$pidfile"
@@ -81,15 +85,10 @@ set -a
 set +a
 
 # One build of every binary in the workspace: the functions and the fake Zoho (the test
-# crate has none, so it is not compiled). `cargo lambda watch` starts a function with
-# `cargo run --bin <function>` in this same workspace, profile, target directory and
-# environment (.local/env is exported above), so that finds these binaries up to date and
-# only starts them. `make test` builds the same dependencies with the same features, so
-# after it only the binaries themselves are compiled and linked here.
+# crate has none, so it is not compiled). `make test` builds the same dependencies with
+# the same features, so after it only the binaries themselves are compiled and linked here.
 echo "==> building the functions and the fake Zoho CRM (cargo build --bins; minutes the first time, seconds later)"
-build_started=$(date +%s)
-if cargo build --bins --keep-going; then
-  echo "    built in $(( $(date +%s) - build_started )) s"
+if build_functions; then
   built="Every function is built; a changed one is rebuilt on its next request."
 else
   echo "some binaries did not build (above): those functions compile on their first request, and fail it until fixed" >&2
@@ -97,14 +96,11 @@ else
 fi
 target_dir="$(cargo metadata --format-version 1 --no-deps | python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 
-echo "==> delivering queue, bucket, stream and schedule events to functions (log: .local/events.log)"
-python -u infra/local/events.py --state "$state_dir/state.json" --invoke-url "http://127.0.0.1:$api_port" \
-  >"$state_dir/events.log" 2>&1 &
-EVENTS_PID=$!
+# cargo lambda watch listens on a port of its own; clients call the gateway in front of it.
+watch_port="$(free_port)"
 
-# `cargo lambda invoke` calls [::1]; watch listens on 127.0.0.1 only.
-python infra/local/loopback.py "$api_port" >"$state_dir/loopback.log" 2>&1 &
-LOOPBACK_PID=$!
+echo "==> delivering queue, bucket, stream and schedule events to functions (log: .local/events.log)"
+start_events "$state_dir/state.json" "http://127.0.0.1:$watch_port" "$state_dir/events.log"
 
 # The fake Zoho sends its webhooks with the webhook secret the emulator generated.
 webhook_secret="$(python - "$state_dir/state.json" <<'PY'
@@ -130,10 +126,9 @@ else
   echo "the fake Zoho did not build; the portal runs, CRM sync fails locally" >&2
 fi
 
-echo "==> starting cargo lambda watch on 127.0.0.1:$api_port"
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state_dir/env" &
-WATCH_PID=$!
-for _ in $(seq 1 100); do port_in_use "$api_port" && break; sleep 0.2; done
+echo "==> starting cargo lambda watch on 127.0.0.1:$watch_port, the API on 127.0.0.1:$api_port (log: .local/gateway.log)"
+start_watch "$watch_port" "$state_dir/env" -
+start_gateway "$api_port" "$watch_port" "$state_dir/gateway.log"
 
 PORTAL_PORT="$api_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
 

@@ -6,7 +6,9 @@
 #   3. starts moto's server, provisions it from template.yaml
 #   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests);
 #      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
-#   5. stops the emulator, whatever happened; exits non-zero on any failure
+#   5. fuzzes the API against infra/openapi.yaml (infra/local/fuzz.sh: schemathesis against
+#      the functions served as `make dev` serves them, on a stack of its own; full runs only)
+#   6. stops everything it started, whatever happened; exits non-zero on any failure
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -55,4 +57,9 @@ export PORTAL_PYTHON="$VENV/bin/python"
 
 echo "==> cargo test --workspace"
 if [ $# -gt 0 ]; then cargo test "$@"; else cargo test --workspace --no-fail-fast --quiet; fi
+
+if [ $# -eq 0 ]; then
+  echo "==> API fuzzing against infra/openapi.yaml (schemathesis; infra/local/fuzz.sh)"
+  "$root/infra/local/fuzz.sh"
+fi
 echo "==> all checks passed in $(( $(date +%s) - started )) s"

@@ -4,7 +4,11 @@ what the code writes: an internal admin (admin-bootstrap), a partner that goes t
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
 event, submission, review, approval) and a few leads; then makes sure the fake Zoho
 (FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
-and the event delivery running (`make dev` builds every function before it runs this)."""
+and the event delivery running (`make dev` builds every function before it runs this).
+
+`seed.py --fresh-partner FILE` instead onboards one new approved partner with a unique
+address (and an admin to approve it) and writes its owner's token and ids to FILE: the
+API fuzzer's account (infra/local/fuzz.sh)."""
 
 from __future__ import annotations
 
@@ -91,38 +95,65 @@ def seed_fake_zoho(partner_id: str, business_name: str, email: str) -> str:
     return "Vendors record created"
 
 
+def verification_tokens(mail: object, address: str) -> list[str]:
+    """The verification tokens in the emails to `address` among the emulator's sent mail
+    (its JSON dump, walked for each message that names the address)."""
+    found: list[str] = []
+    if isinstance(mail, dict):
+        text = json.dumps(mail)
+        if address in text and "/verify-email?token=" in text and not any(
+                isinstance(v, (dict, list)) and address in json.dumps(v) and "/verify-email?token=" in json.dumps(v)
+                for v in mail.values()):
+            for chunk in text.split("/verify-email?token=")[1:]:
+                # The token runs to the first character outside base64url.
+                token = ""
+                for c in chunk:
+                    if not (c.isalnum() or c in "-_"):
+                        break
+                    token += c
+                if token:
+                    found.append(token)
+            return found
+        for v in mail.values():
+            found += verification_tokens(v, address)
+    elif isinstance(mail, list):
+        for v in mail:
+            found += verification_tokens(v, address)
+    return found
+
+
 def verify_owner_email(address: str):
-    """Follows the verification link the registration emailed (read from the emulator's
-    sent mail, which the email sender fills from the table stream)."""
+    """Follows the verification link the registration emailed to `address` (read from the
+    emulator's sent mail, which the email sender fills from the table stream)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
     for _ in range(600):
         with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=30) as resp:
-            text = resp.read().decode()
-        for chunk in text.split("/verify-email?token=")[1:]:
-            # The mail dump is JSON: the token runs to the first character outside base64url.
-            token = ""
-            for c in chunk:
-                if not (c.isalnum() or c in "-_"):
-                    break
-                token += c
-            if address in text and token:
-                status, _ = call("POST", "/v1/auth/email/verify", {"token": token})
-                if status == 204:
-                    return
+            mail = json.loads(resp.read().decode()).get("ses") or {}
+        for token in verification_tokens(mail, address):
+            status, _ = call("POST", "/v1/auth/email/verify", {"token": token})
+            if status == 204:
+                return
         time.sleep(0.5)
     sys.exit("seed failed: no verification email arrived (see .local/events.log)")
 
 
-def main():
-    print("==> seeding demo data through the API", flush=True)
-    must(call("POST", None, {"email": ADMIN[0], "first_name": "Demo", "last_name": "Admin", "password": ADMIN[1]},
+def bootstrap_admin(email: str, password: str) -> str:
+    """An internal admin (admin-bootstrap, invoked as its Lambda); its access token."""
+    must(call("POST", None, {"email": email, "first_name": "Demo", "last_name": "Admin", "password": password},
               url=f"{API}/2015-03-31/functions/admin-bootstrap/invocations"), 200)
+    return login(email, password)
+
+
+def approved_partner(admin: str, email: str, password: str, business: str) -> tuple[dict, str]:
+    """A partner through the whole onboarding: registration, email verification, four KYC
+    PDFs uploaded to their presigned URLs and verified by the bucket event, submission,
+    review and approval by `admin`. (The registration's answer, the owner's access token.)"""
     partner = must(call("POST", "/v1/auth/register", {
-        "business_name": BUSINESS, "business_type": "company", "registration_number": "2020/000001/07",
-        "contact_person": "Demo Owner", "email": OWNER[0], "phone": "021 555 0100", "street_address": "1 Demo Street",
-        "city": "Cape Town", "province": "western_cape", "postal_code": "8001", "country": "ZA", "password": OWNER[1]}), 201)
-    verify_owner_email(OWNER[0])
-    owner = login(*OWNER)
+        "business_name": business, "business_type": "company", "registration_number": "2020/000001/07",
+        "contact_person": "Demo Owner", "email": email, "phone": "021 555 0100", "street_address": "1 Demo Street",
+        "city": "Cape Town", "province": "western_cape", "postal_code": "8001", "country": "ZA", "password": password}), 201)
+    verify_owner_email(email)
+    owner = login(email, password)
     docs = []
     for kind in ["id_document", "proof_of_address", "bank_statement", "business_registration"]:
         granted = must(call("POST", "/v1/kyc/documents", {"document_type": kind, "file_name": f"{kind}.pdf",
@@ -140,10 +171,31 @@ def main():
     else:
         sys.exit("seed failed: the uploads were not verified (see .local/events.log)")
     must(call("POST", "/v1/kyc/submit", token=owner), 200)
-    admin = login(*ADMIN)
     for doc in docs:
         must(call("POST", f"/v1/admin/kyc/documents/{doc}/review", {"partner_id": partner["partner_id"], "decision": "approve"}, admin), 200)
     must(call("POST", f"/v1/admin/partners/{partner['partner_id']}/decision", {"decision": "approve"}, admin), 200)
+    return partner, owner
+
+
+def fresh_partner(out: str):
+    """`--fresh-partner FILE`: a new approved partner with a unique address (and an admin to
+    approve it); writes its owner's access token and ids to FILE as JSON."""
+    unique = f"{int(time.time())}-{os.getpid()}"
+    admin = bootstrap_admin(f"admin-{unique}@fuzz.partners.local", "fuzz-admin-password")
+    email, password = f"owner-{unique}@fuzz.partners.local", "fuzz-owner-password"
+    partner, _ = approved_partner(admin, email, password, f"Fuzz Partner {unique}")
+    # A token issued after the approval: it carries the approved partner's standing.
+    owner = login(email, password)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"access_token": owner, "partner_id": partner["partner_id"], "user_id": partner["user_id"],
+                   "slug": partner["slug"], "email": email}, f)
+    print(f"    approved partner {partner['partner_id']} ({email})", flush=True)
+
+
+def main():
+    print("==> seeding demo data through the API", flush=True)
+    admin = bootstrap_admin(*ADMIN)
+    partner, owner = approved_partner(admin, OWNER[0], OWNER[1], BUSINESS)
     for first, last, email, phone, stage in [
         ("Lerato", "Mokoena", "lerato@brightfarms.co.za", "083 555 0101", "site visit"),
         ("Johan", "van Wyk", "johan@karoo-lodge.co.za", "082 555 0102", "quote"),
@@ -167,4 +219,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--fresh-partner":
+        fresh_partner(sys.argv[2])
+    else:
+        main()

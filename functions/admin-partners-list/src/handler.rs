@@ -19,12 +19,12 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let filters = shared::admin::DirectoryFilters {
         status: enum_param(&req, "status")?,
         kyc_status: enum_param(&req, "kyc_status")?,
-        tier: http::query_param(&req, "tier"),
-        region: http::query_param(&req, "region"),
-        q: http::query_param(&req, "q"),
+        tier: http::query_param(&req, "tier")?,
+        region: http::query_param(&req, "region")?,
+        q: http::query_param(&req, "q")?,
     };
     let limit = http::page_limit(&req)?;
-    let cursor = http::query_param(&req, "cursor");
+    let cursor = http::query_param(&req, "cursor")?;
     let directory =
         shared::admin::directory(ctx.store(), counters, &filters, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &directory)
@@ -35,7 +35,7 @@ fn enum_param<T: serde::de::DeserializeOwned>(
     req: &Request,
     name: &str,
 ) -> Result<Option<T>, Problem> {
-    http::query_param(req, name)
+    http::query_param(req, name)?
         .map(|v| {
             serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
                 Problem::validation(vec![http::FieldError::new(

@@ -12,13 +12,24 @@ pub const CURSORS: bool = false;
 shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+    let has_body = !(matches!(req.body(), Body::Empty) || req.body().is_empty());
     if req
         .headers()
         .contains_key(lambda_http::http::header::AUTHORIZATION)
     {
         let principal = id.require(&req, ROUTE).await?;
+        // A body sent along names a refresh token too (well-formed, like any body): its
+        // session ends as well.
+        let body = if has_body {
+            Some(http::json_body(&req, MAX_JSON_BODY)?)
+        } else {
+            None
+        };
         service::logout(id, &principal).await?;
-    } else if matches!(req.body(), Body::Empty) || req.body().is_empty() {
+        if let Some(body) = body {
+            service::logout_with_refresh_token(id, body).await?;
+        }
+    } else if !has_body {
         return Err(Problem::unauthorized(
             "Send a bearer access token or the refresh token to sign out.",
         ));

@@ -11,7 +11,7 @@ shared::function_deps!(Needs::verify().cursors());
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
     let principal = ctx.require(&req, ROUTE).await?;
     let limit = http::page_limit(&req)?;
-    let cursor = http::query_param(&req, "cursor");
+    let cursor = http::query_param(&req, "cursor")?;
     let page = shared::kyc::list(ctx.store(), &principal, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &page)
 }

@@ -11,7 +11,7 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let principal = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(&req, "/v1/leads/{lead_id}/activities", "lead_id")?;
     let limit = http::page_limit(&req)?;
-    let cursor = http::query_param(&req, "cursor");
+    let cursor = http::query_param(&req, "cursor")?;
     let page =
         shared::leads::activities(ctx.store(), &principal, &id, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &page)

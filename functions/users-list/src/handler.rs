@@ -14,7 +14,7 @@ shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let principal = id.require(&req, ROUTE).await?;
     let limit = http::page_limit(&req)?;
-    let cursor = http::query_param(&req, "cursor");
+    let cursor = http::query_param(&req, "cursor")?;
     let page = service::list_users(&id.store, &principal, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &page)
 }

@@ -11,7 +11,7 @@ mod response;
 
 pub use problem::{FieldError, Problem};
 pub use request::{
-    MAX_JSON_BODY, if_match, json_body, page_limit, path_param, query_param, request_id,
+    IfMatch, MAX_JSON_BODY, if_match, json_body, page_limit, path_param, query_param, request_id,
     request_path, source_ip,
 };
 pub use response::{etag, json, json_with_etag, no_content};

@@ -23,8 +23,9 @@ pub fn request_id(req: &Request) -> String {
 /// Parses a JSON body into `T`.
 ///
 /// 415 unless the content type is JSON; 413 over `limit` bytes; 400 when empty, malformed,
-/// or when a field is unknown or invalid (`T` should use `#[serde(deny_unknown_fields)]`
-/// so no field can be mass-assigned). Errors name the field, never echo its value.
+/// when a member is named twice, or when a field is unknown or invalid (`T` should use
+/// `#[serde(deny_unknown_fields)]` so no field can be mass-assigned). A whole number is an
+/// integer however it is written (`2.0`). Errors name the field, never echo its value.
 pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, Problem> {
     let content_type = req
         .headers()
@@ -58,10 +59,89 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de)
+    let StrictJson(value) = serde_path_to_error::deserialize(&mut de)
         .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))?;
     de.end().map_err(|err| body_problem(".", err))?;
-    Ok(value)
+    serde_path_to_error::deserialize(value)
+        .map_err(|err| body_problem(&err.path().to_string(), err.into_inner()))
+}
+
+/// A JSON body as a value, read in one pass: a member named twice is refused (as when a
+/// struct is read directly), and a whole number written with a fraction or an exponent
+/// (`2.0`, `2e3`) is the integer it is — JSON has numbers, and JSON Schema's `integer`
+/// says the same.
+struct StrictJson(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // Within ±2^53 a float holds every integer exactly.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            Ok((v as i64).into())
+        } else {
+            Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+        }
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate field `{key}`"
+                )));
+            }
+            let StrictJson(v) = map.next_value()?;
+            fields.insert(key, v);
+        }
+        Ok(fields.into())
+    }
 }
 
 fn body_problem(path: &str, err: serde_json::Error) -> Problem {
@@ -189,17 +269,25 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A query-string parameter, if present and non-empty.
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
+/// A query-string parameter: `None` when absent, 400 naming it when present without a
+/// value (`?created_to=`): a filter sent empty is a client mistake, not "no filter".
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, Problem> {
+    match req
+        .query_string_parameters_ref()
         .and_then(|q| q.first(name))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    {
+        None => Ok(None),
+        Some("") => Err(Problem::validation(vec![FieldError::new(
+            name,
+            "must not be empty",
+        )])),
+        Some(v) => Ok(Some(v.to_string())),
+    }
 }
 
 /// `?limit=`: default 25, between 1 and 100, else 400.
 pub fn page_limit(req: &Request) -> Result<i32, Problem> {
-    match query_param(req, "limit") {
+    match query_param(req, "limit")? {
         None => Ok(25),
         Some(raw) => match raw.parse::<i32>() {
             Ok(n) if (1..=100).contains(&n) => Ok(n),
@@ -211,9 +299,30 @@ pub fn page_limit(req: &Request) -> Result<i32, Problem> {
     }
 }
 
-/// The version in `If-Match` (as issued by [`super::etag`]). 428 when absent, 412 when it
-/// is not one of ours (it cannot match any current version).
-pub fn if_match(req: &Request) -> Result<u64, Problem> {
+/// What an update's `If-Match` asks for (RFC 9110 §13.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: whatever version is current.
+    Any,
+    /// One of our ETags (as issued by [`super::etag`]; the weak form too).
+    Version(u64),
+}
+
+impl IfMatch {
+    /// The version to write against: the one asked for, or for `*` the `current` one the
+    /// caller read.
+    pub fn or_current(self, current: impl FnOnce() -> u64) -> u64 {
+        match self {
+            IfMatch::Any => current(),
+            IfMatch::Version(v) => v,
+        }
+    }
+}
+
+/// The `If-Match` of an update. 428 when absent or empty (there is no version to check
+/// against); `*` matches any current version; 412 for a value that is not one of our
+/// ETags, since it cannot match the current version.
+pub fn if_match(req: &Request) -> Result<IfMatch, Problem> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -221,10 +330,18 @@ pub fn if_match(req: &Request) -> Result<u64, Problem> {
         .to_str()
         .map_err(|_| Problem::precondition_failed())?
         .trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw);
-    raw.strip_prefix("\"v")
+    if raw.is_empty() {
+        return Err(Problem::precondition_required());
+    }
+    if raw == "*" {
+        return Ok(IfMatch::Any);
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix("\"v")
         .and_then(|r| r.strip_suffix('"'))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.parse::<u64>().ok())
+        .map(IfMatch::Version)
         .ok_or_else(Problem::precondition_failed)
 }
 
@@ -286,6 +403,35 @@ mod tests {
         let body = err.body("r");
         assert_eq!(body["errors"][0]["field"], "/count");
         assert!(!body.to_string().contains("many-secret"), "{body}");
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_or_exponent_are_integers() {
+        let thing: NewThing =
+            json_body(&json_request(r#"{"name":"a","count":2.0}"#), MAX_JSON_BODY).unwrap();
+        assert_eq!(thing.count, 2);
+        let thing: NewThing =
+            json_body(&json_request(r#"{"name":"a","count":3e1}"#), MAX_JSON_BODY).unwrap();
+        assert_eq!(thing.count, 30);
+        let err =
+            json_body::<NewThing>(&json_request(r#"{"name":"a","count":2.5}"#), MAX_JSON_BODY)
+                .unwrap_err();
+        assert_eq!(err.body("r")["errors"][0]["field"], "/count");
+    }
+
+    #[test]
+    fn a_member_named_twice_is_a_400() {
+        let err = json_body::<NewThing>(
+            &json_request(r#"{"name":"a","count":1,"count":2}"#),
+            MAX_JSON_BODY,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(
+            err.body("r").to_string().contains("duplicate field"),
+            "{}",
+            err.body("r")
+        );
     }
 
     #[test]
@@ -393,17 +539,94 @@ mod tests {
             .header("if-match", "\"v7\"")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(if_match(&ok).unwrap(), 7);
+        assert_eq!(if_match(&ok).unwrap(), IfMatch::Version(7));
         let weak = HttpRequest::builder()
             .header("if-match", "W/\"v8\"")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(if_match(&weak).unwrap(), 8);
+        assert_eq!(if_match(&weak).unwrap(), IfMatch::Version(8));
         let foreign = HttpRequest::builder()
             .header("if-match", "\"abc\"")
             .body(Body::Empty)
             .unwrap();
         assert_eq!(if_match(&foreign).unwrap_err().status(), 412);
+        let signed = HttpRequest::builder()
+            .header("if-match", "\"v+7\"")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(if_match(&signed).unwrap_err().status(), 412);
+    }
+
+    #[test]
+    fn an_empty_if_match_is_428() {
+        for empty in ["", "  "] {
+            let req = HttpRequest::builder()
+                .header("if-match", empty)
+                .body(Body::Empty)
+                .unwrap();
+            let problem = if_match(&req).unwrap_err();
+            assert_eq!(
+                (problem.status().as_u16(), problem.code()),
+                (428, "if_match_required"),
+                "{empty:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn if_match_star_matches_any_version() {
+        let req = HttpRequest::builder()
+            .header("if-match", "*")
+            .body(Body::Empty)
+            .unwrap();
+        let precondition = if_match(&req).unwrap();
+        assert_eq!(precondition, IfMatch::Any);
+        assert_eq!(precondition.or_current(|| 41), 41);
+        assert_eq!(IfMatch::Version(7).or_current(|| 41), 7);
+    }
+
+    fn with_query(pairs: &[(&str, &str)]) -> Request {
+        HttpRequest::builder()
+            .uri("/")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(std::collections::HashMap::from_iter(
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            ))
+    }
+
+    #[test]
+    fn an_empty_query_value_is_a_400_naming_the_parameter() {
+        let problem = query_param(&with_query(&[("created_to", "")]), "created_to").unwrap_err();
+        assert_eq!(problem.status(), 400);
+        let body = problem.body("r");
+        assert_eq!(body["errors"][0]["field"], "created_to", "{body}");
+        assert_eq!(
+            query_param(&with_query(&[("q", "x")]), "q").unwrap(),
+            Some("x".to_string())
+        );
+        assert_eq!(query_param(&with_query(&[]), "q").unwrap(), None);
+        assert_eq!(
+            page_limit(&with_query(&[("limit", "")]))
+                .unwrap_err()
+                .status(),
+            400
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_a_400() {
+        // API Gateway hands such a body to the function base64-encoded: Body::Binary.
+        let req = HttpRequest::builder()
+            .method(Method::POST)
+            .header("content-type", "application/json")
+            .body(Body::Binary(vec![0xff, 0xfe, b'{', 0x80]))
+            .unwrap();
+        let problem = json_body::<NewThing>(&req, MAX_JSON_BODY).unwrap_err();
+        assert_eq!(
+            (problem.status().as_u16(), problem.code()),
+            (400, "malformed_json")
+        );
     }
 
     #[test]

@@ -66,6 +66,9 @@ mod tests {
             .header("if-match", tag)
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(crate::http::if_match(&req).unwrap(), 42);
+        assert_eq!(
+            crate::http::if_match(&req).unwrap(),
+            crate::http::IfMatch::Version(42)
+        );
     }
 }

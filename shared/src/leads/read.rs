@@ -7,6 +7,59 @@ pub async fn get(store: &Store, principal: &Principal, lead_id: &str) -> Result<
     own_lead(store, principal, lead_id).await
 }
 
+/// The query of `GET /v1/leads` as sent: each parameter's value, when present.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub stage: Option<String>,
+    pub follow_up: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub assigned_to: Option<String>,
+    pub q: Option<String>,
+}
+
+impl ListQuery {
+    /// The filters it asks for, or a 400 naming every parameter that is not one.
+    /// `created_from` and `created_to` are RFC 3339 times, compared in UTC.
+    pub fn filters(self) -> Result<ListFilters, Invalid> {
+        let mut e = Vec::new();
+        let status = self.status.and_then(|s| {
+            serde_json::from_value(Value::String(s))
+                .map_err(|_| e.push(FieldError::new("status", "is not a lead status")))
+                .ok()
+        });
+        let overdue = match self.follow_up.as_deref() {
+            None => false,
+            Some("overdue") => true,
+            Some(_) => {
+                e.push(FieldError::new("follow_up", "must be overdue"));
+                false
+            }
+        };
+        let mut time = |name: &str, v: Option<String>| {
+            v.and_then(|raw| match DateTime::parse_from_rfc3339(&raw) {
+                Ok(t) => Some(rfc3339(t.with_timezone(&Utc))),
+                Err(_) => {
+                    e.push(FieldError::new(name, "must be an RFC 3339 time"));
+                    None
+                }
+            })
+        };
+        let created_from = time("created_from", self.created_from);
+        let created_to = time("created_to", self.created_to);
+        Invalid::check(e, || ListFilters {
+            status,
+            stage: self.stage,
+            overdue,
+            created_from,
+            created_to,
+            assigned_to: self.assigned_to,
+            q: self.q,
+        })
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ListFilters {
     pub status: Option<LeadStatus>,
@@ -113,4 +166,32 @@ pub async fn activities(
         .prefix(keys::lead_activity_prefix(&lead.id))
         .newest_first();
     Ok(store.query(&q, cursor).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_times_are_rfc3339_and_compared_in_utc() {
+        let filters = ListQuery {
+            created_from: Some("2026-11-01T02:00:00+02:00".into()),
+            ..Default::default()
+        }
+        .filters()
+        .unwrap();
+        assert_eq!(
+            filters.created_from.as_deref(),
+            Some("2026-11-01T00:00:00.000Z")
+        );
+        let bad = ListQuery {
+            created_to: Some("yesterday".into()),
+            status: Some("open".into()),
+            ..Default::default()
+        }
+        .filters()
+        .unwrap_err();
+        let fields: Vec<_> = bad.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["status", "created_to"]);
+    }
 }
