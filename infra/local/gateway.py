@@ -22,6 +22,7 @@ import base64
 import http.client
 import json
 import re
+import time
 import socket
 import sys
 import threading
@@ -162,6 +163,14 @@ class Gateway(BaseHTTPRequestHandler):
                 status, headers, payload = self.invoke_as_api_gateway(body)
             else:
                 status, headers, payload = self.forward(body)
+                # Watch's own failure (its error body, not a function's problem+json), for
+                # instance a function instance that died while starting: a read is asked
+                # once more, as a fresh Lambda instance would serve it. Writes are not
+                # repeated; nothing a function answers is retried.
+                if (status == 500 and self.command in ("GET", "HEAD")
+                        and b"httpstatuses.com" in payload):
+                    time.sleep(0.5)
+                    status, headers, payload = self.forward(body)
         except (OSError, http.client.HTTPException) as e:
             status, headers = 502, [("content-type", "text/plain")]
             payload = f"cargo lambda watch did not answer: {e}\n".encode()
