@@ -17,8 +17,8 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         .take(&shared::admin::metrics_key()[0])?
         .unwrap_or_default();
     let filters = shared::admin::DirectoryFilters {
-        status: enum_param(&req, "status")?,
-        kyc_status: enum_param(&req, "kyc_status")?,
+        status: http::enum_query_param(&req, "status")?,
+        kyc_status: http::enum_query_param(&req, "kyc_status")?,
         tier: http::query_param(&req, "tier")?,
         region: http::query_param(&req, "region")?,
         q: http::query_param(&req, "q")?,
@@ -28,21 +28,4 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let directory =
         shared::admin::directory(ctx.store(), counters, &filters, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &directory)
-}
-
-/// A query parameter that must be one of an enum's values (400 otherwise).
-fn enum_param<T: serde::de::DeserializeOwned>(
-    req: &Request,
-    name: &str,
-) -> Result<Option<T>, Problem> {
-    http::query_param(req, name)?
-        .map(|v| {
-            serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
-                Problem::validation(vec![http::FieldError::new(
-                    name,
-                    "is not one of the allowed values",
-                )])
-            })
-        })
-        .transpose()
 }

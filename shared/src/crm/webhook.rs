@@ -113,22 +113,17 @@ pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Map<String, Value>,
     if body.len() > MAX_BODY {
         return Err(WebhookError::TooLarge(MAX_BODY));
     }
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let value: Value = if essence == "application/x-www-form-urlencoded" {
-        let mut map = Map::new();
-        for (k, v) in url_form(body) {
-            map.insert(k, Value::String(v));
-        }
-        Value::Object(map)
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|_| WebhookError::Malformed("The body is not valid JSON or form data."))?
-    };
+    let value: Value =
+        if crate::http::media_type(content_type) == "application/x-www-form-urlencoded" {
+            let mut map = Map::new();
+            for (k, v) in url_form(body) {
+                map.insert(k, Value::String(v));
+            }
+            Value::Object(map)
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|_| WebhookError::Malformed("The body is not valid JSON or form data."))?
+        };
     match value {
         Value::Object(m) => Ok(m),
         _ => Err(WebhookError::Malformed("The body must be an object.")),

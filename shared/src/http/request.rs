@@ -32,12 +32,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = media_type(content_type);
     if essence != "application/json"
         && !(essence.starts_with("application/") && essence.ends_with("+json"))
     {
@@ -267,6 +262,35 @@ fn percent_decode(segment: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// A `Content-Type`'s media type: lower-case, without parameters (`text/plain; charset=x`
+/// is `text/plain`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// A query parameter that must be one of an enum's (serde) values: `None` when absent, 400
+/// naming it otherwise.
+pub fn enum_query_param<T: DeserializeOwned>(
+    req: &Request,
+    name: &str,
+) -> Result<Option<T>, Problem> {
+    query_param(req, name)?
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
+                Problem::validation(vec![FieldError::new(
+                    name,
+                    "is not one of the allowed values",
+                )])
+            })
+        })
+        .transpose()
 }
 
 /// A query-string parameter: `None` when absent, 400 naming it when present without a
