@@ -24,6 +24,7 @@ pub mod identity;
 pub mod kyc;
 pub mod leads;
 pub mod limits;
+pub mod money;
 pub mod notifications;
 pub mod outbox;
 pub mod partners;

@@ -641,6 +641,7 @@ const LAYERS: &[&[&str]] = &[
         "notifications",
         "uploads",
         "limits",
+        "money",
     ],
     &["partners"],
     &["identity"],

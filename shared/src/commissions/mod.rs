@@ -2,6 +2,8 @@
 //! updated or paid in Zoho becomes one line for its partner, stored as Zoho sent it); the
 //! portal's own commission workflow builds on the same lines.
 
+pub mod status;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -60,50 +62,19 @@ pub fn status_from_crm(value: &str) -> String {
 }
 
 /// A Zoho currency amount (a JSON number or numeric string, e.g. `1250.5`) in minor units
-/// (cents), read as decimal text: no floating point. More than two decimals round half to
-/// even; anything that is not a plain decimal number is `None`.
+/// (cents), read as decimal text with [`crate::money::parse_decimal`]: no floating point.
 pub fn minor_units(value: &Value) -> Option<i64> {
     let text = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
         _ => return None,
     };
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.as_str()),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || !fraction.chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let cents_text = format!("{:0<2}", &fraction[..fraction.len().min(2)]);
-    let mut cents: i64 = whole
-        .parse::<i64>()
-        .unwrap_or(0)
-        .checked_mul(100)?
-        .checked_add(cents_text.parse::<i64>().ok()?)?;
-    // Half to even on what lies beyond the cents.
-    let rest = fraction.get(2..).unwrap_or("");
-    if let Some(first) = rest.chars().next() {
-        let beyond_half = rest[1..].chars().any(|c| c != '0');
-        let round_up = match first {
-            '6'..='9' => true,
-            '5' => beyond_half || cents % 2 == 1,
-            _ => false,
-        };
-        if round_up {
-            cents = cents.checked_add(1)?;
-        }
-    }
-    Some(if negative { -cents } else { cents })
+    crate::money::parse_decimal(&text, 2)
 }
 
-/// Line statuses whose amount the portal still owes (not paid, not cancelled).
+/// Whether a line in (Zoho's) `status` is still owed: pending, approved or held.
 pub fn is_owed(status: &str) -> bool {
-    matches!(status, "pending" | "approved" | "held" | "on_hold")
+    status::LineStatus::from_crm(status).is_some_and(status::LineStatus::is_owed)
 }
 
 /// What a line adds to the portal-wide `commission_owed` (kept in one currency; a line in
