@@ -54,16 +54,14 @@ pub async fn assign(
     }
     tx = add_counters(tx, &current.partner_id, Some(&current), None);
     tx = add_counters(tx, &target.id, None, Some(&moved));
-    let history = HistoryEntry {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: target.id.clone(),
-        lead_id: moved.id.clone(),
-        from: None,
-        to: moved.status,
-        at: at.clone(),
-        by: by.to_string(),
-        source: LeadSource::Portal,
-    };
+    let history = HistoryEntry::new(
+        &target.id,
+        &moved.id,
+        (None, moved.status),
+        by,
+        LeadSource::Portal,
+        &at,
+    );
     let audit = AuditEntry::new(
         Some(&target.id),
         by,

@@ -142,20 +142,18 @@ pub async fn create(
     for guard in guards_for(&lead, protected_until.timestamp()) {
         tx = guard_put(tx, &guard, t);
     }
-    let history = HistoryEntry {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: partner_id.clone(),
-        lead_id: lead.id.clone(),
-        from: None,
-        to: LeadStatus::New,
-        at: at.clone(),
-        by: by.to_string(),
-        source: if source == LeadSource::Crm {
+    let history = HistoryEntry::new(
+        &partner_id,
+        &lead.id,
+        (None, LeadStatus::New),
+        by,
+        if source == LeadSource::Crm {
             LeadSource::Crm
         } else {
             LeadSource::Portal
         },
-    };
+        &at,
+    );
     let audit = AuditEntry::new(
         Some(&partner_id),
         by,

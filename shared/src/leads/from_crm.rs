@@ -89,16 +89,14 @@ pub async fn create_from_crm<'a>(
         );
     }
     let tx = add_counters(tx, &partner.id, None, Some(&lead))
-        .insert(&HistoryEntry {
-            id: ulid::Ulid::new().to_string(),
-            partner_id: partner.id.clone(),
-            lead_id: lead.id.clone(),
-            from: None,
-            to: lead.status,
-            at: at.clone(),
-            by: "crm".into(),
-            source: LeadSource::Crm,
-        })
+        .insert(&HistoryEntry::new(
+            &partner.id,
+            &lead.id,
+            (None, lead.status),
+            "crm",
+            LeadSource::Crm,
+            &at,
+        ))
         .insert(
             &AuditEntry::new(
                 Some(&partner.id),
@@ -145,16 +143,14 @@ pub async fn apply_crm_status<'a>(
     let at = rfc3339(now);
     let status = next.status;
     tx = add_counters(tx, &lead.partner_id, Some(lead), Some(next))
-        .insert(&HistoryEntry {
-            id: ulid::Ulid::new().to_string(),
-            partner_id: lead.partner_id.clone(),
-            lead_id: lead.id.clone(),
-            from: Some(lead.status),
-            to: status,
-            at: at.clone(),
-            by: "crm".into(),
-            source: LeadSource::Crm,
-        })
+        .insert(&HistoryEntry::new(
+            &lead.partner_id,
+            &lead.id,
+            (Some(lead.status), status),
+            "crm",
+            LeadSource::Crm,
+            &at,
+        ))
         .insert(
             &AuditEntry::new(
                 Some(&lead.partner_id),

@@ -226,6 +226,29 @@ pub struct HistoryEntry {
     pub source: LeadSource,
 }
 
+impl HistoryEntry {
+    /// A status move of `lead` (now with `partner_id`): `from` → `to`, by whom and where.
+    pub fn new(
+        partner_id: &str,
+        lead_id: &str,
+        (from, to): (Option<LeadStatus>, LeadStatus),
+        by: &str,
+        source: LeadSource,
+        at: &str,
+    ) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            partner_id: partner_id.to_string(),
+            lead_id: lead_id.to_string(),
+            from,
+            to,
+            at: at.to_string(),
+            by: by.to_string(),
+            source,
+        }
+    }
+}
+
 impl Entity for HistoryEntry {
     const KIND: &'static str = "lead_history";
 

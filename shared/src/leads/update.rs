@@ -214,17 +214,14 @@ pub async fn update(
         tx = guard_put(tx, &guard, t);
     }
     if next.status != current.status {
-        let h = HistoryEntry {
-            id: ulid::Ulid::new().to_string(),
-            partner_id: partner_id.clone(),
-            lead_id: current.id.clone(),
-            from: Some(current.status),
-            to: next.status,
-            at: at.clone(),
-            by: principal.user_id.clone(),
-            source: LeadSource::Portal,
-        };
-        tx = tx.insert(&h);
+        tx = tx.insert(&HistoryEntry::new(
+            &partner_id,
+            &current.id,
+            (Some(current.status), next.status),
+            &principal.user_id,
+            LeadSource::Portal,
+            &at,
+        ));
     }
     let audit = AuditEntry::new(
         Some(&partner_id),
