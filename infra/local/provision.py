@@ -140,8 +140,9 @@ def create_queues(r: cfn.Resolver, endpoint: str):
 
 def env_value(v: str) -> str:
     """A value for the env file, which bash sources and `cargo lambda watch --env-file`
-    reads: plain when safe, else single-quoted (literal in both)."""
-    if re.fullmatch(r"[A-Za-z0-9_./:@,+=-]*", v):
+    reads: plain when safe, else single-quoted (literal in both). `=` is not safe: watch's
+    parser refuses a plain value holding one (`TIER_COMMISSION_RATES=gold=1000`)."""
+    if re.fullmatch(r"[A-Za-z0-9_./:@,+-]*", v):
         return v
     if "'" in v:
         raise SystemExit(f"an environment value may not contain a single quote: {v!r}")

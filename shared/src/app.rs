@@ -185,6 +185,8 @@ pub struct Context {
     pub documents: Option<crate::storage::Documents>,
     pub cipher: Option<crate::crypto::FieldCipher>,
     pub leads: crate::leads::LeadSettings,
+    /// Tier rates and the payout schedule.
+    pub commissions: crate::commissions::CommissionSettings,
 }
 
 impl Context {
@@ -260,6 +262,7 @@ pub async fn context(
         default_country_code: config.default_country_code.clone(),
         portal_daily_limit: Some(config.limits.leads_per_partner()),
     };
+    let commissions = crate::commissions::CommissionSettings::read(&mut r);
     r.finish()?;
     let identity = identity(&config, sdk, needs.keys).await?;
     let documents = bucket.map(|b| crate::storage::Documents::new(crate::aws::s3(sdk), b.bucket));
@@ -283,6 +286,7 @@ pub async fn context(
         documents,
         cipher,
         leads,
+        commissions,
     })
 }
 

@@ -38,6 +38,9 @@ pub enum Kind {
     Conflict,
     /// The version the caller read is no longer current.
     Stale,
+    /// Well-formed, but contradicts an earlier request (an idempotency key reused with
+    /// another body).
+    Unprocessable,
     /// An update came without the version it was based on.
     PreconditionRequired,
     /// The request is larger than accepted.

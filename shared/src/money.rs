@@ -84,6 +84,38 @@ pub struct Money {
     pub currency: Currency,
 }
 
+impl Money {
+    pub fn new(amount_minor: i64, currency: Currency) -> Self {
+        Self {
+            amount_minor,
+            currency,
+        }
+    }
+
+    /// `1250.50 ZAR`, `-3 JPY`: the exact decimal value and the code (for emails and files).
+    pub fn display(&self) -> String {
+        let exp = self.currency.exponent();
+        let digits = self.amount_minor.unsigned_abs().to_string();
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        if exp == 0 {
+            return format!("{sign}{digits} {}", self.currency.code());
+        }
+        let exp = exp as usize;
+        let padded = format!("{digits:0>width$}", width = exp + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - exp);
+        format!("{sign}{whole}.{fraction} {}", self.currency.code())
+    }
+
+    /// The amount as decimal text without the code (`1250.50`), for Zoho's currency fields.
+    pub fn decimal(&self) -> String {
+        let shown = self.display();
+        shown
+            .rsplit_once(' ')
+            .map(|(n, _)| n.to_string())
+            .unwrap_or(shown)
+    }
+}
+
 /// Rounds `numerator / denominator` (denominator > 0) half to even.
 fn div_half_even(numerator: i128, denominator: i128) -> i128 {
     let quotient = numerator.div_euclid(denominator);
@@ -186,6 +218,17 @@ mod tests {
         );
         assert!(commission(zar(1), 10_001).is_none());
         assert!(commission(zar(i64::MAX), 10_000).is_some());
+    }
+
+    #[test]
+    fn amounts_display_exactly() {
+        assert_eq!(zar(125_050).display(), "1250.50 ZAR");
+        assert_eq!(zar(-5).display(), "-0.05 ZAR");
+        assert_eq!(zar(0).decimal(), "0.00");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::new(1500, jpy).display(), "1500 JPY");
+        let kwd = Currency::parse("KWD").unwrap();
+        assert_eq!(Money::new(1, kwd).decimal(), "0.001");
     }
 
     #[test]

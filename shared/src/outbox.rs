@@ -53,6 +53,10 @@ pub enum OutboxEntity {
     Lead,
     Partner,
     Activity,
+    /// A commission line (upserted into the Commissions module).
+    Commission,
+    /// A payout: each of its lines is pushed with its new status.
+    Payout,
 }
 
 /// Why an outbox item was written (what the push sends).

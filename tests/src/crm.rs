@@ -88,6 +88,7 @@ impl CrmWorld {
             settings: CrmSettings::default(),
             portal_url: "https://portal.example.test".into(),
             leads: lead_settings(),
+            commissions: Default::default(),
         }
     }
 

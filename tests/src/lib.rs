@@ -196,6 +196,42 @@ impl std::io::Write for CapturedLogs {
 
 // ------------------------------------------------------------------ requests
 
+/// An API Gateway HTTP request for `route` (`"GET /v1/payouts/{payout_id}"`) at `path`
+/// with its path parameters and `query` (`a=1&b=2`), as the gateway hands it a handler.
+pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
+    let (method, template) = route.split_once(' ').expect("METHOD /path");
+    let mut params = serde_json::Map::new();
+    for (t, v) in template.split('/').zip(path.split('/')) {
+        if let Some(name) = t.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            params.insert(name.to_string(), Value::String(v.to_string()));
+        }
+    }
+    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let qsp: serde_json::Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": raw_query.join("&"),
+        "queryStringParameters": if qsp.is_empty() { Value::Null } else { Value::Object(qsp) },
+        "headers": {"accept": "application/json", "host": "api.partners.example.com"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "portalapi",
+            "domainName": "api.partners.example.com", "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.10", "userAgent": "tests"},
+            "requestId": ulid::Ulid::new().to_string(), "routeKey": route, "stage": "$default",
+            "time": "20/Nov/2026:10:00:00 +0000", "timeEpoch": 1795173600000u64
+        },
+        "isBase64Encoded": false,
+        "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) }
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP event")
+}
+
 /// Replaces the fixture's JSON body.
 pub fn with_json(mut req: Request, body: &Value) -> Request {
     *req.body_mut() = Body::Text(body.to_string());

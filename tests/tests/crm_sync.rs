@@ -680,6 +680,22 @@ async fn a_lead_given_to_another_partner_in_zoho_moves_to_that_partner() {
     );
 }
 
+/// The ledger line a Zoho commission record became (by its link).
+async fn line_of(world: &CrmWorld, crm_id: &str) -> shared::commissions::CommissionLine {
+    let link: shared::crm::CrmLink = world
+        .store
+        .get(&keys::crm_link("Commissions", crm_id))
+        .await
+        .unwrap()
+        .expect("the Zoho record is linked to a line");
+    world
+        .store
+        .get(&keys::commission_line(&link.partner_id, &link.entity_id))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line_and_commission_owed_follows_it() {
     let world = CrmWorld::new().await;
@@ -692,8 +708,8 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line_and_commission_owe
                "Currency": "ZAR", "Commission_Status": "Approved", "Deal_Ref": "D-2041"}),
     );
     let id = record["id"].as_str().unwrap().to_string();
-    // The directory's commission_owed moves with the line (this is the only test that
-    // writes commission lines, so the shared counter moves by this line alone).
+    // The directory's commission_owed moves with the line (no other test of this binary
+    // writes ZAR commission lines, so the shared counter moves by this line alone).
     let owed = || async {
         world
             .store
@@ -712,6 +728,27 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line_and_commission_owe
         "commission_stored"
     );
     assert_eq!(owed().await - before, 125050, "an approved line is owed");
+    let line = line_of(&world, &id).await;
+    assert_eq!(
+        (line.status.as_str(), line.source, line.deal_ref.as_deref()),
+        (
+            "approved",
+            shared::commissions::LineSource::Crm,
+            Some("D-2041")
+        )
+    );
+    // An unknown Zoho status leaves the line as it is.
+    let odd = world
+        .zoho
+        .update("Commissions", &id, json!({"Commission_Status": "Disputed"}));
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Commissions", &odd),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(line_of(&world, &id).await.status.as_str(), "approved");
     let paid = world.zoho.update(
         "Commissions",
         &id,
@@ -722,26 +759,250 @@ async fn a_commission_paid_in_zoho_is_stored_as_a_ledger_line_and_commission_owe
         inbound::handle(&world.crm, &event, Utc::now())
             .await
             .unwrap(),
-        "commission_stored"
+        "commission_updated"
     );
-    let line: shared::commissions::CommissionLine = world
-        .store
-        .get(&keys::commission_line(&partner.id, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let line = line_of(&world, &id).await;
     assert_eq!(
         (
             line.status.as_str(),
-            line.amount_minor,
-            line.currency.as_deref()
+            line.amount.amount_minor,
+            line.amount.currency.code()
         ),
-        ("paid", Some(125050), Some("ZAR"))
+        ("paid", 125050, "ZAR")
     );
     assert_eq!(line.paid_at.as_deref(), Some("2026-11-30"));
     assert_eq!(owed().await, before, "a paid line is no longer owed");
-    assert_eq!(line.crm_record["Deal_Ref"], "D-2041");
-    assert_eq!(line.version, 2);
+    // Paid is final: Zoho cannot move it back.
+    let back = world
+        .zoho
+        .update("Commissions", &id, json!({"Commission_Status": "Pending"}));
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Commissions", &back),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(line_of(&world, &id).await.status.as_str(), "paid");
+}
+
+/// The commission lines a lead accrued (or clawed back), oldest first.
+async fn lines_for_lead(
+    world: &CrmWorld,
+    partner_id: &str,
+    lead_id: &str,
+) -> Vec<shared::commissions::CommissionLine> {
+    let q = Query::partition(None, keys::partner_partition(partner_id), 1000)
+        .prefix(keys::COMMISSION_PREFIX);
+    world
+        .store
+        .query_up_to::<shared::commissions::CommissionLine>(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.lead_id.as_deref() == Some(lead_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_accrual_happens_once_per_won_lead_under_redelivery_and_flips() {
+    let world = CrmWorld::new().await;
+    let (partner, owner) = world.approved_partner().await;
+    world
+        .store
+        .apply(
+            shared::store::Patch::new(&keys::partner(&partner.id)).set("commission_rate_bps", 1250),
+        )
+        .await
+        .unwrap();
+    let (lead, crm_id) = synced_lead(&world, &owner).await;
+    // Won in Zoho with a deal of EUR 12,345.67 (a currency no other test here uses, so the
+    // shared ZAR owed counter is untouched): 12.5 % is 1,543.20875 → 1,543.21.
+    let won = world.zoho.update(
+        "Leads",
+        &crm_id,
+        json!({"Lead_Status": "Closed Won", "Amount": "12345.67", "Currency": "EUR"}),
+    );
+    let event = world.webhook_event("Leads", &won);
+    for _ in 0..3 {
+        inbound::handle(&world.crm, &event, Utc::now())
+            .await
+            .unwrap();
+    }
+    // Zoho sends the won record again (another edit, same status).
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Description": "signed"}))
+        .await;
+    let lines = lines_for_lead(&world, &partner.id, &lead.id).await;
+    assert_eq!(lines.len(), 1, "one accrual: {lines:?}");
+    let accrual = &lines[0];
+    assert_eq!(
+        (
+            accrual.source,
+            accrual.kind,
+            accrual.status,
+            accrual.amount.amount_minor,
+            accrual.rate_bps
+        ),
+        (
+            shared::commissions::LineSource::Accrual,
+            shared::commissions::LineKind::Earning,
+            shared::commissions::LineStatus::Pending,
+            154_321,
+            Some(1250)
+        )
+    );
+    assert_eq!(accrual.deal_value.map(|m| m.amount_minor), Some(1_234_567));
+
+    // Lost after being won: a clawback reverses it; won again: one new accrual.
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Lost Lead"}))
+        .await;
+    world
+        .zoho_edit(
+            "Leads",
+            &crm_id,
+            json!({"Lead_Status": "Lost Lead", "Description": "x"}),
+        )
+        .await;
+    let lines = lines_for_lead(&world, &partner.id, &lead.id).await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let claw = lines
+        .iter()
+        .find(|l| l.kind == shared::commissions::LineKind::Clawback)
+        .unwrap();
+    assert_eq!(
+        (claw.amount.amount_minor, claw.corrects.as_deref()),
+        (-154_321, Some(accrual.id.as_str()))
+    );
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Closed Won"}))
+        .await;
+    world
+        .zoho_edit(
+            "Leads",
+            &crm_id,
+            json!({"Lead_Status": "Closed Won", "Description": "y"}),
+        )
+        .await;
+    let lines = lines_for_lead(&world, &partner.id, &lead.id).await;
+    assert_eq!(lines.len(), 3, "accrue, claw back, accrue: {lines:?}");
+    let net: i64 = lines.iter().map(|l| l.amount.amount_minor).sum();
+    assert_eq!(net, 154_321, "won → lost → won nets one commission");
+    let totals: std::collections::BTreeMap<String, Value> = world
+        .store
+        .get(&keys::commission_totals(&partner.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(totals["EUR_pending"], 154_321);
+    assert_eq!(totals["EUR_open_clawback"], -154_321);
+    // The accruals reach Zoho's Commissions module, keyed on their portal ids.
+    world.drain().await;
+    for l in &lines {
+        let zoho = world.zoho_records_for("Commissions", &l.id);
+        assert_eq!(zoho.len(), 1, "{l:?}");
+        assert_eq!(zoho[0]["Commission_Status"], "Pending");
+    }
+}
+
+#[tokio::test]
+async fn a_zoho_commission_approved_in_the_portal_and_paid_in_a_payout_reaches_zoho_as_paid() {
+    let world = CrmWorld::new().await;
+    let (partner, _) = world.approved_partner().await;
+    world.drain().await;
+    let partner_crm = world.zoho_records_for("Vendors", &partner.id)[0]["id"].clone();
+    let record = world.zoho.insert(
+        "Commissions",
+        json!({"Name": "Referral 88", "Partner": {"id": partner_crm}, "Amount": "880.00",
+               "Currency": "USD", "Commission_Status": "Pending"}),
+    );
+    let crm_id = record["id"].as_str().unwrap().to_string();
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Commissions", &record),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let line = line_of(&world, &crm_id).await;
+    assert_eq!(
+        (line.status.as_str(), line.amount.amount_minor),
+        ("pending", 88_000)
+    );
+    let approve: shared::commissions::ledger::StatusChange =
+        serde_json::from_value(json!({"action": "approve"})).unwrap();
+    shared::commissions::ledger::change_status(
+        &world.store,
+        "ops",
+        &line.id,
+        Some(line.version),
+        approve,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    world.drain().await;
+    let zoho = world.zoho.record("Commissions", &crm_id).unwrap();
+    assert_eq!(
+        (
+            zoho["Commission_Status"].as_str(),
+            zoho["Portal_Id"].as_str()
+        ),
+        (Some("Approved"), Some(line.id.as_str()))
+    );
+    assert_eq!(
+        world
+            .zoho
+            .records("Commissions")
+            .iter()
+            .filter(|r| r["Portal_Id"] == line.id.as_str())
+            .count(),
+        1,
+        "updated, not duplicated"
+    );
+    // Zoho's echo of the portal's own push moves nothing: same status, same history.
+    let approved = line_of(&world, &crm_id).await;
+    let echo = world.zoho.record("Commissions", &crm_id).unwrap();
+    inbound::handle(
+        &world.crm,
+        &world.webhook_event("Commissions", &echo),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let after_echo = line_of(&world, &crm_id).await;
+    assert_eq!(
+        (after_echo.status, after_echo.history.len()),
+        (approved.status, approved.history.len())
+    );
+    let new_payout: shared::commissions::payouts::NewPayout =
+        serde_json::from_value(json!({"partner_id": partner.id, "currency": "USD"})).unwrap();
+    let payout = shared::commissions::payouts::create(
+        &world.store,
+        "ops",
+        &unique("k"),
+        new_payout,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let paid: shared::commissions::payouts::PayoutUpdate = serde_json::from_value(
+        json!({"status": "paid", "reference": "SWIFT-1", "paid_at": "2026-11-28T09:00:00Z"}),
+    )
+    .unwrap();
+    shared::commissions::payouts::settle(&world.store, "ops", &payout.id, paid, Utc::now())
+        .await
+        .unwrap();
+    world.drain().await;
+    let zoho = world.zoho.record("Commissions", &crm_id).unwrap();
+    assert_eq!(zoho["Commission_Status"], "Paid");
+    assert_eq!(zoho["Paid_At"], "2026-11-28T09:00:00.000Z");
+    assert_eq!(zoho["Amount"], "880.00");
+    assert_eq!(
+        line_of(&world, &crm_id).await.crm_sync.state,
+        shared::outbox::SyncState::Synced
+    );
 }
 
 #[tokio::test]

@@ -27,7 +27,9 @@ pub struct DirectoryCounters {
     pub active_partners: i64,
     #[serde(default)]
     pub pipeline_value_minor: i64,
-    #[serde(default)]
+    /// Owed (pending, approved or held) in the reporting currency, kept by the ledger
+    /// (`commissions::totals`) as `commission_owed_<CURRENCY>_minor`.
+    #[serde(default, rename = "commission_owed_ZAR_minor")]
     pub commission_owed_minor: i64,
 }
 
@@ -162,6 +164,9 @@ pub struct PartnerRecord {
     pub crm_sync: crate::outbox::CrmSync,
     /// Registration and VAT numbers in clear, to check against the KYC documents.
     pub tax_numbers: crate::partners::ClearTaxNumbers,
+    /// The operations account manager and internal tags (never shown to the partner).
+    pub owner_admin_id: Option<String>,
+    pub tags: Vec<String>,
     pub version: u64,
     pub documents: Vec<DocumentView>,
     pub users: Vec<UserView>,
@@ -203,6 +208,8 @@ pub async fn record(
         .map_err(|_| AdminError::Undecryptable("a tax number"))?;
     Ok(PartnerRecord {
         tax_numbers,
+        owner_admin_id: partner.owner_admin_id.clone(),
+        tags: partner.tags.clone(),
         version: partner.version,
         crm_sync: partner.crm_sync.clone(),
         partner: PartnerView::from(&partner),

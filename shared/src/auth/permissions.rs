@@ -81,6 +81,9 @@ const OWNER: &[Role] = &[Owner];
 const OWNER_MANAGER: &[Role] = &[Owner, Manager];
 const ADMIN: &[Role] = &[Admin];
 const LEAD_WRITERS: &[Role] = &[Owner, Manager, Sales];
+/// Who sees the partner's money: never `sales`.
+const MONEY_READERS: &[Role] = &[Owner, Manager, Finance];
+const PAYOUT_READERS: &[Role] = &[Owner, Finance];
 
 /// The matrix: `"METHOD /path"` (as in template.yaml) → access.
 pub const ROUTES: &[(&str, Access)] = &[
@@ -147,6 +150,29 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Roles(ADMIN),
     ),
     ("POST /v1/admin/crm/replay", Access::Roles(ADMIN)),
+    ("GET /v1/commissions", Access::Roles(MONEY_READERS)),
+    ("GET /v1/commissions/summary", Access::Roles(MONEY_READERS)),
+    (
+        "GET /v1/commissions/{commission_id}",
+        Access::Roles(MONEY_READERS),
+    ),
+    ("GET /v1/payouts", Access::Roles(PAYOUT_READERS)),
+    ("GET /v1/payouts/{payout_id}", Access::Roles(PAYOUT_READERS)),
+    ("GET /v1/admin/commissions", Access::Roles(ADMIN)),
+    ("POST /v1/admin/commissions", Access::Roles(ADMIN)),
+    (
+        "POST /v1/admin/commissions/{commission_id}/status",
+        Access::Roles(ADMIN),
+    ),
+    ("POST /v1/admin/payouts", Access::Roles(ADMIN)),
+    (
+        "POST /v1/admin/payouts/{payout_id}/status",
+        Access::Roles(ADMIN),
+    ),
+    (
+        "PATCH /v1/admin/partners/{partner_id}",
+        Access::Roles(ADMIN),
+    ),
 ];
 
 /// How far along its lifecycle a partner must be for its users to call a route. Checked

@@ -11,10 +11,12 @@ use super::webhook::QueuedEvent;
 use super::{Crm, CrmLink};
 use crate::audit::AuditEntry;
 use crate::auth::permissions::Role;
-use crate::commissions::{CommissionLine, minor_units, status_from_crm};
+use crate::commissions::from_crm::CrmCommission;
+use crate::commissions::{CommissionLine, Locator, minor_units};
 use crate::contact::{Email, Phone};
 use crate::identity::model::{UserStatus, new_member};
 use crate::leads::{Lead, LeadStatus};
+use crate::money::{Currency, Money};
 use crate::outbox::{CrmOutbox, CrmSync};
 use crate::partners::decisions::{Actor, change_status};
 use crate::partners::registration::PartnerDraft;
@@ -254,6 +256,18 @@ fn processed_tx<'a>(tx: TxBuilder<'a>, processed: &ProcessedEvent) -> TxBuilder<
     )
 }
 
+/// The deal value Zoho holds for a lead (its amount field, in its currency field or the
+/// lead's estimated value's currency), exactly.
+fn crm_deal_value(crm: &Crm, record: &Value, lead: &Lead) -> Option<Money> {
+    let f = &crm.settings.fields.lead;
+    let code = text(record, &f.currency)
+        .or_else(|| lead.estimated_value.as_ref().map(|m| m.currency.clone()))
+        .unwrap_or_else(|| crate::leads::PIPELINE_CURRENCY.into());
+    let currency = Currency::parse(&code)?;
+    let minor = minor_units(record.get(&f.amount)?, currency.exponent())?;
+    Some(Money::new(minor, currency))
+}
+
 // ------------------------------------------------------------------ lookups
 
 /// The portal id a Zoho record stands for: its portal id field, else its link (a record
@@ -391,9 +405,21 @@ async fn apply_lead(
         next.status = status;
         next.updated_at = at.clone();
         outcome = "lead_status_changed";
-        tx = crate::leads::apply_crm_status(&crm.store, tx, &lead, &next, crm_id, now)
-            .await
-            .map_err(|e| InboundError::from_fault("applying the CRM's status", &e))?;
+        let crm_amount = crm_deal_value(crm, record, &lead);
+        tx = crate::leads::apply_crm_status(
+            &crm.store,
+            tx,
+            &lead,
+            &next,
+            crm_id,
+            crate::leads::Deal {
+                crm_amount,
+                commissions: &crm.commissions,
+            },
+            now,
+        )
+        .await
+        .map_err(|e| InboundError::from_fault("applying the CRM's status", &e))?;
     }
     let tx = processed_tx(tx.replace(&next, lead.version), processed);
     crm.store.commit(tx.build()).await?;
@@ -439,7 +465,28 @@ async fn create_lead(
         entity_id: lead.id.clone(),
         partner_id: partner.id.clone(),
     };
-    let tx = tx.create(&link, Failure::conflict(DUPLICATE, "record already linked"));
+    let mut tx = tx.create(&link, Failure::conflict(DUPLICATE, "record already linked"));
+    if matches!(lead.status, LeadStatus::Won | LeadStatus::Converted) {
+        // Created in Zoho already won: its commission accrues like any other win.
+        let lead_name = format!("{} {}", lead.first_name, lead.last_name);
+        tx = crate::commissions::accrual::apply(
+            &crm.store,
+            tx,
+            crate::commissions::accrual::LeadOutcome {
+                lead_id: &lead.id,
+                lead_name: lead_name.trim(),
+                partner,
+                was_won: false,
+                is_won: true,
+                deal_value: crm_deal_value(crm, record, &lead),
+                actor: "crm",
+                at: &rfc3339(now),
+            },
+            &crm.commissions,
+        )
+        .await
+        .map_err(|e| InboundError::from_fault("accruing the commission", &e))?;
+    }
     crm.store
         .commit(processed_tx(tx, processed).build())
         .await?;
@@ -668,26 +715,59 @@ async fn apply_commission(
     now: DateTime<Utc>,
 ) -> Result<Outcome, Applied> {
     let f = &crm.settings.fields;
-    let partner_crm = lookup_id(record, &f.partner_lookup)
-        .ok_or_else(|| InboundError::Poison("the commission record names no partner".into()))?;
-    let partner = resolve_partner(crm, &partner_crm).await?.ok_or_else(|| {
-        InboundError::Retry(format!(
-            "partner record {partner_crm} is not in the portal yet"
+    let c = &f.commission;
+    let module = &crm.settings.modules.commissions;
+    // A line the portal created (or linked) is found by its id; a new Zoho line needs
+    // its partner.
+    let line_id = portal_id_of(crm, module, record, crm_id).await?;
+    let existing: Option<CommissionLine> = match &line_id {
+        Some(id) => match crm
+            .store
+            .get::<Locator>(&keys::locator(crate::commissions::ledger::LINE, id))
+            .await?
+        {
+            Some(l) => {
+                crm.store
+                    .get(&keys::commission_line(&l.partner_id, id))
+                    .await?
+            }
+            None => None,
+        },
+        None => None,
+    };
+    if let Some(e) = &existing
+        && !not_older(modified, e.crm_sync.crm_modified_time.as_deref())
+    {
+        return Ok("stale");
+    }
+    let partner_id = match &existing {
+        Some(e) => e.partner_id.clone(),
+        None => {
+            let partner_crm = lookup_id(record, &f.partner_lookup).ok_or_else(|| {
+                InboundError::Poison("the commission record names no partner".into())
+            })?;
+            resolve_partner(crm, &partner_crm)
+                .await?
+                .ok_or_else(|| {
+                    InboundError::Retry(format!(
+                        "partner record {partner_crm} is not in the portal yet"
+                    ))
+                })?
+                .id
+        }
+    };
+    let currency_code =
+        text(record, &c.currency).unwrap_or_else(|| crate::leads::PIPELINE_CURRENCY.into());
+    let currency = Currency::parse(&currency_code).ok_or_else(|| {
+        InboundError::Poison(format!(
+            "the commission's currency {currency_code:?} is not one the portal accepts"
         ))
     })?;
-    let existing: Option<CommissionLine> = crm
-        .store
-        .get(&keys::commission_line(&partner.id, crm_id))
-        .await?;
-    if let Some(e) = &existing {
-        if !not_older(modified, Some(&e.crm_modified_time)) {
-            return Ok("stale");
-        }
-        if e.crm_modified_time == modified {
-            return Ok("unchanged");
-        }
-    }
-    let c = &f.commission;
+    let amount_minor = record
+        .get(&c.amount)
+        .and_then(|v| minor_units(v, currency.exponent()))
+        .filter(|a| *a != 0)
+        .ok_or_else(|| InboundError::Poison("the commission has no amount (or zero)".into()))?;
     let lead_crm_id = lookup_id(record, &c.lead);
     let lead_id = match (&lead_crm_id, text(record, &c.portal_lead_id)) {
         (_, Some(id)) => Some(id),
@@ -698,50 +778,62 @@ async fn apply_commission(
             .map(|l| l.entity_id),
         _ => None,
     };
-    let at = rfc3339(now);
-    let line = CommissionLine {
-        id: crm_id.to_string(),
-        partner_id: partner.id.clone(),
+    let fields = CrmCommission {
         crm_id: crm_id.to_string(),
+        modified: modified.to_string(),
+        status_value: text(record, &f.commission_status),
+        amount: Money::new(amount_minor, currency),
         lead_id,
-        lead_crm_id,
         deal_ref: text(record, &c.deal_ref),
-        description: text(record, &c.description).or_else(|| text(record, &c.name)),
-        amount_minor: record.get(&c.amount).and_then(minor_units),
-        currency: text(record, &c.currency),
-        rate_bps: record.get(&c.rate_bps).and_then(Value::as_i64),
-        status: status_from_crm(&text(record, &f.commission_status).unwrap_or_default()),
+        description: text(record, &c.description)
+            .or_else(|| text(record, &c.name))
+            .unwrap_or_else(|| format!("Zoho commission {crm_id}")),
+        rate_bps: record
+            .get(&c.rate_bps)
+            .and_then(Value::as_u64)
+            .and_then(|r| u32::try_from(r).ok())
+            .filter(|r| *r <= 10_000),
         hold_reason: text(record, &c.hold_reason),
         earned_at: text(record, &c.earned_at),
         paid_at: text(record, &c.paid_at),
-        crm_record: record.clone(),
-        crm_modified_time: modified.to_string(),
-        created_at: existing
-            .as_ref()
-            .map(|e| e.created_at.clone())
-            .unwrap_or_else(|| at.clone()),
-        updated_at: at,
-        version: existing.as_ref().map(|e| e.version + 1).unwrap_or(1),
     };
-    let mut tx = match &existing {
-        Some(e) => crm.store.tx().replace(&line, e.version),
-        None => crm.store.tx().create(&line, Failure::Stale),
+    let at = rfc3339(now);
+    let Some(next) =
+        crate::commissions::from_crm::merge(existing.as_ref(), &partner_id, &fields, &at)
+    else {
+        return Ok("unchanged");
     };
-    // The directory's `commission_owed`, changed in the same transaction as the line.
-    let currency = crate::leads::PIPELINE_CURRENCY;
-    let owed = crate::commissions::owed_contribution(Some(&line), currency)
-        - crate::commissions::owed_contribution(existing.as_ref(), currency);
-    if owed != 0 {
-        tx = tx.add(
-            &keys::directory_counters(),
-            "directory_counters",
-            &[("commission_owed_minor", owed)],
-        );
+    let mut tx = crate::commissions::ledger::record(
+        crm.store.tx(),
+        existing.as_ref(),
+        &next,
+        "crm",
+        "commission.from_crm",
+        crate::commissions::ledger::Push::No,
+    );
+    if existing.is_none() {
+        tx = tx.put(&CrmLink {
+            module: module.clone(),
+            crm_id: crm_id.to_string(),
+            entity: crate::commissions::ledger::LINE.into(),
+            entity_id: next.id.clone(),
+            partner_id: partner_id.clone(),
+        });
     }
-    crm.store
-        .commit(processed_tx(tx, processed).build())
-        .await?;
-    Ok("commission_stored")
+    match crm.store.commit(processed_tx(tx, processed).build()).await {
+        Err(StoreError::Condition(Failure::Stale)) => Err(InboundError::Retry(
+            "the line changed while the Zoho record was applied".into(),
+        )
+        .into()),
+        other => {
+            other?;
+            Ok(if existing.is_some() {
+                "commission_updated"
+            } else {
+                "commission_stored"
+            })
+        }
+    }
 }
 
 #[cfg(test)]

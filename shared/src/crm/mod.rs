@@ -49,6 +49,8 @@ pub struct Crm {
     /// The web app's base URL (invitation links of auto-provisioned partners).
     pub portal_url: String,
     pub leads: LeadSettings,
+    /// Tier rates, for accruals on won leads.
+    pub commissions: crate::commissions::CommissionSettings,
 }
 
 impl Crm {
@@ -59,13 +61,15 @@ impl Crm {
 }
 
 /// `TABLE_NAME`, `ZOHO_CREDENTIALS_SECRET_ARN`, `CRM_SETTINGS` (optional JSON),
-/// `PORTAL_URL`, `DEFAULT_COUNTRY_CODE` (27), `LEAD_PROTECTION_DAYS` (90).
+/// `PORTAL_URL`, `DEFAULT_COUNTRY_CODE` (27), `LEAD_PROTECTION_DAYS` (90),
+/// `TIER_COMMISSION_RATES`, `PAYOUT_DAY_OF_MONTH`.
 pub struct CrmConfig {
     pub store: StoreConfig,
     pub credentials_secret_id: String,
     pub settings: CrmSettings,
     pub portal_url: String,
     pub leads: LeadSettings,
+    pub commissions: crate::commissions::CommissionSettings,
 }
 
 impl CrmConfig {
@@ -84,6 +88,7 @@ impl CrmConfig {
             // The CRM is not rate limited: what Zoho assigns, the portal records.
             portal_daily_limit: None,
         };
+        let commissions = crate::commissions::CommissionSettings::read(&mut r);
         let settings = CrmSettings::from_json(raw.as_deref());
         r.finish()?;
         let settings = settings.map_err(|problem| ConfigError {
@@ -95,6 +100,7 @@ impl CrmConfig {
             settings,
             portal_url,
             leads,
+            commissions,
         })
     }
 }
@@ -115,6 +121,7 @@ impl Crm {
             settings: config.settings,
             portal_url: config.portal_url,
             leads: config.leads,
+            commissions: config.commissions,
         }
     }
 }

@@ -13,9 +13,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::CrmSettings;
 use super::inbound::find_lead;
 use super::zoho::{RecordResult, ZohoError};
 use super::{Crm, CrmLink};
+use crate::commissions::{CommissionLine, Payout};
 use crate::leads::{Activity, Lead};
 use crate::outbox::{CrmOutbox, CrmSync, OutboxEntity, OutboxOperation, OutboxState, SyncState};
 use crate::partners::Partner;
@@ -38,6 +40,10 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
         OutboxEntity::Lead => push_lead(crm, &item.entity_id, item.operation, now).await,
         OutboxEntity::Partner => push_partner(crm, &item.entity_id, item.operation, now).await,
         OutboxEntity::Activity => push_activity(crm, &item, now).await,
+        OutboxEntity::Commission => {
+            push_commission(crm, &item.partner_id, &item.entity_id, now).await
+        }
+        OutboxEntity::Payout => push_payout(crm, &item.partner_id, &item.entity_id, now).await,
     };
     let key = keys::crm_outbox(&item.id);
     match result {
@@ -81,7 +87,10 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
                 )
                 .await
                 .or_else(ignore_missing)?;
-            if matches!(item.entity, OutboxEntity::Lead | OutboxEntity::Partner) {
+            if matches!(
+                item.entity,
+                OutboxEntity::Lead | OutboxEntity::Partner | OutboxEntity::Commission
+            ) {
                 let entity_key = entity_key(crm, &item).await?;
                 if let Some(k) = entity_key {
                     set_sync(crm, &k, None, |s| {
@@ -128,7 +137,8 @@ async fn entity_key(crm: &Crm, item: &CrmOutbox) -> Result<Option<Key>, StoreErr
         OutboxEntity::Lead => find_lead(crm, &item.entity_id)
             .await?
             .map(|l| keys::lead(&l.partner_id, &l.id)),
-        OutboxEntity::Activity => None,
+        OutboxEntity::Commission => Some(keys::commission_line(&item.partner_id, &item.entity_id)),
+        OutboxEntity::Activity | OutboxEntity::Payout => None,
     })
 }
 
@@ -401,6 +411,11 @@ pub fn partner_record(crm: &Crm, p: &Partner, with_status: bool) -> Value {
     put(&mut r, &f.partner.state, Some(&p.address.province));
     put(&mut r, &f.partner.zip_code, Some(&p.address.postal_code));
     put(&mut r, &f.partner.country, Some(&p.address.country));
+    put(&mut r, &f.partner.tier, Some(p.tier.as_str()));
+    r[&f.partner.commission_rate_bps] = p
+        .commission_rate_bps
+        .map(|b| json!(b))
+        .unwrap_or(Value::Null);
     if with_status {
         put(
             &mut r,
@@ -487,6 +502,138 @@ async fn push_partner_record(
     .await?;
     tracing::info!(partner_id = %partner.id, outcome, code = %result.code, "partner pushed to the CRM");
     Ok(outcome)
+}
+
+/// The Zoho record for a commission line (upserted on the portal id; amounts as exact
+/// decimal text).
+pub fn commission_record(crm: &Crm, line: &CommissionLine, partner_crm_id: Option<&str>) -> Value {
+    let f = &crm.settings.fields;
+    let c = &f.commission;
+    let mut r = json!({});
+    put(&mut r, &f.portal_id, Some(&line.id));
+    put(
+        &mut r,
+        &c.name,
+        Some(&line.description.chars().take(120).collect::<String>()),
+    );
+    put(&mut r, &c.description, Some(&line.description));
+    put(&mut r, &c.amount, Some(&line.amount.decimal()));
+    put(&mut r, &c.currency, Some(line.amount.currency.code()));
+    r[&c.rate_bps] = line.rate_bps.map(|b| json!(b)).unwrap_or(Value::Null);
+    put(&mut r, &c.portal_lead_id, line.lead_id.as_deref());
+    put(&mut r, &c.deal_ref, line.deal_ref.as_deref());
+    put(&mut r, &c.hold_reason, line.hold_reason.as_deref());
+    put(&mut r, &c.earned_at, Some(&line.earned_at));
+    put(&mut r, &c.paid_at, line.paid_at.as_deref());
+    put(
+        &mut r,
+        &f.commission_status,
+        Some(CrmSettings::zoho_commission_status(line.status)),
+    );
+    if let Some(id) = partner_crm_id {
+        r[&f.partner_lookup] = json!({ "id": id });
+    }
+    if let Some(id) = &line.crm_sync.crm_id {
+        r["id"] = json!(id);
+    }
+    r
+}
+
+async fn push_commission(
+    crm: &Crm,
+    partner_id: &str,
+    line_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Pushed, ZohoError> {
+    let key = keys::commission_line(partner_id, line_id);
+    let Some(line) = crm.store.get::<CommissionLine>(&key).await? else {
+        return Ok(Pushed::Done("record_gone"));
+    };
+    let outcome = push_line(crm, &line, now).await?;
+    Ok(if outcome == "failed" || outcome == "conflict" {
+        Pushed::Rejected(outcome)
+    } else {
+        Pushed::Done(outcome)
+    })
+}
+
+async fn push_line(
+    crm: &Crm,
+    line: &CommissionLine,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ZohoError> {
+    let partner: Option<Partner> = crm.store.get(&keys::partner(&line.partner_id)).await?;
+    let partner_crm_id = match partner {
+        Some(p) => ensure_partner(crm, p, now).await?,
+        None => None,
+    };
+    let record = commission_record(crm, line, partner_crm_id.as_deref());
+    let module = &crm.settings.modules.commissions;
+    let result = crm
+        .zoho
+        .write(module, record, &crm.settings.fields.portal_id)
+        .await?;
+    let (mut sync, outcome) = sync_from(&result, &rfc3339(now), &line.crm_sync);
+    if outcome == "synced" {
+        sync.crm_status = Some(CrmSettings::zoho_commission_status(line.status).to_string());
+        if let Some(crm_id) = &sync.crm_id {
+            link(
+                crm,
+                module,
+                crm_id,
+                crate::commissions::ledger::LINE,
+                &line.id,
+                &line.partner_id,
+            )
+            .await?;
+        }
+    }
+    set_sync(
+        crm,
+        &keys::commission_line(&line.partner_id, &line.id),
+        Some((line.version, &line.crm_sync)),
+        |s| {
+            *s = CrmSync {
+                crm_modified_time: s.crm_modified_time.clone(),
+                ..sync.clone()
+            }
+        },
+    )
+    .await?;
+    tracing::info!(line_id = %line.id, outcome, code = %result.code, "commission pushed to the CRM");
+    Ok(outcome)
+}
+
+/// A settled payout: each of its lines is pushed with its new status.
+async fn push_payout(
+    crm: &Crm,
+    partner_id: &str,
+    payout_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Pushed, ZohoError> {
+    let Some(payout) = crm
+        .store
+        .get::<Payout>(&keys::payout(partner_id, payout_id))
+        .await?
+    else {
+        return Ok(Pushed::Done("record_gone"));
+    };
+    let keys: Vec<Key> = payout
+        .line_ids
+        .iter()
+        .map(|id| keys::commission_line(partner_id, id))
+        .collect();
+    let lines: Vec<CommissionLine> = crm.store.fetch(&keys).await?.take_present(&keys)?;
+    let mut rejected = false;
+    for line in &lines {
+        let outcome = push_line(crm, line, now).await?;
+        rejected |= outcome == "failed" || outcome == "conflict";
+    }
+    Ok(if rejected {
+        Pushed::Rejected("failed")
+    } else {
+        Pushed::Done("synced")
+    })
 }
 
 async fn push_activity(

@@ -78,6 +78,8 @@ field_names!(
         website = "Website",
         description = "Description",
         lead_source = "Lead_Source",
+        amount = "Amount",
+        currency = "Currency",
     }
 );
 
@@ -95,6 +97,8 @@ field_names!(
         zip_code = "Zip_Code",
         country = "Country",
         website = "Website",
+        tier = "Partner_Tier",
+        commission_rate_bps = "Commission_Rate_Bps",
     }
 );
 
@@ -319,6 +323,8 @@ impl CrmSettings {
         if module == self.modules.leads {
             out.push(f.lead_status.clone());
             out.push(f.partner_lookup.clone());
+            out.push(f.lead.amount.clone());
+            out.push(f.lead.currency.clone());
         } else if module == self.modules.partners {
             out.push(f.partner_status.clone());
             out.push(f.status_reason.clone());
@@ -331,6 +337,19 @@ impl CrmSettings {
 
     pub fn lead_status(&self, zoho_value: &str) -> Option<LeadStatus> {
         self.lead_status_in.get(zoho_value).copied()
+    }
+
+    /// A ledger status as the Commissions module's picklist writes it (read back by
+    /// [`crate::commissions::LineStatus::from_crm`]).
+    pub fn zoho_commission_status(status: crate::commissions::LineStatus) -> &'static str {
+        use crate::commissions::LineStatus::*;
+        match status {
+            Pending => "Pending",
+            Approved => "Approved",
+            Held => "On Hold",
+            Paid => "Paid",
+            Cancelled => "Cancelled",
+        }
     }
 
     pub fn zoho_lead_status(&self, status: LeadStatus) -> &str {

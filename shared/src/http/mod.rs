@@ -11,8 +11,8 @@ mod response;
 
 pub use problem::{FieldError, Problem};
 pub use request::{
-    IfMatch, MAX_JSON_BODY, enum_query_param, if_match, json_body, media_type, page_limit,
-    path_param, query_param, request_id, request_path, source_ip,
+    IfMatch, MAX_JSON_BODY, enum_query_param, idempotency_key, if_match, json_body, media_type,
+    page_limit, path_param, query_param, request_id, request_path, source_ip,
 };
 pub use response::{etag, json, json_with_etag, no_content};
 

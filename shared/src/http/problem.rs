@@ -252,6 +252,10 @@ impl Problem {
             Kind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
             Kind::Conflict => (StatusCode::CONFLICT, "Conflict"),
             Kind::Stale => (StatusCode::PRECONDITION_FAILED, "The resource has changed"),
+            Kind::Unprocessable => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The request contradicts an earlier one",
+            ),
             Kind::PreconditionRequired => {
                 (StatusCode::PRECONDITION_REQUIRED, "If-Match is required")
             }

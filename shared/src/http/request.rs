@@ -333,6 +333,14 @@ pub enum IfMatch {
 }
 
 impl IfMatch {
+    /// The version asked for; `None` for `*` (whatever is current when the service reads).
+    pub fn version(self) -> Option<u64> {
+        match self {
+            IfMatch::Any => None,
+            IfMatch::Version(v) => Some(v),
+        }
+    }
+
     /// The version to write against: the one asked for, or for `*` the `current` one the
     /// caller read.
     pub fn or_current(self, current: impl FnOnce() -> u64) -> u64 {
@@ -341,6 +349,27 @@ impl IfMatch {
             IfMatch::Version(v) => v,
         }
     }
+}
+
+/// The `Idempotency-Key` of a create that must happen once: required; 1 to 255 visible
+/// ASCII characters (a UUID or ULID is typical).
+pub fn idempotency_key(req: &Request) -> Result<String, Problem> {
+    let bad = |detail: &str| Problem::bad_request("idempotency_key_required", detail.to_string());
+    let raw = req
+        .headers()
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            bad("An Idempotency-Key header is required: the same key repeats the request safely.")
+        })?
+        .to_str()
+        .map_err(|_| bad("The Idempotency-Key must be visible ASCII."))?
+        .trim();
+    if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad(
+            "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
+        ));
+    }
+    Ok(raw.to_string())
 }
 
 /// The `If-Match` of an update. 428 when absent or empty (there is no version to check

@@ -41,6 +41,9 @@ pub enum LeadError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The commission a status change accrues or reverses.
+    #[error(transparent)]
+    Ledger(#[from] crate::commissions::CommissionError),
 }
 
 impl Fault for LeadError {
@@ -56,6 +59,7 @@ impl Fault for LeadError {
             LeadError::Stale => Kind::Stale,
             LeadError::Store(e) => e.kind(),
             LeadError::Storage(e) => e.kind(),
+            LeadError::Ledger(e) => e.kind(),
         }
     }
 
@@ -71,6 +75,7 @@ impl Fault for LeadError {
             LeadError::InvalidTransition { .. } => "invalid_status_transition",
             LeadError::Store(e) => e.code(),
             LeadError::Storage(e) => e.code(),
+            LeadError::Ledger(e) => e.code(),
         }
     }
 

@@ -132,12 +132,20 @@ pub async fn create_from_crm<'a>(
 /// audit; a lost lead frees its contact values and a reopened one takes the free ones
 /// back; a closed lead emails its partner. Added to `tx`, which the caller commits with the
 /// lead's conditional replace.
+/// What a won lead accrues from: the CRM's deal amount (else the lead's estimated value)
+/// at the partner's rate.
+pub struct Deal<'a> {
+    pub crm_amount: Option<crate::money::Money>,
+    pub commissions: &'a crate::commissions::CommissionSettings,
+}
+
 pub async fn apply_crm_status<'a>(
     store: &Store,
     mut tx: TxBuilder<'a>,
     lead: &Lead,
     next: &Lead,
     crm_id: &str,
+    deal: Deal<'_>,
     now: DateTime<Utc>,
 ) -> Result<TxBuilder<'a>, LeadError> {
     let at = rfc3339(now);
@@ -177,13 +185,43 @@ pub async fn apply_crm_status<'a>(
             tx = reserve_free(tx, next, &held, protected_until, now.timestamp());
         }
     }
-    if matches!(
+    let won = |s: LeadStatus| matches!(s, LeadStatus::Won | LeadStatus::Converted);
+    let closes = matches!(
         status,
         LeadStatus::Won | LeadStatus::Lost | LeadStatus::Converted
-    ) && let Some(partner) = store
-        .get::<Partner>(&keys::partner(&lead.partner_id))
-        .await?
-    {
+    );
+    let partner = if closes || won(lead.status) {
+        store
+            .get::<Partner>(&keys::partner(&lead.partner_id))
+            .await?
+    } else {
+        None
+    };
+    // The commission accrual (or its reversal), in the same transaction as the status.
+    if let Some(partner) = &partner {
+        let lead_name = format!("{} {}", lead.first_name, lead.last_name);
+        let estimated = lead.estimated_value.as_ref().and_then(|m| {
+            crate::money::Currency::parse(&m.currency)
+                .map(|c| crate::money::Money::new(m.amount_minor, c))
+        });
+        tx = crate::commissions::accrual::apply(
+            store,
+            tx,
+            crate::commissions::accrual::LeadOutcome {
+                lead_id: &lead.id,
+                lead_name: lead_name.trim(),
+                partner,
+                was_won: won(lead.status),
+                is_won: won(status),
+                deal_value: deal.crm_amount.or(estimated),
+                actor: "crm",
+                at: &at,
+            },
+            deal.commissions,
+        )
+        .await?;
+    }
+    if closes && let Some(partner) = partner {
         tx = tx.insert(&OutboxEmail::new(
             &partner.email,
             EmailKind::LeadClosed {

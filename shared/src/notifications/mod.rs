@@ -55,6 +55,24 @@ pub enum EmailKind {
         lead_name: String,
         status: String,
     },
+    /// Operations approved or held one of the partner's commission lines.
+    CommissionChanged {
+        business_name: String,
+        description: String,
+        /// `1 250.00 ZAR` as [`crate::money::Money::display`] writes it.
+        amount: String,
+        /// `approved` or `held`.
+        status: String,
+        reason: Option<String>,
+    },
+    /// A payout was paid: the statement of its lines.
+    PayoutPaid {
+        business_name: String,
+        amount: String,
+        reference: Option<String>,
+        /// One `description: amount` line per commission line.
+        lines: Vec<String>,
+    },
     /// A KYC document was reviewed.
     DocumentReviewed {
         document_type: String,
@@ -164,6 +182,44 @@ impl OutboxEmail {
                 format!("Your lead {lead_name} is now {status}"),
                 format!(
                     "Hello,\n\nThe lead {lead_name} registered by {business_name} is now {status}.\n\nSign in to the partner portal to see its history."
+                ),
+            ),
+            EmailKind::CommissionChanged {
+                business_name,
+                description,
+                amount,
+                status,
+                reason,
+            } => (
+                format!("Commission {status}: {amount}"),
+                format!(
+                    "Hello,\n\nA commission of {business_name} was {status}: {description} ({amount}).{}\n\n\
+                     Sign in to the partner portal to see your commissions.",
+                    reason
+                        .as_deref()
+                        .map(|r| format!("\n\nReason: {r}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            EmailKind::PayoutPaid {
+                business_name,
+                amount,
+                reference,
+                lines,
+            } => (
+                format!("Payout of {amount} to {business_name}"),
+                format!(
+                    "Hello,\n\nWe paid {amount} to {business_name}{}.\n\nStatement:\n{}\n\n\
+                     Sign in to the partner portal to see the payout and its lines.",
+                    reference
+                        .as_deref()
+                        .map(|r| format!(" (reference {r})"))
+                        .unwrap_or_default(),
+                    lines
+                        .iter()
+                        .map(|l| format!("  - {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ),
             ),
             EmailKind::VerifyEmail { link } => (

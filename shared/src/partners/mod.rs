@@ -5,6 +5,7 @@ mod error;
 pub mod options;
 pub mod profile;
 pub mod registration;
+pub mod terms;
 
 pub use error::PartnerError;
 
@@ -63,6 +64,40 @@ pub struct Address {
     pub country: String,
 }
 
+/// A partner's programme level, ordered: resources and default commission rates hang off it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Where every partner starts (`standard` in items written before tiers existed).
+    #[serde(alias = "standard")]
+    Registered,
+    Silver,
+    Gold,
+    Platinum,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::Registered, Tier::Silver, Tier::Gold, Tier::Platinum];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Registered => "registered",
+            Tier::Silver => "silver",
+            Tier::Gold => "gold",
+            Tier::Platinum => "platinum",
+        }
+    }
+
+    /// 0 for `registered` up to 3 for `platinum`.
+    pub fn rank(self) -> usize {
+        self as usize
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 /// A partner (reseller or referrer) account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partner {
@@ -78,7 +113,7 @@ pub struct Partner {
     pub address: Address,
     pub status: PartnerStatus,
     pub kyc_status: KycStatus,
-    pub tier: String,
+    pub tier: Tier,
     /// The public lead-capture form's address: `/v1/public/partners/{slug}/leads`.
     pub slug: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,9 +139,16 @@ pub struct Partner {
     /// profile never needs the encryption key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banking_masked: Option<BankingMasked>,
-    /// Commission terms, set by operations only.
+    /// The partner's own commission rate (basis points), set by operations only; when
+    /// absent, its tier's default applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission_rate_bps: Option<u32>,
+    /// The operations account manager (an internal user id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_admin_id: Option<String>,
+    /// Internal tags (never shown to the partner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Why the partner was last rejected or suspended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,

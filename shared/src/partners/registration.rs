@@ -9,7 +9,7 @@ use crate::outbox::CrmSync;
 use crate::store::{Entity, Key, keys};
 
 /// The tier every new partner starts in.
-pub const STARTING_TIER: &str = "standard";
+pub const STARTING_TIER: super::Tier = super::Tier::Registered;
 
 /// Reserves a public slug for one partner.
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ impl PartnerDraft {
             address: self.address,
             status: self.status,
             kyc_status: KycStatus::Incomplete,
-            tier: STARTING_TIER.into(),
+            tier: STARTING_TIER,
             slug: slug.clone(),
             description: None,
             service_areas: Vec::new(),
@@ -71,6 +71,8 @@ impl PartnerDraft {
             banking_encrypted: None,
             banking_masked: None,
             commission_rate_bps: None,
+            owner_admin_id: None,
+            tags: Vec::new(),
             status_reason: None,
             crm_sync: self.crm_sync,
             search_text: String::new(),

@@ -270,10 +270,57 @@ pub fn crm_outbox(outbox_id: &str) -> Key {
 /// The `Due` index partition listing CRM outbox items, oldest first.
 pub const PENDING_CRM: &str = "OUTBOX#CRM";
 
-/// A commission ledger line of a partner, keyed by its CRM record id.
-pub fn commission_line(partner_id: &str, crm_id: &str) -> Key {
+/// A commission ledger line of a partner.
+pub fn commission_line(partner_id: &str, line_id: &str) -> Key {
     Key::new(
         partner_partition(partner_id),
-        format!("COMMISSION#{crm_id}"),
+        format!("{COMMISSION_PREFIX}{line_id}"),
     )
+}
+
+/// Sort-key prefix of a partner's commission lines (ids are ULIDs: newest last).
+pub const COMMISSION_PREFIX: &str = "COMMISSION#";
+
+/// Every commission line across partners (index `Lookup`), by creation time.
+pub const COMMISSIONS_ALL: &str = "COMMISSIONS";
+
+/// Commission lines across partners in one status (index `ByState`), by creation time.
+pub fn commissions_by_status(status: &str) -> String {
+    format!("COMMISSIONS#{status}")
+}
+
+/// A partner's approved lines of one currency that no payout holds (index `Due`).
+pub fn payable(partner_id: &str, currency: &str) -> String {
+    format!("PAYABLE#{partner_id}#{currency}")
+}
+
+/// A partner's per-currency ledger totals (the summary reads this one item).
+pub fn commission_totals(partner_id: &str) -> Key {
+    Key::new(partner_partition(partner_id), "COMMISSION_TOTALS")
+}
+
+/// A payout of a partner.
+pub fn payout(partner_id: &str, payout_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("{PAYOUT_PREFIX}{payout_id}"),
+    )
+}
+
+/// Sort-key prefix of a partner's payouts.
+pub const PAYOUT_PREFIX: &str = "PAYOUT#";
+
+/// The accrual guard of a lead: one commission accrual per won lead.
+pub fn accrual(lead_id: &str) -> Key {
+    Key::new(format!("ACCRUAL#{lead_id}"), "ACCRUAL")
+}
+
+/// Where an object known by its id alone lives (its partner).
+pub fn locator(entity: &str, id: &str) -> Key {
+    Key::new(format!("LOCATE#{entity}#{id}"), "LOCATE")
+}
+
+/// A request made with an `Idempotency-Key` under `scope` (a route).
+pub fn idempotency(scope: &str, key: &str) -> Key {
+    Key::new(format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY")
 }

@@ -389,6 +389,7 @@ impl Store {
         TxBuilder {
             table: &self.table,
             tx: Tx::new(),
+            adds: Vec::new(),
         }
     }
 }

@@ -78,6 +78,10 @@ impl Tx {
 pub struct TxBuilder<'a> {
     pub(crate) table: &'a str,
     pub(crate) tx: Tx,
+    /// Counter increments, merged per item: a transaction may touch an item once, and
+    /// several parts of one change (a lead's pipeline value and its commission) may add to
+    /// the same counters item.
+    pub(crate) adds: Vec<(Key, &'static str, std::collections::BTreeMap<String, i64>)>,
 }
 
 impl<'a> TxBuilder<'a> {
@@ -181,16 +185,20 @@ impl<'a> TxBuilder<'a> {
     }
 
     /// Adds `deltas` to numeric attributes of `key` (aggregate counters), creating the item
-    /// and the attributes at zero when absent.
-    pub fn add(self, key: &Key, kind: &'static str, deltas: &[(&str, i64)]) -> Self {
-        if deltas.is_empty() {
-            return self;
-        }
-        let mut patch = Patch::new(key).set(keys::KIND, kind);
+    /// and the attributes at zero when absent. Adds to one key in one transaction are
+    /// merged into a single update when the transaction is built.
+    pub fn add(mut self, key: &Key, kind: &'static str, deltas: &[(&str, i64)]) -> Self {
+        let at = match self.adds.iter().position(|(k, _, _)| k == key) {
+            Some(i) => i,
+            None => {
+                self.adds.push((key.clone(), kind, Default::default()));
+                self.adds.len() - 1
+            }
+        };
         for (attr, delta) in deltas {
-            patch = patch.add(attr, *delta);
+            *self.adds[at].2.entry(attr.to_string()).or_default() += delta;
         }
-        self.patch(patch)
+        self
     }
 
     /// A partial update (see [`Patch`]).
@@ -289,7 +297,18 @@ impl<'a> TxBuilder<'a> {
         self
     }
 
-    pub fn build(self) -> Tx {
+    pub fn build(mut self) -> Tx {
+        for (key, kind, deltas) in std::mem::take(&mut self.adds) {
+            let deltas: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
+            if deltas.is_empty() {
+                continue;
+            }
+            let mut patch = Patch::new(&key).set(keys::KIND, kind);
+            for (attr, delta) in &deltas {
+                patch = patch.add(attr, *delta);
+            }
+            self = self.patch(patch);
+        }
         self.tx
     }
 }

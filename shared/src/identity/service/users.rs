@@ -41,7 +41,7 @@ pub struct PartnerSummary {
     pub business_name: String,
     pub status: PartnerStatus,
     pub kyc_status: KycStatus,
-    pub tier: String,
+    pub tier: crate::partners::Tier,
     pub slug: String,
 }
 
@@ -67,7 +67,7 @@ pub fn me(access: &crate::identity::access::Access) -> Me {
             business_name: p.business_name.clone(),
             status: p.status,
             kyc_status: p.kyc_status,
-            tier: p.tier.clone(),
+            tier: p.tier,
             slug: p.slug.clone(),
         }),
     }

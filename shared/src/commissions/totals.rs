@@ -1,0 +1,148 @@
+//! Per-currency totals, kept as counters in the same transaction as every line change: a
+//! partner's (one item, the summary's only read) and the portal-wide owed and paid
+//! figures. Each counter is `<CURRENCY>_<bucket>`, so sums never mix currencies.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::model::CommissionLine;
+use super::status::LineStatus;
+use crate::money::{Currency, Money};
+use crate::store::{TxBuilder, keys};
+
+/// The buckets of a partner's totals item: the signed sum of lines in each status, and
+/// `open_clawback`: the negative lines (clawbacks, negative adjustments) not yet approved,
+/// paid or cancelled — what the partner will owe back once they are.
+const BUCKETS: [&str; 6] = [
+    "pending",
+    "approved",
+    "held",
+    "paid",
+    "cancelled",
+    "open_clawback",
+];
+
+fn contributions(line: Option<&CommissionLine>) -> Vec<(String, i64)> {
+    let Some(line) = line else {
+        return Vec::new();
+    };
+    let code = line.amount.currency.code();
+    let amount = line.amount.amount_minor;
+    let mut out = vec![(format!("{code}_{}", line.status.as_str()), amount)];
+    if amount < 0 && matches!(line.status, LineStatus::Pending | LineStatus::Held) {
+        out.push((format!("{code}_open_clawback"), amount));
+    }
+    out
+}
+
+fn portal_contributions(line: Option<&CommissionLine>) -> Vec<(String, i64)> {
+    let Some(line) = line else {
+        return Vec::new();
+    };
+    let code = line.amount.currency.code();
+    let amount = line.amount.amount_minor;
+    if line.status.is_owed() {
+        vec![(format!("commission_owed_{code}_minor"), amount)]
+    } else if line.status == LineStatus::Paid {
+        vec![(format!("commission_paid_{code}_minor"), amount)]
+    } else {
+        Vec::new()
+    }
+}
+
+fn difference(before: Vec<(String, i64)>, after: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    let mut sum: BTreeMap<String, i64> = BTreeMap::new();
+    for (k, v) in after {
+        *sum.entry(k).or_default() += v;
+    }
+    for (k, v) in before {
+        *sum.entry(k).or_default() -= v;
+    }
+    sum.into_iter().filter(|(_, v)| *v != 0).collect()
+}
+
+/// Adds what changing `before` into `after` does to the partner's totals and the
+/// portal-wide counters (`None` before: a new line).
+pub fn apply<'a>(
+    tx: TxBuilder<'a>,
+    before: Option<&CommissionLine>,
+    after: &CommissionLine,
+) -> TxBuilder<'a> {
+    let partner = difference(contributions(before), contributions(Some(after)));
+    let portal = difference(
+        portal_contributions(before),
+        portal_contributions(Some(after)),
+    );
+    let as_refs = |v: &[(String, i64)]| -> Vec<(String, i64)> { v.to_vec() };
+    let partner = as_refs(&partner);
+    let portal = as_refs(&portal);
+    let p: Vec<(&str, i64)> = partner.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let d: Vec<(&str, i64)> = portal.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    tx.add(
+        &keys::commission_totals(&after.partner_id),
+        "commission_totals",
+        &p,
+    )
+    .add(&keys::directory_counters(), "directory_counters", &d)
+}
+
+/// One currency's figures in the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyTotals {
+    pub currency: Currency,
+    /// Everything not cancelled: pending + approved + held + paid.
+    pub earned: Money,
+    pub pending: Money,
+    pub approved: Money,
+    pub held: Money,
+    pub paid: Money,
+    pub cancelled: Money,
+    /// What is approved and not yet paid, less clawbacks not yet settled.
+    pub balance: Money,
+}
+
+/// The totals item as the summary shows it: one entry per currency the partner has lines in.
+pub fn summarise(item: Option<BTreeMap<String, Value>>) -> Vec<CurrencyTotals> {
+    let item = item.unwrap_or_default();
+    let mut by_currency: BTreeMap<Currency, [i64; 6]> = BTreeMap::new();
+    for (attr, value) in &item {
+        let Some((code, bucket)) = attr.split_once('_') else {
+            continue;
+        };
+        let (Some(currency), Some(i)) = (
+            Currency::parse(code),
+            BUCKETS.iter().position(|b| *b == bucket),
+        ) else {
+            continue;
+        };
+        by_currency.entry(currency).or_default()[i] += value.as_i64().unwrap_or(0);
+    }
+    by_currency
+        .into_iter()
+        .map(
+            |(currency, [pending, approved, held, paid, cancelled, open_clawback])| {
+                let m = |amount_minor| Money {
+                    amount_minor,
+                    currency,
+                };
+                CurrencyTotals {
+                    currency,
+                    earned: m(pending + approved + held + paid),
+                    pending: m(pending),
+                    approved: m(approved),
+                    held: m(held),
+                    paid: m(paid),
+                    cancelled: m(cancelled),
+                    balance: m(approved + open_clawback),
+                }
+            },
+        )
+        .collect()
+}
+
+/// The portal-wide owed amount in `currency` (the directory's hero metric).
+pub fn owed_attribute(currency: Currency) -> String {
+    format!("commission_owed_{}_minor", currency.code())
+}
