@@ -75,9 +75,6 @@ pub fn apply<'a>(
         portal_contributions(before),
         portal_contributions(Some(after)),
     );
-    let as_refs = |v: &[(String, i64)]| -> Vec<(String, i64)> { v.to_vec() };
-    let partner = as_refs(&partner);
-    let portal = as_refs(&portal);
     let p: Vec<(&str, i64)> = partner.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let d: Vec<(&str, i64)> = portal.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     tx.add(

@@ -719,22 +719,31 @@ async fn apply_commission(
     let module = &crm.settings.modules.commissions;
     // A line the portal created (or linked) is found by its id; a new Zoho line needs
     // its partner.
-    let line_id = portal_id_of(crm, module, record, crm_id).await?;
-    let existing: Option<CommissionLine> = match &line_id {
-        Some(id) => match crm
+    // A portal id Zoho holds that names no line (typed in by hand) falls back to the
+    // record's link, so the record never becomes a second line.
+    let mut existing: Option<CommissionLine> = None;
+    if let Some(id) = text(record, &f.portal_id)
+        && let Some(l) = crm
             .store
-            .get::<Locator>(&keys::locator(crate::commissions::ledger::LINE, id))
+            .get::<Locator>(&keys::locator(crate::commissions::ledger::LINE, &id))
             .await?
-        {
-            Some(l) => {
-                crm.store
-                    .get(&keys::commission_line(&l.partner_id, id))
-                    .await?
-            }
-            None => None,
-        },
-        None => None,
-    };
+    {
+        existing = crm
+            .store
+            .get(&keys::commission_line(&l.partner_id, &id))
+            .await?;
+    }
+    if existing.is_none()
+        && let Some(link) = crm
+            .store
+            .get::<CrmLink>(&keys::crm_link(module, crm_id))
+            .await?
+    {
+        existing = crm
+            .store
+            .get(&keys::commission_line(&link.partner_id, &link.entity_id))
+            .await?;
+    }
     if let Some(e) = &existing
         && !not_older(modified, e.crm_sync.crm_modified_time.as_deref())
     {
