@@ -973,7 +973,7 @@ async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
                         let action = ["approve", "approve", "hold", "release", "cancel"][(pick % 5) as usize];
                         let req: ledger::StatusChange =
                             serde_json::from_value(json!({"action": action, "reason": "r"})).unwrap();
-                        ledger::change_status(store, "ops", &t.id, Some(t.version), req, now)
+                        ledger::change_status(store, "ops", &t.id, None, Some(t.version), req, now)
                             .await
                             .map(|_| ())
                     }
@@ -989,7 +989,7 @@ async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
                             let status = if pick % 2 == 0 { "paid" } else { "failed" };
                             let req: payouts::PayoutUpdate =
                                 serde_json::from_value(json!({"status": status})).unwrap();
-                            payouts::settle(store, "ops", id, req, now).await.map(|_| ())
+                            payouts::settle(store, "ops", id, None, req, now).await.map(|_| ())
                         }
                         None => Ok(()),
                     },
@@ -1080,5 +1080,66 @@ async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
     assert!(
         statuses.len() >= 4,
         "seed {seed}: the run reached most statuses: {statuses:?} ({expected_failures} refused)"
+    );
+}
+
+#[tokio::test]
+async fn a_status_move_and_a_settlement_read_in_bounded_round_trips_and_write_once() {
+    let p = Portal::new().await;
+    let partner = approved_partner(&p).await;
+    let admin = p.admin_token().await;
+    let line = new_line(&p, &admin, &partner.id, 12_000).await;
+    let id = line["id"].as_str().unwrap();
+    let counter = CallCounter::default();
+    let ctx = counted_context(&counter, &p.stack).await;
+    let req = with_header(
+        with_json(
+            api_request(
+                "POST /v1/admin/commissions/{commission_id}/status",
+                &format!("/v1/admin/commissions/{id}/status"),
+                &[],
+            ),
+            &json!({"action": "approve"}),
+        ),
+        "if-match",
+        &etag(&line).unwrap(),
+    );
+    let (status, _) = as_user(req, &admin, |r| admin_commission_status::handle(r, &ctx)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        counter.calls(),
+        vec!["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
+        "the access check with the locator, the line with its partner, one transaction"
+    );
+    let (_, payout) = create_payout(
+        &p,
+        &admin,
+        &unique("k-"),
+        json!({"partner_id": partner.id, "currency": "ZAR"}),
+    )
+    .await;
+    counter.reset();
+    let req = with_json(
+        api_request(
+            "POST /v1/admin/payouts/{payout_id}/status",
+            &format!(
+                "/v1/admin/payouts/{}/status",
+                payout["id"].as_str().unwrap()
+            ),
+            &[],
+        ),
+        &json!({"status": "paid"}),
+    );
+    let (status, _) = as_user(req, &admin, |r| admin_payout_status::handle(r, &ctx)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        counter.calls(),
+        vec![
+            "BatchGetItem",
+            "BatchGetItem",
+            "BatchGetItem",
+            "TransactWriteItems"
+        ],
+        "access with the locator, the payout with its partner, its lines, one transaction"
     );
 }

@@ -936,6 +936,7 @@ async fn a_zoho_commission_approved_in_the_portal_and_paid_in_a_payout_reaches_z
         &world.store,
         "ops",
         &line.id,
+        None,
         Some(line.version),
         approve,
         Utc::now(),
@@ -991,7 +992,7 @@ async fn a_zoho_commission_approved_in_the_portal_and_paid_in_a_payout_reaches_z
         json!({"status": "paid", "reference": "SWIFT-1", "paid_at": "2026-11-28T09:00:00Z"}),
     )
     .unwrap();
-    shared::commissions::payouts::settle(&world.store, "ops", &payout.id, paid, Utc::now())
+    shared::commissions::payouts::settle(&world.store, "ops", &payout.id, None, paid, Utc::now())
         .await
         .unwrap();
     world.drain().await;
@@ -1250,6 +1251,10 @@ struct Counts {
     webhooks_dropped: usize,
     webhooks_duplicated: usize,
     deliveries: usize,
+    commission_zoho_creates: usize,
+    commission_zoho_statuses: usize,
+    commission_portal_moves: usize,
+    payouts: usize,
 }
 
 #[tokio::test]
@@ -1259,6 +1264,8 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_261_121);
     let mut rng = Rng(seed | 1);
+    // Commission steps draw from their own sequence, so the lead steps stay as they were.
+    let mut money_rng = Rng((seed ^ 0x5eed_c0de) | 1);
     let world = CrmWorld::new().await;
     let mut owners = Vec::new();
     for _ in 0..3 {
@@ -1405,17 +1412,30 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
                 deliver(&world, &mut rng, &mut counts, &mut in_flight).await;
             }
         }
+        if money_rng.chance(30) {
+            commission_step(
+                &world,
+                &mut money_rng,
+                &mut counts,
+                &mut in_flight,
+                &owners,
+                &partner_crm,
+            )
+            .await;
+        }
         if rng.chance(50) {
             world.drain().await; // the table stream, running as it does
         }
     }
     deliver(&world, &mut rng, &mut counts, &mut in_flight).await;
     world.drain().await;
-    // Zoho calms down; one reconciliation run repairs the rest.
+    // Zoho calms down; one reconciliation run repairs the rest, and the table stream
+    // pushes what the reconciliation queued.
     world.zoho.set_fault_rate(0.0, seed);
     let report = reconcile::run(&world.crm, Utc::now(), Duration::zero())
         .await
         .unwrap();
+    world.drain().await;
 
     let items = world.all_items().await;
     let portal: Vec<shared::leads::Lead> = items
@@ -1492,6 +1512,39 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
         + counts.zoho_status_changes
         + counts.zoho_creates;
     assert!(ops >= 200, "only {ops} changes: {counts:?}");
+    // Commission lines: every Zoho record is one portal line and every line of these
+    // partners one Zoho record, with the same status and amount.
+    let owner_ids: Vec<String> = owners.iter().filter_map(|o| o.partner_id.clone()).collect();
+    let lines: Vec<shared::commissions::CommissionLine> = items
+        .iter()
+        .filter(|i| i["kind"] == "commission_line")
+        .map(|i| serde_json::from_value(i.clone()).unwrap())
+        .filter(|l: &shared::commissions::CommissionLine| owner_ids.contains(&l.partner_id))
+        .collect();
+    let zoho_lines = world.zoho.records("Commissions");
+    for z in &zoho_lines {
+        let crm_id = z["id"].as_str().unwrap();
+        let line = lines
+            .iter()
+            .find(|l| l.crm_sync.crm_id.as_deref() == Some(crm_id))
+            .unwrap_or_else(|| panic!("Zoho commission {crm_id} was lost by the portal"));
+        assert_eq!(
+            shared::commissions::LineStatus::from_crm(z["Commission_Status"].as_str().unwrap()),
+            Some(line.status),
+            "line {}: portal {:?}, Zoho {}",
+            line.id,
+            line.status,
+            z["Commission_Status"]
+        );
+        assert_eq!(z["Amount"].as_str(), Some(line.amount.decimal().as_str()));
+    }
+    assert_eq!(lines.len(), zoho_lines.len(), "one Zoho record per line");
+    assert!(
+        counts.commission_zoho_creates > 5
+            && counts.commission_zoho_statuses > 5
+            && counts.commission_portal_moves > 2,
+        "{counts:?}"
+    );
     println!(
         "convergence: seed {seed}, {ops} changes {counts:?}; {} leads on both sides; Zoho API calls {} (fault rate 8%), token refreshes {}; reconcile {report:?}",
         portal.len(),
@@ -1514,6 +1567,8 @@ fn queue_webhook(
     }
     let module = if record.get("Vendor_Name").is_some() {
         "Vendors"
+    } else if record.get("Commission_Status").is_some() {
+        "Commissions"
     } else {
         "Leads"
     };
@@ -1523,6 +1578,91 @@ fn queue_webhook(
         in_flight.push(event.clone());
     }
     in_flight.push(event);
+}
+
+/// One commission change: Zoho creates a record or changes a record's status (its
+/// webhook may be dropped, duplicated or reordered like the others), or operations move a
+/// line, or pay (or fail) a payout in the portal.
+async fn commission_step(
+    world: &CrmWorld,
+    rng: &mut Rng,
+    counts: &mut Counts,
+    in_flight: &mut Vec<shared::crm::webhook::QueuedEvent>,
+    owners: &[shared::auth::Principal],
+    partner_crm: &[String],
+) {
+    use shared::commissions::{ledger, payouts};
+    let o = rng.below(owners.len());
+    let partner_id = owners[o].partner_id.clone().unwrap();
+    match rng.below(100) {
+        0..=29 => {
+            let record = world.zoho.insert(
+                "Commissions",
+                json!({"Name": format!("Deal {}", rng.next() % 10_000), "Partner": {"id": partner_crm[o]},
+                       "Amount": format!("{}.{:02}", 100 + rng.next() % 5_000, rng.next() % 100),
+                       "Currency": "GBP", "Commission_Status": "Pending"}),
+            );
+            counts.commission_zoho_creates += 1;
+            queue_webhook(world, rng, counts, in_flight, &record);
+        }
+        30..=54 => {
+            let records = world.zoho.records("Commissions");
+            if records.is_empty() {
+                return;
+            }
+            let target = &records[rng.below(records.len())];
+            let status = ["Pending", "Approved", "On Hold", "Cancelled", "Paid"][rng.below(5)];
+            let record = world.zoho.update(
+                "Commissions",
+                target["id"].as_str().unwrap(),
+                json!({"Commission_Status": status, "Hold_Reason": "checking the invoice"}),
+            );
+            counts.commission_zoho_statuses += 1;
+            queue_webhook(world, rng, counts, in_flight, &record);
+        }
+        55..=84 => {
+            let q = Query::partition(None, keys::partner_partition(&partner_id), 1000)
+                .prefix(keys::COMMISSION_PREFIX);
+            let lines: Vec<shared::commissions::CommissionLine> =
+                world.store.query_up_to(&q).await.unwrap();
+            if lines.is_empty() {
+                return;
+            }
+            let line = &lines[rng.below(lines.len())];
+            let action = ["approve", "approve", "hold", "release", "cancel"][rng.below(5)];
+            let req: ledger::StatusChange =
+                serde_json::from_value(json!({"action": action, "reason": "ops"})).unwrap();
+            if ledger::change_status(
+                &world.store,
+                "ops",
+                &line.id,
+                Some(line.partner_id.clone()),
+                Some(line.version),
+                req,
+                Utc::now(),
+            )
+            .await
+            .is_ok()
+            {
+                counts.commission_portal_moves += 1;
+            }
+        }
+        _ => {
+            let req: payouts::NewPayout =
+                serde_json::from_value(json!({"partner_id": partner_id, "currency": "GBP"}))
+                    .unwrap();
+            if let Ok(p) = payouts::create(&world.store, "ops", &unique("k"), req, Utc::now()).await
+            {
+                let outcome = if rng.chance(75) { "paid" } else { "failed" };
+                let req: payouts::PayoutUpdate =
+                    serde_json::from_value(json!({"status": outcome})).unwrap();
+                payouts::settle(&world.store, "ops", &p.id, None, req, Utc::now())
+                    .await
+                    .unwrap();
+                counts.payouts += 1;
+            }
+        }
+    }
 }
 
 /// Delivers what is in flight in a shuffled order; an event that fails now (Zoho faults)

@@ -11,18 +11,25 @@ pub const ROUTE: &str = "POST /v1/admin/commissions/{commission_id}/status";
 shared::function_deps!(Needs::verify());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(
         &req,
         "/v1/admin/commissions/{commission_id}/status",
         "commission_id",
     )?;
+    // The line's locator is read with the access check (one round trip).
+    let mut access = ctx
+        .authorize(&req, ROUTE, |_| {
+            vec![ledger::locator_key(ledger::LINE, &id)]
+        })
+        .await?;
+    let partner_id = ledger::located(&mut access.fetched, ledger::LINE, &id, "commission line")?;
     let version = http::if_match(&req)?.version();
     let body: ledger::StatusChange = http::json_body(&req, MAX_JSON_BODY)?;
     let line = ledger::change_status(
         ctx.store(),
-        &principal.user_id,
+        &access.principal.user_id,
         &id,
+        Some(partner_id),
         version,
         body,
         Utc::now(),

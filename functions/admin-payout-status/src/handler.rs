@@ -4,17 +4,31 @@ use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::{Context, Needs};
-use shared::commissions::{payouts, read};
+use shared::commissions::{ledger, payouts, read};
 use shared::http::{self, MAX_JSON_BODY, Problem};
 
 pub const ROUTE: &str = "POST /v1/admin/payouts/{payout_id}/status";
 shared::function_deps!(Needs::verify());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(&req, "/v1/admin/payouts/{payout_id}/status", "payout_id")?;
+    // The payout's locator is read with the access check (one round trip).
+    let mut access = ctx
+        .authorize(&req, ROUTE, |_| {
+            vec![ledger::locator_key(payouts::PAYOUT, &id)]
+        })
+        .await?;
+    let partner_id = ledger::located(&mut access.fetched, payouts::PAYOUT, &id, "payout")?;
     let body: payouts::PayoutUpdate = http::json_body(&req, MAX_JSON_BODY)?;
-    let payout = payouts::settle(ctx.store(), &principal.user_id, &id, body, Utc::now()).await?;
+    let payout = payouts::settle(
+        ctx.store(),
+        &access.principal.user_id,
+        &id,
+        Some(partner_id),
+        body,
+        Utc::now(),
+    )
+    .await?;
     let mut view = read::payout_view(&payout);
     view["partner_id"] = payout.partner_id.clone().into();
     view["commission_ids"] = serde_json::json!(payout.line_ids);

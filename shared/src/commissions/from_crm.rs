@@ -26,13 +26,33 @@ pub struct CrmCommission {
     pub paid_at: Option<String>,
 }
 
-/// The line after applying `c`, or `None` when nothing changes.
+/// What applying a Zoho record does.
+#[derive(Debug)]
+pub struct Merged {
+    /// The line after applying the record, or `None` when nothing changes.
+    pub next: Option<CommissionLine>,
+    /// Zoho set a status the ledger refuses (the line is final or in a payout): the
+    /// portal's status is pushed back, so Zoho shows the ledger's truth.
+    pub overridden: bool,
+}
+
+/// Applies a Zoho record to the line it stands for (`None`: a new line).
 pub fn merge(
     existing: Option<&CommissionLine>,
     partner_id: &str,
     c: &CrmCommission,
     at: &str,
-) -> Option<CommissionLine> {
+) -> Merged {
+    let (next, overridden) = merged(existing, partner_id, c, at);
+    Merged { next, overridden }
+}
+
+fn merged(
+    existing: Option<&CommissionLine>,
+    partner_id: &str,
+    c: &CrmCommission,
+    at: &str,
+) -> (Option<CommissionLine>, bool) {
     let zoho_status = c
         .status_value
         .as_deref()
@@ -66,9 +86,10 @@ pub fn merge(
         line.crm_sync.crm_status = c.status_value.clone();
         line.crm_sync.crm_modified_time = Some(c.modified.clone());
         line.crm_sync.state = crate::outbox::SyncState::Synced;
-        return Some(line);
+        return (Some(line), false);
     };
     let mut next = line.clone();
+    let mut overridden = false;
     let locked = line.payout_id.is_some() && line.status == LineStatus::Approved;
     let changed_in_zoho = c.status_value.is_some() && c.status_value != line.crm_sync.crm_status;
     if changed_in_zoho
@@ -77,7 +98,8 @@ pub fn merge(
     {
         if line.status.is_final() || locked {
             tracing::warn!(crm_id = %c.crm_id, line_id = %line.id, from = line.status.as_str(), to = s.as_str(),
-                "Zoho status not applied: the line is final or in a payout");
+                "Zoho status not applied: the line is final or in a payout; the portal's is pushed back");
+            overridden = true;
         } else {
             move_to(&mut next, s, c, at);
         }
@@ -94,11 +116,11 @@ pub fn merge(
     }
     next.crm_sync.crm_modified_time = Some(c.modified.clone());
     if next == *line {
-        return None;
+        return (None, overridden);
     }
     next.updated_at = at.to_string();
     next.version = line.version + 1;
-    Some(next)
+    (Some(next), overridden)
 }
 
 fn fill(line: &mut CommissionLine, c: &CrmCommission) {

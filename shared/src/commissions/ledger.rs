@@ -415,6 +415,26 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
+/// The locator of `id` of `entity`: a route naming only the id reads it with the access
+/// check ([`located`]).
+pub fn locator_key(entity: &str, id: &str) -> crate::store::Key {
+    keys::locator(entity, id)
+}
+
+/// The partner that owns `id` of `entity`, from the items read with the access check (404
+/// when there is none).
+pub fn located(
+    fetched: &mut crate::store::Fetched,
+    entity: &str,
+    id: &str,
+    what: &'static str,
+) -> Result<String, CommissionError> {
+    fetched
+        .take::<Locator>(&keys::locator(entity, id))?
+        .map(|l| l.partner_id)
+        .ok_or(CommissionError::NotFound(what))
+}
+
 /// The partner that owns `id` of `entity` (404 when there is none).
 pub async fn locate(
     store: &Store,
@@ -439,14 +459,16 @@ fn action_name(a: LineAction) -> &'static str {
     }
 }
 
-/// Moves a line along the machine: reads its locator, then the line and its partner (two
-/// round trips), writes in one transaction conditional on `expected_version` (the line's
-/// current one for `None`). Hold and cancel need a reason; approve and hold email the
-/// partner.
+/// Moves a line along the machine: reads the line and its partner (one round trip; one
+/// more to find the partner when `partner_id` is not known yet: routes read the locator
+/// with the access check), writes in one transaction conditional on `expected_version`
+/// (the line's current one for `None`). Hold and cancel need a reason; approve and hold
+/// email the partner.
 pub async fn change_status(
     store: &Store,
     actor: &str,
     line_id: &str,
+    partner_id: Option<String>,
     expected_version: Option<u64>,
     req: StatusChange,
     now: DateTime<Utc>,
@@ -462,7 +484,10 @@ pub async fn change_status(
     if !e.is_empty() {
         return Err(Invalid(e).into());
     }
-    let partner_id = locate(store, LINE, line_id, "commission line").await?;
+    let partner_id = match partner_id {
+        Some(p) => p,
+        None => locate(store, LINE, line_id, "commission line").await?,
+    };
     let line_key = keys::commission_line(&partner_id, line_id);
     let partner_key = keys::partner(&partner_id);
     let mut fetched = store

@@ -255,12 +255,14 @@ pub struct PayoutUpdate {
 }
 
 /// Settles (`paid`) or releases (`failed`) a processing payout and its lines in one
-/// transaction: reads the locator, the payout with the partner, then the lines. Asking for
-/// the status a payout already has answers it unchanged.
+/// transaction: reads the payout with the partner, then the lines (and first the locator
+/// when `partner_id` is not known: routes read it with the access check). Asking for the
+/// status a payout already has answers it unchanged.
 pub async fn settle(
     store: &Store,
     actor: &str,
     payout_id: &str,
+    partner_id: Option<String>,
     req: PayoutUpdate,
     now: DateTime<Utc>,
 ) -> Result<Payout, CommissionError> {
@@ -277,7 +279,10 @@ pub async fn settle(
     if !e.is_empty() {
         return Err(Invalid(e).into());
     }
-    let partner_id = locate(store, PAYOUT, payout_id, "payout").await?;
+    let partner_id = match partner_id {
+        Some(p) => p,
+        None => locate(store, PAYOUT, payout_id, "payout").await?,
+    };
     let payout_key = keys::payout(&partner_id, payout_id);
     let partner_key = keys::partner(&partner_id);
     let mut fetched = store

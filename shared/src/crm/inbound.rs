@@ -807,10 +807,29 @@ async fn apply_commission(
         paid_at: text(record, &c.paid_at),
     };
     let at = rfc3339(now);
-    let Some(next) =
-        crate::commissions::from_crm::merge(existing.as_ref(), &partner_id, &fields, &at)
-    else {
-        return Ok("unchanged");
+    let merged = crate::commissions::from_crm::merge(existing.as_ref(), &partner_id, &fields, &at);
+    let push = if merged.overridden {
+        crate::commissions::ledger::Push::Crm
+    } else {
+        crate::commissions::ledger::Push::No
+    };
+    let next = match (merged.next, &existing) {
+        (Some(next), _) => next,
+        (None, Some(line)) if merged.overridden => {
+            // Nothing changes here, but Zoho shows a status the ledger refused: push back.
+            let tx = crm.store.tx().insert(&CrmOutbox::new(
+                crate::outbox::OutboxEntity::Commission,
+                &line.id,
+                &line.partner_id,
+                crate::outbox::OutboxOperation::Status,
+                &at,
+            ));
+            crm.store
+                .commit(processed_tx(tx, processed).build())
+                .await?;
+            return Ok("commission_overridden");
+        }
+        (None, _) => return Ok("unchanged"),
     };
     let mut tx = crate::commissions::ledger::record(
         crm.store.tx(),
@@ -818,7 +837,7 @@ async fn apply_commission(
         &next,
         "crm",
         "commission.from_crm",
-        crate::commissions::ledger::Push::No,
+        push,
     );
     if existing.is_none() {
         tx = tx.put(&CrmLink {
