@@ -2,7 +2,7 @@
 """Seeds the local stack's demo data through the portal's own API, so the data is exactly
 what the code writes: an internal admin (admin-bootstrap), a partner that goes through the
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
-event, submission, review, approval) and a few leads; then makes sure the fake Zoho
+event, submission, review, approval), a few leads and published sales material; then makes sure the fake Zoho
 (FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
 and the event delivery running (`make dev` builds every function before it runs this).
 
@@ -177,6 +177,48 @@ def approved_partner(admin: str, email: str, password: str, business: str) -> tu
     return partner, owner
 
 
+# The smallest PNG: signature and a 1×1 header (the verifier checks the signature).
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def seed_resources(admin: str) -> int:
+    """A handful of published resources across types and tiers: two files uploaded to their
+    presigned URLs and verified by the bucket event, and three links."""
+    made = 0
+    for title, kind, category, tier, tags, upload, link in [
+        ("Demo Solar brochure", "brochure", "solar", "registered", ["residential"], ("application/pdf", PDF), None),
+        ("Panel product sheet", "product_sheet", "solar", "registered", ["panels"], ("image/png", PNG), None),
+        ("Installer price list", "price_list", "pricing", "gold", ["installers"], None,
+         "https://docs.example.com/price-list.xlsx"),
+        ("Selling solar: onboarding", "training_video", "training", "registered", ["onboarding"], None,
+         "https://videos.example.com/onboarding.mp4"),
+        ("Karoo Lodge case study", "case_study", "solar", "silver", ["commercial"], None,
+         "https://docs.example.com/karoo-lodge.pdf"),
+    ]:
+        body = {"title": title, "type": kind, "category": category, "min_tier": tier, "tags": tags}
+        if upload:
+            body["file"] = {"content_type": upload[0], "size": len(upload[1])}
+        else:
+            body["url"] = link
+        created = must(call("POST", "/v1/admin/resources", body, admin), 201)
+        if upload:
+            up = created["upload_url"]
+            headers = {k: v for k, v in up["headers"].items() if k != "content-length"}
+            must(call("PUT", None, url=up["url"], raw=upload[1], headers=headers), 200)
+        # Published once the file is verified (400 until then).
+        for _ in range(600):
+            status, _ = call("PATCH", f"/v1/admin/resources/{created['id']}", {"status": "published"}, admin,
+                             headers={"if-match": "*"})
+            if status == 200:
+                made += 1
+                break
+            time.sleep(0.5)
+        else:
+            sys.exit(f"seed failed: {title} was not verified (see .local/events.log)")
+    return made
+
+
 def fresh_partner(out: str):
     """`--fresh-partner FILE`: a new approved partner with a unique address (and an admin to
     approve it); writes its owner's access token and ids to FILE as JSON."""
@@ -205,11 +247,13 @@ def main():
         if stage:
             body["stage"] = stage
         must(call("POST", "/v1/leads", body, owner), 201)
+    resources = seed_resources(admin)
     zoho = seed_fake_zoho(partner["partner_id"], BUSINESS, OWNER[0])
     print(f"""
   Demo accounts (local only)
     admin          {ADMIN[0]} / {ADMIN[1]}
     partner owner  {OWNER[0]} / {OWNER[1]}   (Demo Solar: approved, KYC verified, 3 leads)
+    sales material {resources} published resources: curl -s {API}/v1/resources -H "authorization: Bearer <token>"
     public form    POST {API}/v1/public/partners/{partner['slug']}/leads
     fake Zoho      {FAKE_ZOHO or "-"}: {zoho}
                    leads pushed by crm-outbound: curl -s {FAKE_ZOHO or "<fake zoho>"}/__fake/records/Leads

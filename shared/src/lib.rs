@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod partners;
 pub mod queue;
+pub mod resources;
 pub mod secrets;
 pub mod storage;
 pub mod store;

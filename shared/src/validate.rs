@@ -79,3 +79,36 @@ pub fn upload(
         Err(crate::fault::Invalid(e))
     }
 }
+
+/// Tags: trimmed, lower-cased, 1 to 50 characters each, duplicates dropped, at most `max`.
+pub fn tags(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    values: &[String],
+    max: usize,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in values.iter().enumerate() {
+        let t = t.trim().to_lowercase();
+        if t.is_empty() || t.chars().count() > 50 {
+            errors.push(FieldError::new(
+                format!("{field}/{i}"),
+                "must be 1 to 50 characters",
+            ));
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > max {
+        errors.push(FieldError::new(field, format!("at most {max} tags")));
+    }
+    out
+}
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`: a field
+/// sent as `null` is `Some(None)` (clear it), an absent one `None` (leave it).
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}

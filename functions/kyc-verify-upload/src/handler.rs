@@ -1,7 +1,8 @@
-//! Verifies each upload the bucket reports (KYC documents under `kyc/`, lead attachments
-//! under `leads/`, logos under `logos/`): size equal to the declared size, magic bytes of
-//! the declared type (a logo's header must also give dimensions within bounds). Matches go to review; anything
-//! else is deleted and the document rejected with the reason. Redelivery is harmless.
+//! Verifies each upload the bucket reports: KYC documents under `kyc/`, lead attachments
+//! under `leads/`, logos under `logos/`, resource files under `resources/`. Size equal to
+//! the declared size, magic bytes of the declared type (a logo's header must also give
+//! dimensions within bounds). A KYC document that matches goes to review, the others are
+//! accepted; anything else is deleted and rejected with the reason. Redelivery is harmless.
 
 use aws_lambda_events::s3::S3Event;
 use chrono::Utc;
@@ -32,6 +33,13 @@ pub async fn handle(event: LambdaEvent<S3Event>, ctx: &Context) -> Result<(), Di
                     .await
                     .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
             tracing::info!(object = %key, outcome = ?outcome, "logo checked");
+            continue;
+        }
+        if key.starts_with(shared::resources::verify::PREFIX) {
+            let outcome = shared::resources::verify::verify(ctx.store(), docs, &key, etag)
+                .await
+                .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
+            tracing::info!(object = %key, outcome = ?outcome, "resource file checked");
             continue;
         }
         if key.starts_with("leads/") {

@@ -173,6 +173,23 @@ pub const ROUTES: &[(&str, Access)] = &[
         "PATCH /v1/admin/partners/{partner_id}",
         Access::Roles(ADMIN),
     ),
+    ("GET /v1/resources", Access::Roles(PARTNER)),
+    ("GET /v1/resources/categories", Access::Roles(PARTNER)),
+    ("GET /v1/resources/{resource_id}", Access::Roles(PARTNER)),
+    (
+        "GET /v1/resources/{resource_id}/download",
+        Access::Roles(PARTNER),
+    ),
+    (
+        "POST /v1/resources/{resource_id}/complete",
+        Access::Roles(PARTNER),
+    ),
+    ("GET /v1/admin/resources", Access::Roles(ADMIN)),
+    ("POST /v1/admin/resources", Access::Roles(ADMIN)),
+    (
+        "PATCH /v1/admin/resources/{resource_id}",
+        Access::Roles(ADMIN),
+    ),
 ];
 
 /// How far along its lifecycle a partner must be for its users to call a route. Checked

@@ -2,7 +2,7 @@
 //! rate, account manager, internal tags and the business name. Audited, pushed to the CRM.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Partner, PartnerError, Tier};
@@ -12,11 +12,6 @@ use crate::outbox::{CrmOutbox, OutboxEntity, OutboxOperation};
 use crate::store::{Patch, Store, keys};
 use crate::validate::{required, rfc3339};
 
-/// Present (even as `null`) → `Some`; absent → `None` (with `#[serde(default)]`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 /// Absent fields stay; `commission_rate_bps: null` returns the partner to its tier's
 /// default rate; `owner_admin_id: null` removes the account manager.
 #[derive(Debug, Deserialize)]
@@ -24,9 +19,9 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 pub struct TermsUpdate {
     #[serde(default)]
     pub tier: Option<Tier>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::validate::present")]
     pub commission_rate_bps: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::validate::present")]
     pub owner_admin_id: Option<Option<String>>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
@@ -60,24 +55,10 @@ pub async fn update_terms(
         .business_name
         .as_deref()
         .map(|n| required(&mut e, "/business_name", n, 200));
-    let tags = req.tags.as_ref().map(|tags| {
-        let mut clean: Vec<String> = Vec::new();
-        for (i, t) in tags.iter().enumerate() {
-            let t = t.trim().to_lowercase();
-            if t.is_empty() || t.chars().count() > 50 {
-                e.push(FieldError::new(
-                    format!("/tags/{i}"),
-                    "must be 1 to 50 characters",
-                ));
-            } else if !clean.contains(&t) {
-                clean.push(t);
-            }
-        }
-        if clean.len() > MAX_TAGS {
-            e.push(FieldError::new("/tags", format!("at most {MAX_TAGS} tags")));
-        }
-        clean
-    });
+    let tags = req
+        .tags
+        .as_ref()
+        .map(|t| crate::validate::tags(&mut e, "/tags", t, MAX_TAGS));
     let owner = match &req.owner_admin_id {
         Some(Some(id)) if id.trim().is_empty() => {
             e.push(FieldError::new("/owner_admin_id", "is required"));

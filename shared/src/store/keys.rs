@@ -324,3 +324,37 @@ pub fn locator(entity: &str, id: &str) -> Key {
 pub fn idempotency(scope: &str, key: &str) -> Key {
     Key::new(format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY")
 }
+
+/// A resource (sales material).
+pub fn resource(resource_id: &str) -> Key {
+    Key::new(format!("RESOURCE#{resource_id}"), "RESOURCE")
+}
+
+/// Every resource (index `Lookup`), by creation time.
+pub const RESOURCES_ALL: &str = "RESOURCES";
+
+/// Resources in one status (index `ByState`), by creation time.
+pub fn resources_by_status(status: &str) -> String {
+    format!("RESOURCES#{status}")
+}
+
+/// The facet counts of published resources (categories and tags by minimum tier).
+pub fn resource_facets() -> Key {
+    Key::new("RESOURCES", "FACETS")
+}
+
+/// That a partner downloaded a resource on `day` (or `ever`).
+pub fn resource_download(resource_id: &str, partner_id: &str, day: &str) -> Key {
+    Key::new(
+        format!("RESOURCE#{resource_id}"),
+        format!("DOWNLOAD#{partner_id}#{day}"),
+    )
+}
+
+/// The training resources a user completed (a string set `resource_ids`).
+pub fn completions(partner_id: &str, user_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("COMPLETIONS#{user_id}"),
+    )
+}
