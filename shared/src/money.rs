@@ -43,6 +43,9 @@ impl<'de> Deserialize<'de> for Currency {
 }
 
 impl Currency {
+    /// The portal's reporting currency (the directory's hero metrics).
+    pub const ZAR: Currency = Currency("ZAR");
+
     pub fn parse(code: &str) -> Option<Currency> {
         CURRENCIES
             .iter()

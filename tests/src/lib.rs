@@ -232,6 +232,41 @@ pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
     lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP event")
 }
 
+/// One HTTP/1.1 request read from `socket` (for stand-in servers): the request target
+/// and the body (`Content-Length` bytes). `None` when the peer closed before a full head.
+pub async fn read_http_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let (head_end, length) = loop {
+        let n = socket.read(&mut chunk).await.unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..pos]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse::<usize>().unwrap())
+                .unwrap_or(0);
+            break (pos + 4, length);
+        }
+    };
+    while buf.len() < head_end + length {
+        let n = socket.read(&mut chunk).await.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+    let end = (head_end + length).min(buf.len());
+    Some((path, buf[head_end..end].to_vec()))
+}
+
 /// Replaces the fixture's JSON body.
 pub fn with_json(mut req: Request, body: &Value) -> Request {
     *req.body_mut() = Body::Text(body.to_string());

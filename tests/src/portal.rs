@@ -325,6 +325,54 @@ pub fn token_from_link(email_body: &str) -> String {
 }
 
 impl Portal {
+    /// The object key a presigned URL of this stack's documents bucket points at.
+    pub fn object_key(&self, url: &str) -> String {
+        url::Url::parse(url)
+            .unwrap()
+            .path()
+            .split_once(&format!("/{}/", self.stack.bucket))
+            .unwrap()
+            .1
+            .to_string()
+    }
+
+    /// PUTs `bytes` to a presigned upload (`{url, headers}`) the way a browser does: the
+    /// signed headers, the length set by the client. Returns the object key.
+    pub async fn put_upload(&self, upload: &Value, bytes: &[u8]) -> String {
+        let mut put = reqwest::Client::new()
+            .put(upload["url"].as_str().unwrap())
+            .body(bytes.to_vec());
+        for (name, value) in upload["headers"].as_object().unwrap() {
+            if name != "content-length" {
+                put = put.header(name, value.as_str().unwrap());
+            }
+        }
+        assert!(put.send().await.unwrap().status().is_success());
+        self.object_key(upload["url"].as_str().unwrap())
+    }
+
+    /// The bucket's verifier (`kyc-verify-upload`) on the object-created event S3 sends
+    /// for `key` (form-encoded, with the object's ETag).
+    pub async fn verify_object(&self, key: &str) {
+        let mut event: Value =
+            serde_json::from_str(&fixture_json("kyc-verify-upload", "object-created")).unwrap();
+        event["Records"][0]["s3"]["object"]["key"] = json!(key.replace(' ', "+"));
+        event["Records"][0]["s3"]["bucket"]["name"] = json!(self.stack.bucket);
+        let info = shared::storage::Documents::new(self.stack.s3(), &self.stack.bucket)
+            .info(key)
+            .await
+            .unwrap();
+        event["Records"][0]["s3"]["object"]["eTag"] =
+            json!(info.and_then(|i| i.etag).unwrap_or_default());
+        let event: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
+        kyc_verify_upload::handle(
+            lambda_runtime::LambdaEvent::new(event, Default::default()),
+            &self.ctx,
+        )
+        .await
+        .unwrap();
+    }
+
     /// An access token for a fresh internal admin.
     pub async fn admin_token(&self) -> String {
         let email = format!("{}@ops.example", unique("admin-").to_lowercase());

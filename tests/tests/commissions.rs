@@ -1084,7 +1084,7 @@ async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
 }
 
 #[tokio::test]
-async fn a_status_move_and_a_settlement_read_in_bounded_round_trips_and_write_once() {
+async fn status_moves_payouts_and_settlements_read_in_bounded_round_trips_and_write_once() {
     let p = Portal::new().await;
     let partner = approved_partner(&p).await;
     let admin = p.admin_token().await;
@@ -1111,13 +1111,29 @@ async fn a_status_move_and_a_settlement_read_in_bounded_round_trips_and_write_on
         vec!["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
         "the access check with the locator, the line with its partner, one transaction"
     );
-    let (_, payout) = create_payout(
-        &p,
-        &admin,
+    counter.reset();
+    let req = with_header(
+        with_json(
+            api_request("POST /v1/admin/payouts", "/v1/admin/payouts", &[]),
+            &json!({"partner_id": partner.id, "currency": "ZAR"}),
+        ),
+        "idempotency-key",
         &unique("k-"),
-        json!({"partner_id": partner.id, "currency": "ZAR"}),
-    )
-    .await;
+    );
+    let (status, payout) = as_user(req, &admin, |r| admin_payouts_create::handle(r, &ctx)).await;
+    assert_eq!(status, 201, "{payout}");
+    let mut calls = counter.calls();
+    calls[1..3].sort();
+    assert_eq!(
+        calls,
+        vec![
+            "BatchGetItem",
+            "BatchGetItem",
+            "Query",
+            "TransactWriteItems"
+        ],
+        "access; the key and partner with the payable list queried alongside; one transaction"
+    );
     counter.reset();
     let req = with_json(
         api_request(

@@ -855,16 +855,21 @@ async fn an_accrual_happens_once_per_won_lead_under_redelivery_and_flips() {
     assert_eq!(accrual.deal_value.map(|m| m.amount_minor), Some(1_234_567));
 
     // Lost after being won: a clawback reverses it; won again: one new accrual.
-    world
-        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Lost Lead"}))
-        .await;
-    world
-        .zoho_edit(
-            "Leads",
-            &crm_id,
-            json!({"Lead_Status": "Lost Lead", "Description": "x"}),
-        )
-        .await;
+    // Each status is delivered, then read again with another field edited.
+    let set_twice = |status: &'static str| {
+        let world = &world;
+        let crm_id = crm_id.clone();
+        async move {
+            for (i, extra) in ["", "edited"].iter().enumerate() {
+                let mut fields = json!({"Lead_Status": status});
+                if i > 0 {
+                    fields["Description"] = json!(extra);
+                }
+                world.zoho_edit("Leads", &crm_id, fields).await;
+            }
+        }
+    };
+    set_twice("Lost Lead").await;
     let lines = lines_for_lead(&world, &partner.id, &lead.id).await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     let claw = lines
@@ -875,16 +880,7 @@ async fn an_accrual_happens_once_per_won_lead_under_redelivery_and_flips() {
         (claw.amount.amount_minor, claw.corrects.as_deref()),
         (-154_321, Some(accrual.id.as_str()))
     );
-    world
-        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Closed Won"}))
-        .await;
-    world
-        .zoho_edit(
-            "Leads",
-            &crm_id,
-            json!({"Lead_Status": "Closed Won", "Description": "y"}),
-        )
-        .await;
+    set_twice("Closed Won").await;
     let lines = lines_for_lead(&world, &partner.id, &lead.id).await;
     assert_eq!(lines.len(), 3, "accrue, claw back, accrue: {lines:?}");
     let net: i64 = lines.iter().map(|l| l.amount.amount_minor).sum();

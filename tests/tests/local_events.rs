@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 type Invocations = Arc<Mutex<Vec<(String, Value)>>>;
@@ -29,36 +29,11 @@ async fn fake_invoke_api() -> (String, Invocations) {
             };
             let record = record.clone();
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                let (head_end, length) = loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..pos]).to_ascii_lowercase();
-                        let length = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                            .unwrap_or(0);
-                        break (pos + 4, length);
-                    }
+                let Some((path, body)) = portal_tests::read_http_request(&mut socket).await else {
+                    return;
                 };
-                while buf.len() < head_end + length {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
                 let function = path.split('/').nth(3).unwrap_or("").to_string();
-                let payload: Value = serde_json::from_slice(&buf[head_end..head_end + length])
-                    .unwrap_or(Value::Null);
+                let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let response = if function == "mailer" {
                     let failures: Vec<Value> = payload["Records"]
                         .as_array()

@@ -34,45 +34,9 @@ async fn upload(
     .await;
     assert_eq!(status, 201, "{granted}");
     let upload = &granted["upload"];
-    let mut put = reqwest::Client::new()
-        .put(upload["url"].as_str().unwrap())
-        .body(bytes.to_vec());
-    for (name, value) in upload["headers"].as_object().unwrap() {
-        if name != "content-length" {
-            put = put.header(name, value.as_str().unwrap());
-        }
-    }
-    assert!(put.send().await.unwrap().status().is_success());
-    let key = url::Url::parse(upload["url"].as_str().unwrap())
-        .unwrap()
-        .path()
-        .split_once(&format!("/{}/", p.stack.bucket))
-        .unwrap()
-        .1
-        .to_string();
-    verify(p, &key).await;
+    let key = p.put_upload(upload, bytes).await;
+    p.verify_object(&key).await;
     (granted["document"].clone(), upload.clone())
-}
-
-/// The verifier function on an object-created event for `key` (form-encoded, as S3 sends).
-async fn verify(p: &Portal, key: &str) {
-    let mut event: Value =
-        serde_json::from_str(&fixture_json("kyc-verify-upload", "object-created")).unwrap();
-    event["Records"][0]["s3"]["object"]["key"] = json!(key.replace(' ', "+"));
-    event["Records"][0]["s3"]["bucket"]["name"] = json!(p.stack.bucket);
-    let info = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket)
-        .info(key)
-        .await
-        .unwrap();
-    event["Records"][0]["s3"]["object"]["eTag"] =
-        json!(info.and_then(|i| i.etag).unwrap_or_default());
-    let event: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
-    kyc_verify_upload::handle(
-        lambda_runtime::LambdaEvent::new(event, Default::default()),
-        &p.ctx,
-    )
-    .await
-    .unwrap();
 }
 
 #[tokio::test]
@@ -98,7 +62,7 @@ async fn a_file_replaced_after_verification_is_rejected_and_removed() {
         .body(other);
     put = put.header("content-type", "application/pdf");
     assert!(put.send().await.unwrap().status().is_success());
-    verify(&p, &key).await;
+    p.verify_object(&key).await;
 
     let listed = documents(&p, &token).await;
     assert_eq!(listed[0]["verification_status"], "rejected", "{listed:?}");
@@ -312,7 +276,7 @@ async fn a_png_declared_as_pdf_and_a_file_larger_than_declared_are_rejected_and_
     );
 
     // A redelivered event changes nothing.
-    verify(&p, &key).await;
+    p.verify_object(&key).await;
     assert_eq!(
         documents(&p, &token)
             .await
@@ -1042,14 +1006,7 @@ async fn put_and_verify(p: &Portal, url: &str, bytes: &[u8]) {
         .header("content-type", "image/png")
         .body(bytes.to_vec());
     assert!(put.send().await.unwrap().status().is_success());
-    let key = url::Url::parse(url)
-        .unwrap()
-        .path()
-        .split_once(&format!("/{}/", p.stack.bucket))
-        .unwrap()
-        .1
-        .to_string();
-    verify(p, &key).await;
+    p.verify_object(&p.object_key(url)).await;
 }
 
 #[tokio::test]

@@ -238,39 +238,8 @@ async fn a_gold_resource_is_invisible_to_a_silver_partner_and_visible_to_gold() 
 
 /// Uploads `bytes` to a presigned upload and runs the bucket's verifier on it.
 async fn upload_and_verify(p: &Portal, upload: &Value, bytes: &[u8]) -> String {
-    let mut put = reqwest::Client::new()
-        .put(upload["url"].as_str().unwrap())
-        .body(bytes.to_vec());
-    for (name, value) in upload["headers"].as_object().unwrap() {
-        if name != "content-length" {
-            put = put.header(name, value.as_str().unwrap());
-        }
-    }
-    assert!(put.send().await.unwrap().status().is_success());
-    let key = url::Url::parse(upload["url"].as_str().unwrap())
-        .unwrap()
-        .path()
-        .split_once(&format!("/{}/", p.stack.bucket))
-        .unwrap()
-        .1
-        .to_string();
-    let mut event: Value =
-        serde_json::from_str(&fixture_json("kyc-verify-upload", "object-created")).unwrap();
-    event["Records"][0]["s3"]["object"]["key"] = json!(key);
-    event["Records"][0]["s3"]["bucket"]["name"] = json!(p.stack.bucket);
-    let info = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket)
-        .info(&key)
-        .await
-        .unwrap();
-    event["Records"][0]["s3"]["object"]["eTag"] =
-        json!(info.and_then(|i| i.etag).unwrap_or_default());
-    let event: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
-    kyc_verify_upload::handle(
-        lambda_runtime::LambdaEvent::new(event, Default::default()),
-        &p.ctx,
-    )
-    .await
-    .unwrap();
+    let key = p.put_upload(upload, bytes).await;
+    p.verify_object(&key).await;
     key
 }
 

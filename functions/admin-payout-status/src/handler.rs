@@ -29,8 +29,6 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         Utc::now(),
     )
     .await?;
-    let mut view = read::payout_view(&payout);
-    view["partner_id"] = payout.partner_id.clone().into();
-    view["commission_ids"] = serde_json::json!(payout.line_ids);
+    let view = read::admin_payout_view(&payout);
     http::json_with_etag(StatusCode::OK, &view, payout.version)
 }

@@ -15,8 +15,6 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let key = http::idempotency_key(&req)?;
     let body: payouts::NewPayout = http::json_body(&req, MAX_JSON_BODY)?;
     let payout = payouts::create(ctx.store(), &principal.user_id, &key, body, Utc::now()).await?;
-    let mut view = read::payout_view(&payout);
-    view["partner_id"] = payout.partner_id.clone().into();
-    view["commission_ids"] = serde_json::json!(payout.line_ids);
+    let view = read::admin_payout_view(&payout);
     http::json_with_etag(StatusCode::CREATED, &view, payout.version)
 }

@@ -11,21 +11,24 @@ pub const ROUTE: &str = "PATCH /v1/admin/resources/{resource_id}";
 shared::function_deps!(Needs::verify().documents());
 
 pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Problem> {
-    let principal = ctx.require(&req, ROUTE).await?;
     let id = http::path_param(&req, "/v1/admin/resources/{resource_id}", "resource_id")?;
+    // The resource is read with the access check (one round trip).
+    let mut access = ctx
+        .authorize(&req, ROUTE, |_| resources::admin_resource_key(&id))
+        .await?;
     let version = http::if_match(&req)?.version();
     let body: resources::ResourceUpdate = http::json_body(&req, MAX_JSON_BODY)?;
     let (resource, upload) = resources::update(
         ctx.store(),
         ctx.documents()?,
-        &principal.user_id,
+        &access.principal.user_id,
+        &mut access.fetched,
         &id,
         version,
         body,
         Utc::now(),
     )
     .await?;
-    let mut view = resources::admin_view(&resource);
-    view["upload_url"] = serde_json::to_value(&upload).unwrap_or_default();
+    let view = resources::written_view(&resource, upload.as_ref());
     http::json_with_etag(StatusCode::OK, &view, resource.version)
 }

@@ -21,7 +21,6 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         Utc::now(),
     )
     .await?;
-    let mut view = resources::admin_view(&resource);
-    view["upload_url"] = serde_json::to_value(&upload).unwrap_or_default();
+    let view = resources::written_view(&resource, upload.as_ref());
     http::json_with_etag(StatusCode::CREATED, &view, resource.version)
 }

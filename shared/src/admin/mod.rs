@@ -7,6 +7,7 @@ use crate::audit::AuditEntry;
 use crate::identity::model::User;
 use crate::identity::service::UserView;
 use crate::kyc::{DocumentView, KycDocument};
+use crate::money::{Currency, Money};
 use crate::partners::profile::PartnerView;
 use crate::partners::{KycStatus, Partner, PartnerStatus};
 use crate::store::{Filter, Index, Page, Query, Store, keys};
@@ -34,12 +35,6 @@ pub struct DirectoryCounters {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: &'static str,
-}
-
-#[derive(Debug, Serialize)]
 pub struct HeroMetrics {
     pub active_partners: i64,
     pub pipeline_value: Money,
@@ -54,7 +49,7 @@ pub struct Directory {
 }
 
 /// The portal's reporting currency for the hero metrics.
-pub const CURRENCY: &str = crate::leads::PIPELINE_CURRENCY;
+pub const CURRENCY: Currency = Currency::ZAR;
 
 /// The item holding the hero metrics (read with the access check, in one round trip).
 pub fn metrics_key() -> Vec<crate::store::Key> {
@@ -108,14 +103,8 @@ pub async fn directory(
         next_cursor: page.next_cursor,
         metrics: HeroMetrics {
             active_partners: counters.active_partners,
-            pipeline_value: Money {
-                amount_minor: counters.pipeline_value_minor,
-                currency: CURRENCY,
-            },
-            commission_owed: Money {
-                amount_minor: counters.commission_owed_minor,
-                currency: CURRENCY,
-            },
+            pipeline_value: Money::new(counters.pipeline_value_minor, CURRENCY),
+            commission_owed: Money::new(counters.commission_owed_minor, CURRENCY),
         },
     })
 }

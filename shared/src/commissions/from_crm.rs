@@ -43,16 +43,6 @@ pub fn merge(
     c: &CrmCommission,
     at: &str,
 ) -> Merged {
-    let (next, overridden) = merged(existing, partner_id, c, at);
-    Merged { next, overridden }
-}
-
-fn merged(
-    existing: Option<&CommissionLine>,
-    partner_id: &str,
-    c: &CrmCommission,
-    at: &str,
-) -> (Option<CommissionLine>, bool) {
     let zoho_status = c
         .status_value
         .as_deref()
@@ -86,7 +76,10 @@ fn merged(
         line.crm_sync.crm_status = c.status_value.clone();
         line.crm_sync.crm_modified_time = Some(c.modified.clone());
         line.crm_sync.state = crate::outbox::SyncState::Synced;
-        return (Some(line), false);
+        return Merged {
+            next: Some(line),
+            overridden: false,
+        };
     };
     let mut next = line.clone();
     let mut overridden = false;
@@ -116,11 +109,17 @@ fn merged(
     }
     next.crm_sync.crm_modified_time = Some(c.modified.clone());
     if next == *line {
-        return (None, overridden);
+        return Merged {
+            next: None,
+            overridden,
+        };
     }
     next.updated_at = at.to_string();
     next.version = line.version + 1;
-    (Some(next), overridden)
+    Merged {
+        next: Some(next),
+        overridden,
+    }
 }
 
 fn fill(line: &mut CommissionLine, c: &CrmCommission) {

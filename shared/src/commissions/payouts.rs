@@ -42,9 +42,10 @@ pub struct NewPayout {
     pub commission_ids: Option<Vec<String>>,
 }
 
-/// Creates a payout (`Idempotency-Key`): reads the key and the partner, then the lines
-/// (the named ones, or the partner's payable list of the currency), and locks every line
-/// in one transaction conditional on each line's version.
+/// Creates a payout (`Idempotency-Key`): reads the key, the partner and the named lines in
+/// one batched read (or, for the default, the partner's payable list of the currency in a
+/// Query issued at the same time), and locks every line in one transaction conditional on
+/// each line's version.
 pub async fn create(
     store: &Store,
     actor: &str,
@@ -76,10 +77,31 @@ pub async fn create(
     let partner_id = req.partner_id.trim().to_string();
     let idem_key = keys::idempotency(SCOPE, idempotency_key);
     let partner_key = keys::partner(&partner_id);
+    // The named lines (if any) come with the key and the partner in one batched read; the
+    // partner's payable list is queried at the same time.
+    let line_keys: Vec<_> = req
+        .commission_ids
+        .iter()
+        .flatten()
+        .map(|id| keys::commission_line(&partner_id, id))
+        .collect();
+    let reads: Vec<_> = [idem_key.clone(), partner_key.clone()]
+        .into_iter()
+        .chain(line_keys.iter().cloned())
+        .collect();
+    let payable = Query::partition(
+        Some(Index::Due),
+        keys::payable(&partner_id, req.currency.code()),
+        MAX_LINES as i32,
+    );
     for attempt in 0..2 {
-        let mut fetched = store
-            .fetch(&[idem_key.clone(), partner_key.clone()])
-            .await?;
+        let (mut fetched, listed) = match &req.commission_ids {
+            Some(_) => (store.fetch(&reads).await?, Vec::new()),
+            None => tokio::try_join!(
+                store.fetch(&reads),
+                store.query_up_to::<CommissionLine>(&payable)
+            )?,
+        };
         if let Some((p, id)) = super::ledger::replay(fetched.take(&idem_key)?, &digest)? {
             return store
                 .get(&keys::payout(&p, &id))
@@ -91,14 +113,7 @@ pub async fn create(
         }
         let lines: Vec<CommissionLine> = match &req.commission_ids {
             Some(ids) => {
-                let keys: Vec<_> = ids
-                    .iter()
-                    .map(|id| keys::commission_line(&partner_id, id))
-                    .collect();
-                let found = store
-                    .fetch(&keys)
-                    .await?
-                    .take_each::<CommissionLine>(&keys)?;
+                let found = fetched.take_each::<CommissionLine>(&line_keys)?;
                 let missing: Vec<&str> = ids
                     .iter()
                     .zip(&found)
@@ -135,15 +150,7 @@ pub async fn create(
                 }
                 lines
             }
-            None => {
-                store
-                    .query_up_to(&Query::partition(
-                        Some(Index::Due),
-                        keys::payable(&partner_id, req.currency.code()),
-                        MAX_LINES as i32,
-                    ))
-                    .await?
-            }
+            None => listed,
         };
         if lines.is_empty() {
             return Err(CommissionError::PayoutLines(format!(

@@ -258,6 +258,14 @@ pub fn payout_view(p: &Payout) -> Value {
     })
 }
 
+/// A payout as operations see it: the listing's fields, its partner and its lines' ids.
+pub fn admin_payout_view(p: &Payout) -> Value {
+    let mut v = payout_view(p);
+    v["partner_id"] = p.partner_id.clone().into();
+    v["commission_ids"] = serde_json::json!(p.line_ids);
+    v
+}
+
 /// `GET /v1/payouts`: one Query page, newest first.
 pub async fn payouts(
     store: &Store,

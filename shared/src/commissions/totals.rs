@@ -52,17 +52,6 @@ fn portal_contributions(line: Option<&CommissionLine>) -> Vec<(String, i64)> {
     }
 }
 
-fn difference(before: Vec<(String, i64)>, after: Vec<(String, i64)>) -> Vec<(String, i64)> {
-    let mut sum: BTreeMap<String, i64> = BTreeMap::new();
-    for (k, v) in after {
-        *sum.entry(k).or_default() += v;
-    }
-    for (k, v) in before {
-        *sum.entry(k).or_default() -= v;
-    }
-    sum.into_iter().filter(|(_, v)| *v != 0).collect()
-}
-
 /// Adds what changing `before` into `after` does to the partner's totals and the
 /// portal-wide counters (`None` before: a new line).
 pub fn apply<'a>(
@@ -70,19 +59,18 @@ pub fn apply<'a>(
     before: Option<&CommissionLine>,
     after: &CommissionLine,
 ) -> TxBuilder<'a> {
-    let partner = difference(contributions(before), contributions(Some(after)));
-    let portal = difference(
-        portal_contributions(before),
-        portal_contributions(Some(after)),
-    );
-    let p: Vec<(&str, i64)> = partner.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let d: Vec<(&str, i64)> = portal.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    tx.add(
+    tx.add_change(
         &keys::commission_totals(&after.partner_id),
         "commission_totals",
-        &p,
+        &contributions(before),
+        &contributions(Some(after)),
     )
-    .add(&keys::directory_counters(), "directory_counters", &d)
+    .add_change(
+        &keys::directory_counters(),
+        "directory_counters",
+        &portal_contributions(before),
+        &portal_contributions(Some(after)),
+    )
 }
 
 /// One currency's figures in the summary.
@@ -137,9 +125,4 @@ pub fn summarise(item: Option<BTreeMap<String, Value>>) -> Vec<CurrencyTotals> {
             },
         )
         .collect()
-}
-
-/// The portal-wide owed amount in `currency` (the directory's hero metric).
-pub fn owed_attribute(currency: Currency) -> String {
-    format!("commission_owed_{}_minor", currency.code())
 }

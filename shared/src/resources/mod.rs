@@ -221,15 +221,12 @@ fn facet_contributions(r: Option<&Resource>) -> Vec<(String, i64)> {
 }
 
 fn facets<'a>(tx: TxBuilder<'a>, before: Option<&Resource>, after: &Resource) -> TxBuilder<'a> {
-    let mut sum: BTreeMap<String, i64> = BTreeMap::new();
-    for (k, v) in facet_contributions(Some(after)) {
-        *sum.entry(k).or_default() += v;
-    }
-    for (k, v) in facet_contributions(before) {
-        *sum.entry(k).or_default() -= v;
-    }
-    let deltas: Vec<(&str, i64)> = sum.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    tx.add(&keys::resource_facets(), "resource_facets", &deltas)
+    tx.add_change(
+        &keys::resource_facets(),
+        "resource_facets",
+        &facet_contributions(before),
+        &facet_contributions(Some(after)),
+    )
 }
 
 /// A presigned upload for a resource's file.
@@ -356,20 +353,27 @@ pub async fn create(
     Ok((resource, presigned))
 }
 
+/// The resource an operations route reads with its access check.
+pub fn admin_resource_key(id: &str) -> Vec<Key> {
+    vec![keys::resource(id)]
+}
+
 /// `PATCH /v1/admin/resources/{id}` (`If-Match`): metadata, publish or archive, or a new
-/// file version. Publishing needs something to download (a verified file or a link).
+/// file version, on the resource read with the access check (`fetched`). Publishing needs
+/// something to download (a verified file or a link).
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     store: &Store,
     docs: &Documents,
     actor: &str,
+    fetched: &mut Fetched,
     id: &str,
     expected_version: Option<u64>,
     req: ResourceUpdate,
     now: DateTime<Utc>,
 ) -> Result<(Resource, Option<Upload>), ResourceError> {
-    let current: Resource = store
-        .get(&keys::resource(id))
-        .await?
+    let current: Resource = fetched
+        .take(&keys::resource(id))?
         .ok_or(ResourceError::NotFound("resource"))?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(ResourceError::Stale);
@@ -484,6 +488,14 @@ pub fn admin_view(r: &Resource) -> Value {
         m.remove("search_text");
         m.remove("min_tier_rank");
     }
+    v
+}
+
+/// What a create or an update answers: the resource as operations see it and the
+/// presigned upload for its (new) file, or `null`.
+pub fn written_view(r: &Resource, upload: Option<&Upload>) -> Value {
+    let mut v = admin_view(r);
+    v["upload_url"] = serde_json::to_value(upload).unwrap_or_default();
     v
 }
 

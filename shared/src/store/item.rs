@@ -6,6 +6,16 @@ use super::*;
 pub fn to_item<T: Entity>(entity: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
     let mut item: HashMap<String, AttributeValue> =
         serde_dynamo::to_item(entity).map_err(|e| StoreError::Mapping(e.to_string()))?;
+    // Every item's `kind` names its entity: a field of that name would be overwritten
+    // silently (and read back as the entity name). Entities store such a field under
+    // another name (`line_kind`, `resource_type`).
+    if item.contains_key(keys::KIND) {
+        return Err(StoreError::Mapping(format!(
+            "{} has a field named `{}`, which every item uses for its entity kind",
+            T::KIND,
+            keys::KIND
+        )));
+    }
     let key = entity.key();
     item.insert(keys::PK.into(), AttributeValue::S(key.pk));
     item.insert(keys::SK.into(), AttributeValue::S(key.sk));
@@ -64,4 +74,31 @@ pub(crate) fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
         (keys::PK.to_string(), AttributeValue::S(key.pk.clone())),
         (keys::SK.to_string(), AttributeValue::S(key.sk.clone())),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Clashing {
+        id: String,
+        kind: String,
+    }
+
+    impl Entity for Clashing {
+        const KIND: &'static str = "clashing";
+        fn key(&self) -> Key {
+            Key::new("X", &self.id)
+        }
+    }
+
+    #[test]
+    fn a_field_named_kind_is_refused_rather_than_overwritten() {
+        let e = Clashing {
+            id: "1".into(),
+            kind: "earning".into(),
+        };
+        assert!(matches!(to_item(&e), Err(StoreError::Mapping(m)) if m.contains("`kind`")));
+    }
 }

@@ -201,6 +201,24 @@ impl<'a> TxBuilder<'a> {
         self
     }
 
+    /// Moves counters of `key` from what `before` contributed to what `after` does: each
+    /// attribute by its after − before (merged with the transaction's other adds to the
+    /// key; attributes that net to zero are not written).
+    pub fn add_change(
+        self,
+        key: &Key,
+        kind: &'static str,
+        before: &[(String, i64)],
+        after: &[(String, i64)],
+    ) -> Self {
+        let deltas: Vec<(&str, i64)> = after
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .chain(before.iter().map(|(k, v)| (k.as_str(), -*v)))
+            .collect();
+        self.add(key, kind, &deltas)
+    }
+
     /// A partial update (see [`Patch`]).
     pub fn patch(mut self, patch: Patch) -> Self {
         let failure = patch.failure.clone();
