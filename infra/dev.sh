@@ -32,6 +32,7 @@ pidfile="$state_dir/dev.pid"
 aws_port="${LOCAL_AWS_PORT:-4566}"
 api_port="${PORTAL_PORT:-9000}"
 zoho_port="${FAKE_ZOHO_PORT:-9400}"
+strapi_port="${FAKE_STRAPI_PORT:-9401}"
 # The local ZohoCredentialsSecret points the CRM functions here (infra/local/provision.py).
 export FAKE_ZOHO_URL="http://127.0.0.1:$zoho_port"
 mkdir -p "$state_dir"
@@ -44,9 +45,9 @@ fi
 "$root/infra/bootstrap.sh"
 export PATH="$VENV/bin:$PATH"
 
-for port in "$aws_port" "$api_port" "$zoho_port"; do
+for port in "$aws_port" "$api_port" "$zoho_port" "$strapi_port"; do
   if port_in_use "$port"; then
-    echo "port $port on 127.0.0.1 is already in use; free it or set LOCAL_AWS_PORT / PORTAL_PORT / FAKE_ZOHO_PORT." >&2
+    echo "port $port on 127.0.0.1 is already in use; free it or set LOCAL_AWS_PORT / PORTAL_PORT / FAKE_ZOHO_PORT / FAKE_STRAPI_PORT." >&2
     exit 1
   fi
 done
@@ -76,7 +77,8 @@ start_emulator "$aws_port" "$state_dir/emulator.log"
 
 echo "==> provisioning from template.yaml"
 python infra/local/provision.py --endpoint "http://127.0.0.1:$aws_port" --stack portal-local \
-  --param Stage=local --param 'RateLimits={"source_factor":100}' --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
+  --param Stage=local --param 'RateLimits={"source_factor":100}' \
+  --param "StrapiUrl=http://127.0.0.1:$strapi_port" --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
 { cat "$state_dir/env.template"; aws_env_for "$aws_port"; echo "RUST_LOG=info"; echo "AWS_LAMBDA_LOG_FORMAT=Text"; } > "$state_dir/env"
 
 set -a
@@ -113,9 +115,10 @@ print(sm.get_secret_value(SecretId=state["resources"]["CrmWebhookSecret"])["Secr
 PY
 )"
 
-echo "==> starting the fake Zoho CRM on 127.0.0.1:$zoho_port (log: .local/fake-zoho.log)"
+echo "==> starting the fake Zoho CRM on 127.0.0.1:$zoho_port and the fake Strapi on 127.0.0.1:$strapi_port (log: .local/fake-zoho.log)"
 if [ -x "$target_dir/debug/fake-zoho" ]; then
   FAKE_ZOHO_ADDR="127.0.0.1:$zoho_port" \
+  FAKE_STRAPI_ADDR="127.0.0.1:$strapi_port" \
   FAKE_ZOHO_WEBHOOK_URL="http://127.0.0.1:$api_port" \
   FAKE_ZOHO_WEBHOOK_SECRET="$webhook_secret" \
     "$target_dir/debug/fake-zoho" >"$state_dir/fake-zoho.log" 2>&1 &
@@ -139,7 +142,8 @@ cat <<INFO
     Invoke API    http://127.0.0.1:$api_port/2015-03-31/functions/<function>/invocations
     AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)
     Fake Zoho     http://127.0.0.1:$zoho_port/__fake/records/Leads   (records; README "Zoho CRM locally")
-    Schedules     crm-reconcile every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
+    Fake Strapi   http://127.0.0.1:$strapi_port/api/resources   (token fake-strapi-token; README "Sales material")
+    Schedules     crm-reconcile and resources-import every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
     Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
   $built
   Ctrl-C stops everything.

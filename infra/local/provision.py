@@ -170,6 +170,8 @@ def create_secrets(r: cfn.Resolver, endpoint: str, overrides: dict[str, str]):
             value = signing_key.public_keys(values[meta["PublicKeysOf"]])
         elif local_value == "fake-zoho-credentials":
             value = fake_zoho_credentials()
+        elif local_value == "fake-strapi-token":
+            value = json.dumps({"token": os.environ.get("FAKE_STRAPI_TOKEN", "fake-strapi-token")})
         elif local_value:
             raise SystemExit(f"{logical}: unknown Metadata.LocalValue {local_value!r}")
         elif "SecretString" in p:

@@ -350,6 +350,13 @@ impl Deps for crate::crm::Crm {
     }
 }
 
+/// The resource import's dependencies: the table, the bucket, the CMS token's secret.
+impl Deps for crate::resources::strapi::Importer {
+    async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
+        Ok(Self::from_config(source, sdk)?)
+    }
+}
+
 /// Declares what a function on the shared [`Context`] needs, as `NEEDS`, and its `Deps`:
 /// `shared::function_deps!(Needs::verify().documents());`.
 #[macro_export]

@@ -224,6 +224,29 @@ impl Documents {
         Ok(bytes)
     }
 
+    /// Writes an object from a streamed HTTP body of known `length` (a file copied from
+    /// another system), without holding it in memory. Its ETag, if S3 gives one.
+    pub async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        body: aws_sdk_s3::primitives::ByteStream,
+    ) -> Result<Option<String>, StorageError> {
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length as i64)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        Ok(out.e_tag().map(|e| e.trim_matches('"').to_string()))
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.client
             .delete_object()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use portal_tests::portal::*;
 use portal_tests::*;
 use serde_json::{Value, json};
+use shared::resources::strapi::{self, Budget, Importer, StrapiConfig};
 use shared::store::keys;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
@@ -536,4 +537,300 @@ async fn bad_resource_input_is_refused_and_writes_nothing() {
     )
     .await;
     assert_eq!(status, 403, "partners cannot publish");
+}
+
+/// An importer of `collection` on the fake Strapi, its token in a secret of its own.
+async fn importer(p: &Portal, strapi: &fake_zoho::FakeStrapi, collection: &str) -> Importer {
+    importer_with_token(p, strapi, collection, &strapi.token).await
+}
+
+async fn importer_with_token(
+    p: &Portal,
+    strapi: &fake_zoho::FakeStrapi,
+    collection: &str,
+    token: &str,
+) -> Importer {
+    let secret = unique("strapi-token-");
+    p.stack
+        .secrets_manager()
+        .create_secret()
+        .name(&secret)
+        .secret_string(json!({"token": token}).to_string())
+        .send()
+        .await
+        .unwrap();
+    Importer::new(
+        p.ctx.store().clone(),
+        shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket),
+        shared::secrets::Secrets::new(p.stack.secrets_manager()),
+        Some(StrapiConfig {
+            base_url: strapi.base_url.clone(),
+            collection: collection.to_string(),
+            token_secret_id: secret,
+            page_size: 2,
+        }),
+    )
+}
+
+async fn imported(p: &Portal, collection: &str, document_id: &str) -> Option<Value> {
+    p.ctx
+        .store()
+        .get(&keys::resource(&strapi::resource_id(
+            collection,
+            document_id,
+        )))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_strapi_import_is_idempotent_and_archives_unpublished_entries() {
+    let p = Portal::new().await;
+    let strapi = fake_zoho::FakeStrapi::listen("127.0.0.1:0", "cms-token").unwrap();
+    let collection = unique("res").to_lowercase();
+    let import = importer(&p, &strapi, &collection).await;
+    let pdf = strapi.upload("price-list.pdf", "application/pdf", PDF.to_vec());
+    // Declared a Word file, but the bytes are a PDF: the verifier refuses it.
+    let fake_docx = strapi.upload(
+        "guide.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        PDF.to_vec(),
+    );
+    let file_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Price list", "type": "price_list", "category": "Pricing",
+               "tags": "2027, installers", "min_tier": "silver", "file": pdf}),
+    );
+    let link_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Storage course", "type": "training_video", "category": "training",
+               "url": "https://learn.example.com/storage"}),
+    );
+    let edited_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Case study", "type": "case_study", "category": "stories",
+               "tags": [{"name": "farm"}], "url": "https://docs.example.com/farm.pdf"}),
+    );
+    let bad_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Poster", "type": "poster", "category": "print",
+               "url": "https://docs.example.com/poster.pdf"}),
+    );
+    let internal_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Intranet page", "type": "other", "category": "misc",
+               "url": "https://10.0.0.8/page"}),
+    );
+    let disguised_doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Install guide", "type": "template", "category": "guides",
+               "file": fake_docx}),
+    );
+
+    // A run stopped after one page (two entries) leaves a checkpoint; the next continues.
+    let first = import
+        .run(
+            chrono::Utc::now(),
+            Budget {
+                max_pages: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.pages, first.created, first.complete),
+        (1, 2, false),
+        "{first:?} {:?}",
+        p.ctx
+            .store()
+            .get::<Value>(&keys::resource_import("strapi", &collection))
+            .await
+            .unwrap()
+    );
+    let rest = import
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap();
+    assert!(rest.complete, "{rest:?}");
+    assert_eq!(
+        (
+            first.created + rest.created,
+            rest.skipped,
+            first.files_verified + rest.files_verified,
+            rest.files_rejected
+        ),
+        (4, 2, 1, 1),
+        "four imported (none twice), the unknown type and the internal link skipped, \
+         one file verified and one refused: {first:?} {rest:?}"
+    );
+    let state: Value = p
+        .ctx
+        .store()
+        .get(&keys::resource_import("strapi", &collection))
+        .await
+        .unwrap()
+        .unwrap();
+    let skipped: Vec<&str> = state["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["document_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    assert!(skipped.contains(&bad_doc.as_str()) && skipped.contains(&internal_doc.as_str()));
+
+    let file = imported(&p, &collection, &file_doc).await.unwrap();
+    assert_eq!(
+        file["status"], "published",
+        "published once its file was verified"
+    );
+    assert_eq!(file["file"]["content_type"], "application/pdf");
+    assert_eq!(file["file"]["size"], PDF.len());
+    assert_eq!(file["tags"], json!(["2027", "installers"]));
+    assert_eq!(file["category"], "pricing");
+    let disguised = imported(&p, &collection, &disguised_doc).await.unwrap();
+    assert_eq!(disguised["status"], "draft", "never published: {disguised}");
+    assert_eq!(disguised["upload"]["status"], "rejected");
+    let docs = shared::storage::Documents::new(p.stack.s3(), &p.stack.bucket);
+    assert!(
+        docs.info(disguised["upload"]["key"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "the refused file is deleted"
+    );
+    assert!(imported(&p, &collection, &bad_doc).await.is_none());
+
+    // Partners see the imported material by tier and download the copied file.
+    let silver = partner_of_tier(&p, "silver").await;
+    let registered = partner_of_tier(&p, "registered").await;
+    let file_id = file["id"].as_str().unwrap();
+    assert_eq!(get(&p, &silver.token, file_id).await, 200);
+    assert_eq!(get(&p, &registered.token, file_id).await, 404);
+    let (status, d) = download(&p, &silver.token, file_id).await;
+    assert_eq!(status, 200, "{d}");
+    let bytes = reqwest::get(d["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], PDF);
+
+    // Nothing changed: nothing written.
+    let versions = |doc: String| {
+        let (p, collection) = (&p, &collection);
+        async move { imported(p, collection, &doc).await.unwrap()["version"].clone() }
+    };
+    let before = (
+        versions(file_doc.clone()).await,
+        versions(link_doc.clone()).await,
+    );
+    let again = import
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.created,
+            again.updated,
+            again.archived,
+            again.files_verified
+        ),
+        (0, 0, 0, 0),
+        "{again:?}"
+    );
+    assert_eq!(
+        before,
+        (
+            versions(file_doc.clone()).await,
+            versions(link_doc.clone()).await
+        )
+    );
+
+    // Unpublished in Strapi: archived here; edited: updated; republished: back.
+    strapi.unpublish(&collection, &link_doc);
+    strapi.publish(
+        &collection,
+        Some(&edited_doc),
+        json!({"title": "Case study: the dairy farm", "type": "case_study",
+               "category": "stories", "url": "https://docs.example.com/farm.pdf"}),
+    );
+    let changed = import
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap();
+    assert_eq!((changed.updated, changed.archived), (1, 1), "{changed:?}");
+    let link = imported(&p, &collection, &link_doc).await.unwrap();
+    assert_eq!(link["status"], "archived");
+    assert_eq!(
+        get(&p, &silver.token, link["id"].as_str().unwrap()).await,
+        404
+    );
+    assert_eq!(
+        imported(&p, &collection, &edited_doc).await.unwrap()["title"],
+        "Case study: the dairy farm"
+    );
+    strapi.publish(
+        &collection,
+        Some(&link_doc),
+        json!({"title": "Storage course", "type": "training_video", "category": "training",
+               "url": "https://learn.example.com/storage"}),
+    );
+    import
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        imported(&p, &collection, &link_doc).await.unwrap()["status"],
+        "published"
+    );
+
+    // Imported material is edited in the CMS, not here.
+    let admin = p.admin_token().await;
+    let (status, body) = patch(&p, &admin, file_id, &tag(&file), json!({"title": "x"})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("managed_by_cms"))
+    );
+}
+
+#[tokio::test]
+async fn a_strapi_that_refuses_the_token_fails_the_run_and_moves_nothing() {
+    let p = Portal::new().await;
+    let strapi = fake_zoho::FakeStrapi::listen("127.0.0.1:0", "cms-token").unwrap();
+    let collection = unique("res").to_lowercase();
+    let doc = strapi.publish(
+        &collection,
+        None,
+        json!({"title": "Brochure", "type": "brochure", "category": "solar",
+               "url": "https://docs.example.com/b.pdf"}),
+    );
+    let wrong = importer_with_token(&p, &strapi, &collection, "another-token").await;
+    let err = wrong
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+    strapi.fail_next(503);
+    let import = importer(&p, &strapi, &collection).await;
+    assert!(
+        import
+            .run(chrono::Utc::now(), Budget::default())
+            .await
+            .is_err()
+    );
+    assert!(imported(&p, &collection, &doc).await.is_none());
+    let ok = import
+        .run(chrono::Utc::now(), Budget::default())
+        .await
+        .unwrap();
+    assert_eq!((ok.created, ok.complete), (1, true));
 }

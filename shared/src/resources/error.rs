@@ -19,6 +19,11 @@ pub enum ResourceError {
     Stale,
     #[error("Only training resources can be marked complete.")]
     NotTraining,
+    #[error("This resource is imported from the CMS: edit, publish or archive it there.")]
+    ManagedByCms,
+    /// The CMS could not be read (unreachable, refused the token, answered an error).
+    #[error("The CMS import failed: {0}")]
+    Cms(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -33,6 +38,8 @@ impl Fault for ResourceError {
             ResourceError::NoPartner(_) => Kind::Forbidden,
             ResourceError::Stale => Kind::Stale,
             ResourceError::NotTraining => Kind::Conflict,
+            ResourceError::ManagedByCms => Kind::Conflict,
+            ResourceError::Cms(_) => Kind::Unavailable,
             ResourceError::Store(e) => e.kind(),
             ResourceError::Storage(e) => e.kind(),
         }
@@ -45,6 +52,8 @@ impl Fault for ResourceError {
             ResourceError::NoPartner(_) => "forbidden",
             ResourceError::Stale => "stale_version",
             ResourceError::NotTraining => "not_training",
+            ResourceError::ManagedByCms => "managed_by_cms",
+            ResourceError::Cms(_) => "cms_unavailable",
             ResourceError::Store(e) => e.code(),
             ResourceError::Storage(e) => e.code(),
         }

@@ -10,10 +10,13 @@
 
 pub mod error;
 pub mod model;
+pub mod strapi;
 pub mod verify;
 
 pub use error::ResourceError;
-pub use model::{DownloadMark, PendingFile, Resource, ResourceStatus, ResourceType, StoredFile};
+pub use model::{
+    DownloadMark, PendingFile, Resource, ResourceSource, ResourceStatus, ResourceType, StoredFile,
+};
 
 use std::collections::BTreeMap;
 
@@ -229,6 +232,16 @@ fn facets<'a>(tx: TxBuilder<'a>, before: Option<&Resource>, after: &Resource) ->
     )
 }
 
+/// The version a new file of `r` gets: after every version it has or had pending.
+fn next_file_version(r: &Resource) -> u32 {
+    r.upload
+        .as_ref()
+        .map(|u| u.version)
+        .max(r.file.as_ref().map(|f| f.version))
+        .unwrap_or(0)
+        + 1
+}
+
 /// A presigned upload for a resource's file.
 #[derive(Debug, Serialize)]
 pub struct Upload {
@@ -301,6 +314,7 @@ pub async fn create(
         version: 1,
         status: VerificationStatus::Uploading,
         rejection_reason: None,
+        publish: false,
     });
     let mut resource = Resource {
         id: id.clone(),
@@ -322,6 +336,7 @@ pub async fn create(
         unique_partners: 0,
         search_text: String::new(),
         published_at: None,
+        source: None,
         created_by: actor.to_string(),
         created_at: at.clone(),
         updated_at: at.clone(),
@@ -378,6 +393,9 @@ pub async fn update(
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(ResourceError::Stale);
     }
+    if current.source.is_some() {
+        return Err(ResourceError::ManagedByCms);
+    }
     let mut e = Vec::new();
     let mut next = current.clone();
     if let Some(t) = &req.title {
@@ -410,13 +428,7 @@ pub async fn update(
     }
     if let Some(f) = &req.file {
         check_file(&mut e, f);
-        let version = current
-            .upload
-            .as_ref()
-            .map(|u| u.version)
-            .max(current.file.as_ref().map(|f| f.version))
-            .unwrap_or(0)
-            + 1;
+        let version = next_file_version(&current);
         next.upload = Some(PendingFile {
             key: object_key(id, version),
             content_type: f.content_type.clone(),
@@ -424,6 +436,7 @@ pub async fn update(
             version,
             status: VerificationStatus::Uploading,
             rejection_reason: None,
+            publish: false,
         });
     }
     if let Some(u) = &req.url {

@@ -76,6 +76,24 @@ pub struct PendingFile {
     pub status: crate::uploads::VerificationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
+    /// Publish the resource once this file is verified (a CMS entry published with a new
+    /// file).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish: bool,
+}
+
+/// Where an imported resource comes from: a CMS document, at the version last imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSource {
+    /// `strapi`.
+    pub system: String,
+    pub collection: String,
+    pub document_id: String,
+    /// The document's `updatedAt` when it was imported.
+    pub updated_at: String,
+    /// The media file imported with it (its URL and hash), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +135,9 @@ pub struct Resource {
     pub search_text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
+    /// Set on resources imported from a CMS: they are edited there, not here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ResourceSource>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -131,16 +152,27 @@ impl Entity for Resource {
     }
 
     /// Every resource, newest first (`Lookup`, operations' list); published ones, newest
-    /// first (`ByState`, the partners' list: one partition, tier and filters on the page).
+    /// first (`ByState`, the partners' list: one partition, tier and filters on the page);
+    /// imported ones by their CMS document (`Due`, the import's archive pass).
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let order = format!("{}#{}", self.created_at, self.id);
-        vec![
+        let mut keys = vec![
             (Index::Lookup, Key::new(keys::RESOURCES_ALL, order.clone())),
             (
                 Index::ByState,
                 Key::new(keys::resources_by_status(self.status.as_str()), order),
             ),
-        ]
+        ];
+        if let Some(s) = &self.source {
+            keys.push((
+                Index::Due,
+                Key::new(
+                    keys::resources_source(&s.system, &s.collection),
+                    s.document_id.clone(),
+                ),
+            ));
+        }
+        keys
     }
 }
 

@@ -5,7 +5,7 @@
 //! `xl/`). A verified file becomes the one partners download (the previous version is
 //! deleted); anything else is deleted and the upload marked rejected with the reason.
 
-use super::{PendingFile, Resource, ResourceError, StoredFile};
+use super::{PendingFile, Resource, ResourceError, ResourceStatus, StoredFile};
 use crate::storage::Documents;
 use crate::store::{Store, StoreError, keys};
 use crate::uploads::VerificationStatus;
@@ -91,6 +91,7 @@ pub async fn verify(
                 rejection_reason: Some(
                     "The file was replaced after it was verified; upload it again.".into(),
                 ),
+                publish: false,
             }));
             next.updated_at = crate::validate::rfc3339(chrono::Utc::now());
             next.version = resource.version + 1;
@@ -133,6 +134,12 @@ pub async fn verify(
                 });
                 next.upload = None;
                 next.url = None;
+                // A CMS entry published with this file goes live with it.
+                if pending.publish && next.status == ResourceStatus::Draft {
+                    next.status = ResourceStatus::Published;
+                    next.published_at
+                        .get_or_insert_with(|| crate::validate::rfc3339(chrono::Utc::now()));
+                }
             }
             Some(reason) => {
                 let mut rejected = pending.clone();
@@ -144,7 +151,14 @@ pub async fn verify(
         next.updated_at = crate::validate::rfc3339(chrono::Utc::now());
         next.version = resource.version + 1;
         match store
-            .commit(store.tx().replace(&next, resource.version).build())
+            .commit(
+                super::facets(
+                    store.tx().replace(&next, resource.version),
+                    Some(&resource),
+                    &next,
+                )
+                .build(),
+            )
             .await
         {
             Err(StoreError::Condition(_)) => continue,

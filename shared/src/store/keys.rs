@@ -343,6 +343,16 @@ pub fn resource_facets() -> Key {
     Key::new("RESOURCES", "FACETS")
 }
 
+/// Resources imported from a CMS collection (index `Due`), by the CMS document id.
+pub fn resources_source(system: &str, collection: &str) -> String {
+    format!("RESOURCES_SOURCE#{system}#{collection}")
+}
+
+/// Where an import from a CMS collection stands (watermark, page, last run).
+pub fn resource_import(system: &str, collection: &str) -> Key {
+    Key::new("RESOURCES", format!("IMPORT#{system}#{collection}"))
+}
+
 /// That a partner downloaded a resource on `day` (or `ever`).
 pub fn resource_download(resource_id: &str, partner_id: &str, day: &str) -> Key {
     Key::new(

@@ -1,4 +1,4 @@
-//! A fake Zoho CRM: the accounts token endpoint and the v8 records API over HTTP/1.1
+//! A fake Zoho CRM (and, in [`strapi`], a fake Strapi content API): the accounts token endpoint and the v8 records API over HTTP/1.1
 //! (served by `tiny_http` on threads of its own), for the end-to-end tests (in process) and
 //! for local development (the `fake-zoho` binary, which `make dev` runs).
 //!
@@ -19,6 +19,9 @@
 mod criteria;
 mod records;
 mod server;
+pub mod strapi;
+
+pub use strapi::FakeStrapi;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -7,6 +7,10 @@
 //! - `FAKE_ZOHO_WEBHOOK_URL` and `FAKE_ZOHO_WEBHOOK_SECRET`: where changes made through
 //!   `POST /__fake/records/{module}[/{id}]` are announced, as Zoho's webhook would.
 //!
+//! - `FAKE_STRAPI_ADDR` (optional): also serve a fake Strapi v5 content API there, with
+//!   the API token `FAKE_STRAPI_TOKEN` (default `fake-strapi-token`) and two demo entries
+//!   in its `resources` collection (a PDF in the media library and an external link).
+//!
 //! The OAuth client is `fake-client` / `fake-secret` with refresh token `fake-refresh`;
 //! the listening URL is both the accounts URL and the API domain.
 
@@ -24,6 +28,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fake.set_webhook(&url, &secret);
     }
     println!("fake Zoho CRM listening on {}", fake.base_url);
+    // Kept alive with the process.
+    let _strapi = match std::env::var("FAKE_STRAPI_ADDR") {
+        Ok(addr) => {
+            let token =
+                std::env::var("FAKE_STRAPI_TOKEN").unwrap_or_else(|_| "fake-strapi-token".into());
+            let strapi = fake_zoho::FakeStrapi::listen(&addr, &token)
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            seed_strapi(&strapi);
+            println!("fake Strapi listening on {}", strapi.base_url);
+            Some(strapi)
+        }
+        Err(_) => None,
+    };
     // The server runs on its own threads until the process is stopped.
     loop {
         std::thread::park();
@@ -55,4 +72,37 @@ fn seed(fake: &FakeZoho, path: &str) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Two published entries of the `resources` collection: a PDF price list from the media
+/// library and a link to a partner training course.
+fn seed_strapi(strapi: &fake_zoho::FakeStrapi) {
+    let pdf =
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+    let file = strapi.upload("price-list-2027.pdf", "application/pdf", pdf.to_vec());
+    strapi.publish(
+        "resources",
+        None,
+        serde_json::json!({
+            "title": "Price list 2027 (from the CMS)",
+            "description": "Installer prices for the 2027 range.",
+            "type": "price_list",
+            "category": "pricing",
+            "tags": ["2027", "installers"],
+            "min_tier": "silver",
+            "file": file,
+        }),
+    );
+    strapi.publish(
+        "resources",
+        None,
+        serde_json::json!({
+            "title": "Selling storage: the partner course (from the CMS)",
+            "description": "Forty minutes on batteries, backup and the questions customers ask.",
+            "type": "training_video",
+            "category": "training",
+            "tags": ["storage"],
+            "url": "https://learn.example.com/courses/selling-storage",
+        }),
+    );
 }
