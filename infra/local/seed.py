@@ -2,7 +2,8 @@
 """Seeds the local stack's demo data through the portal's own API, so the data is exactly
 what the code writes: an internal admin (admin-bootstrap), a partner that goes through the
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
-event, submission, review, approval), a few leads and published sales material; then makes sure the fake Zoho
+event, submission, review, approval), a few leads, published sales material and the partner's operations workspace (tasks,
+a document link, notes); then makes sure the fake Zoho
 (FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
 and the event delivery running (`make dev` builds every function before it runs this).
 
@@ -219,6 +220,34 @@ def seed_resources(admin: str) -> int:
     return made
 
 
+def seed_workspace(admin: str, partner_id: str) -> int:
+    """The operations workspace of the demo partner: tasks (one overdue, one due this week,
+    one done), an internal document link and two notes on its timeline."""
+    from datetime import date, timedelta
+    today = date.today()
+    made = 0
+    for title, due, status, priority in [
+        ("Chase the signed reseller agreement", today - timedelta(days=2), "todo", "high"),
+        ("Quarterly pipeline review with Demo Solar", today + timedelta(days=4), "in_progress", "normal"),
+        ("Welcome call", today - timedelta(days=20), "done", "low"),
+    ]:
+        must(call("POST", f"/v1/admin/partners/{partner_id}/tasks",
+                  {"title": title, "due_date": due.isoformat(), "status": status, "priority": priority,
+                   "assignee_id": me(admin)}, admin), 201)
+        made += 1
+    must(call("POST", f"/v1/admin/partners/{partner_id}/documents",
+              {"title": "Account plan (Notion)", "document_type": "plan", "tags": ["2027"],
+               "url": "https://www.notion.so/demo-solar/account-plan"}, admin), 201)
+    for text in ["Prefers email over calls; decision maker is the MD.",
+                 "Interested in the storage training before the winter season."]:
+        must(call("POST", f"/v1/admin/partners/{partner_id}/notes", {"text": text}, admin), 201)
+    return made
+
+
+def me(token: str) -> str:
+    return must(call("GET", "/v1/me", None, token), 200)["user"]["id"]
+
+
 def fresh_partner(out: str):
     """`--fresh-partner FILE`: a new approved partner with a unique address (and an admin to
     approve it); writes its owner's access token and ids to FILE as JSON."""
@@ -248,12 +277,14 @@ def main():
             body["stage"] = stage
         must(call("POST", "/v1/leads", body, owner), 201)
     resources = seed_resources(admin)
+    tasks = seed_workspace(admin, partner["partner_id"])
     zoho = seed_fake_zoho(partner["partner_id"], BUSINESS, OWNER[0])
     print(f"""
   Demo accounts (local only)
     admin          {ADMIN[0]} / {ADMIN[1]}
     partner owner  {OWNER[0]} / {OWNER[1]}   (Demo Solar: approved, KYC verified, 3 leads)
     sales material {resources} published resources: curl -s {API}/v1/resources -H "authorization: Bearer <token>"
+    workspace      {tasks} tasks, a document link and notes: curl -s {API}/v1/admin/partners/{partner['partner_id']}/timeline -H "authorization: Bearer <admin token>"
     public form    POST {API}/v1/public/partners/{partner['slug']}/leads
     fake Zoho      {FAKE_ZOHO or "-"}: {zoho}
                    leads pushed by crm-outbound: curl -s {FAKE_ZOHO or "<fake zoho>"}/__fake/records/Leads

@@ -57,4 +57,13 @@ impl Entity for AuditEntry {
     fn key(&self) -> Key {
         keys::audit(self.partner_id.as_deref(), &self.id)
     }
+
+    /// Every entry on the operations feed (index `Feed`), in time order: its id is a ULID
+    /// of when it was written.
+    fn index_keys(&self) -> Vec<(crate::store::Index, Key)> {
+        vec![(
+            crate::store::Index::Feed,
+            Key::new(keys::AUDIT_FEED, self.id.clone()),
+        )]
+    }
 }

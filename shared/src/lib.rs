@@ -37,6 +37,7 @@ pub mod stream;
 pub mod telemetry;
 pub mod uploads;
 pub mod validate;
+pub mod workspace;
 
 /// The version this build reports (`GET /v1/health`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

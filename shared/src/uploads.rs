@@ -25,14 +25,26 @@ pub enum VerificationStatus {
 
 /// Whether `bytes` (the start of a file) is a `content_type` file by its magic number.
 pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     match content_type {
         "application/pdf" => bytes.starts_with(b"%PDF-"),
+        "video/mp4" => bytes.len() >= 12 && &bytes[4..8] == b"ftyp",
+        // Office files: the zip container with the part that names the format (its first
+        // part names are near the start of the file).
+        DOCX => zip && holds(b"word/"),
+        PPTX => zip && holds(b"ppt/"),
+        XLSX => zip && holds(b"xl/"),
         "image/png" => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
         "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
         "image/webp" => bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
         _ => false,
     }
 }
+
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Logo formats and bounds: at most 2 MiB, and between 16 and 4096 pixels on each side.
 pub const LOGO_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/webp"];

@@ -112,3 +112,106 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
 ) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
+
+/// A time bound given as an RFC 3339 time or a date (a `to` date includes that whole day),
+/// normalised to RFC 3339 UTC; `None` when absent or, with an error recorded, invalid.
+pub fn time_bound(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    raw: Option<String>,
+    end_of_day: bool,
+) -> Option<String> {
+    let r = raw.filter(|r| !r.is_empty())?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(&r) {
+        return Some(rfc3339(t.with_timezone(&Utc)));
+    }
+    match chrono::NaiveDate::parse_from_str(&r, "%Y-%m-%d") {
+        Ok(d) => Some(if end_of_day {
+            format!("{d}T23:59:59.999Z")
+        } else {
+            format!("{d}T00:00:00.000Z")
+        }),
+        Err(_) => {
+            errors.push(FieldError::new(field, "must be an RFC 3339 time or a date"));
+            None
+        }
+    }
+}
+
+/// An external link: https, a host name that is not loopback, private, link-local or
+/// otherwise internal.
+pub fn https_link(raw: &str) -> Result<String, &'static str> {
+    let url = raw.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or("must be an https:// link")?;
+    if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("is not a valid link");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err("may not carry credentials");
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(authority)
+    }
+    .to_lowercase();
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        let internal = match ip {
+            std::net::IpAddr::V4(v4) => {
+                v4.is_loopback()
+                    || v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+            }
+            std::net::IpAddr::V6(v6) => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        };
+        if internal {
+            return Err("may not point at a private or loopback address");
+        }
+        return Ok(url.to_string());
+    }
+    if host == "localhost"
+        || host.ends_with(".localhost")
+        || host.ends_with(".local")
+        || host.ends_with(".internal")
+        || !host.contains('.')
+    {
+        return Err("may not point at a private or loopback host");
+    }
+    Ok(url.to_string())
+}
+
+/// An id given in a query or body (a partner, a user): 1 to 64 letters, digits, `-` or
+/// `_` — it becomes part of a key, so anything else is a 400, not a DynamoDB error.
+pub fn id_param(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<String>,
+) -> Option<String> {
+    let v = value.filter(|v| !v.is_empty())?;
+    if v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Some(v)
+    } else {
+        errors.push(FieldError::new(field, "is not an id"));
+        None
+    }
+}

@@ -294,7 +294,7 @@ impl CrmWorld {
 
 /// Creates `table` with the stack table's keys and indexes (read from the emulator, so it
 /// always matches what template.yaml provisioned).
-async fn copy_table_schema(stack: &Stack, table: &str) {
+pub async fn copy_table_schema(stack: &Stack, table: &str) {
     let ddb = stack.dynamodb();
     let source = ddb
         .describe_table()

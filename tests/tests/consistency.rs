@@ -645,7 +645,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["partners"],
     &["identity", "commissions"],
-    &["kyc", "leads", "resources"],
+    &["kyc", "leads", "resources", "workspace"],
     &["crm", "admin"],
     &["app"],
 ];
@@ -856,11 +856,36 @@ fn every_function_behind_a_token_may_read_its_caller_in_one_batch() {
 
 /// Every handler's `ROUTE` (the permission matrix is looked up by it), by package.
 const HANDLER_ROUTES: &[(&str, &str)] = &[
+    ("admin-activity", admin_activity::ROUTE),
     ("admin-crm-replay", admin_crm_replay::ROUTE),
+    ("admin-document-delete", admin_document_delete::ROUTE),
+    ("admin-kyc-download", admin_kyc_download::ROUTE),
     ("admin-kyc-review", admin_kyc_review::ROUTE),
     ("admin-lead-assign", admin_lead_assign::ROUTE),
+    ("admin-leads-list", admin_leads_list::ROUTE),
     ("admin-partner-decision", admin_partner_decision::ROUTE),
+    (
+        "admin-partner-documents-create",
+        admin_partner_documents_create::ROUTE,
+    ),
+    (
+        "admin-partner-documents-list",
+        admin_partner_documents_list::ROUTE,
+    ),
     ("admin-partner-get", admin_partner_get::ROUTE),
+    ("admin-partner-note", admin_partner_note::ROUTE),
+    (
+        "admin-partner-tasks-create",
+        admin_partner_tasks_create::ROUTE,
+    ),
+    ("admin-partner-tasks-list", admin_partner_tasks_list::ROUTE),
+    ("admin-partner-timeline", admin_partner_timeline::ROUTE),
+    ("admin-staff-invite", admin_staff_invite::ROUTE),
+    ("admin-staff-list", admin_staff_list::ROUTE),
+    ("admin-staff-update", admin_staff_update::ROUTE),
+    ("admin-task-delete", admin_task_delete::ROUTE),
+    ("admin-task-update", admin_task_update::ROUTE),
+    ("admin-tasks-list", admin_tasks_list::ROUTE),
     ("resources-list", resources_list::ROUTE),
     ("resources-get", resources_get::ROUTE),
     ("resources-download", resources_download::ROUTE),

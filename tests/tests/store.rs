@@ -275,6 +275,7 @@ async fn pages_follow_cursors_to_the_end_newest_first() {
         limit: 3,
         filter: None,
         sort_below: None,
+        sort_between: None,
     };
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -322,6 +323,7 @@ async fn an_index_lists_one_state_only() {
         limit: 25,
         filter: None,
         sort_below: None,
+        sort_between: None,
     };
     let page = store.query::<Note>(&query, None).await.unwrap();
     assert_eq!(
@@ -355,6 +357,7 @@ async fn another_partners_cursor_or_a_forged_one_is_a_400_not_their_page() {
         limit: 1,
         filter: None,
         sort_below: None,
+        sort_between: None,
     };
     let a_cursor = store
         .query::<Note>(&query_for(&a), None)

@@ -21,6 +21,14 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
         kyc_status: http::enum_query_param(&req, "kyc_status")?,
         tier: http::query_param(&req, "tier")?,
         region: http::query_param(&req, "region")?,
+        // `owner=me`: the caller's own partners.
+        owner: http::query_param(&req, "owner")?.map(|o| {
+            if o == "me" {
+                access.principal.user_id.clone()
+            } else {
+                o
+            }
+        }),
         q: http::query_param(&req, "q")?,
     };
     let limit = http::page_limit(&req)?;

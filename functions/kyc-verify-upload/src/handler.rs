@@ -1,5 +1,6 @@
 //! Verifies each upload the bucket reports: KYC documents under `kyc/`, lead attachments
-//! under `leads/`, logos under `logos/`, resource files under `resources/`. Size equal to
+//! under `leads/`, logos under `logos/`, resource files under `resources/`, internal
+//! documents under `internal/`. Size equal to
 //! the declared size, magic bytes of the declared type (a logo's header must also give
 //! dimensions within bounds). A KYC document that matches goes to review, the others are
 //! accepted; anything else is deleted and rejected with the reason. Redelivery is harmless.
@@ -40,6 +41,13 @@ pub async fn handle(event: LambdaEvent<S3Event>, ctx: &Context) -> Result<(), Di
                 .await
                 .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
             tracing::info!(object = %key, outcome = ?outcome, "resource file checked");
+            continue;
+        }
+        if key.starts_with(shared::workspace::documents::PREFIX) {
+            let outcome = shared::workspace::documents::verify(ctx.store(), docs, &key)
+                .await
+                .map_err(|e| diagnostic(&format!("checking {key}"), &e))?;
+            tracing::info!(object = %key, outcome = ?outcome, "internal document checked");
             continue;
         }
         if key.starts_with("leads/") {

@@ -19,6 +19,8 @@ pub struct DirectoryFilters {
     pub kyc_status: Option<KycStatus>,
     pub tier: Option<String>,
     pub region: Option<String>,
+    /// The account manager (`owner_admin_id`).
+    pub owner: Option<String>,
     pub q: Option<String>,
 }
 
@@ -90,6 +92,9 @@ pub async fn directory(
     }
     if let Some(r) = &filters.region {
         filter = filter.contains_any(&[&["regions"], &["address", "province"]], r);
+    }
+    if let Some(o) = &filters.owner {
+        filter = filter.eq(&["owner_admin_id"], o);
     }
     if let Some(q) = &filters.q {
         filter = filter.contains_any(&[&["search_text"]], &q.to_lowercase());

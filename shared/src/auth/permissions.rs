@@ -22,6 +22,8 @@ pub enum Role {
     Finance,
     /// Internal operations staff.
     Admin,
+    /// Internal staff who read everything operations see and change nothing.
+    Support,
 }
 
 impl Role {
@@ -34,12 +36,15 @@ impl Role {
             Role::Sales => "sales",
             Role::Finance => "finance",
             Role::Admin => "admin",
+            Role::Support => "support",
         }
     }
 
     pub fn is_partner_role(self) -> bool {
-        self != Role::Admin
+        !matches!(self, Role::Admin | Role::Support)
     }
+
+    pub const STAFF_ROLES: [Role; 2] = [Role::Admin, Role::Support];
 }
 
 impl fmt::Display for Role {
@@ -58,6 +63,7 @@ impl FromStr for Role {
             "sales" => Ok(Role::Sales),
             "finance" => Ok(Role::Finance),
             "admin" => Ok(Role::Admin),
+            "support" => Ok(Role::Support),
             _ => Err(()),
         }
     }
@@ -74,12 +80,15 @@ pub enum Access {
     Roles(&'static [Role]),
 }
 
-use Role::{Admin, Finance, Manager, Owner, Sales};
+use Role::{Admin, Finance, Manager, Owner, Sales, Support};
 
 const PARTNER: &[Role] = &[Owner, Manager, Sales, Finance];
 const OWNER: &[Role] = &[Owner];
 const OWNER_MANAGER: &[Role] = &[Owner, Manager];
+/// Operations writes: decisions, payouts, edits.
 const ADMIN: &[Role] = &[Admin];
+/// Operations reads: every internal role (`support` reads what `admin` reads).
+const STAFF: &[Role] = &[Admin, Support];
 const LEAD_WRITERS: &[Role] = &[Owner, Manager, Sales];
 /// Who sees the partner's money: never `sales`.
 const MONEY_READERS: &[Role] = &[Owner, Manager, Finance];
@@ -118,8 +127,8 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Roles(OWNER),
     ),
     ("POST /v1/kyc/submit", Access::Roles(OWNER)),
-    ("GET /v1/admin/partners", Access::Roles(ADMIN)),
-    ("GET /v1/admin/partners/{partner_id}", Access::Roles(ADMIN)),
+    ("GET /v1/admin/partners", Access::Roles(STAFF)),
+    ("GET /v1/admin/partners/{partner_id}", Access::Roles(STAFF)),
     (
         "POST /v1/admin/partners/{partner_id}/decision",
         Access::Roles(ADMIN),
@@ -158,7 +167,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ),
     ("GET /v1/payouts", Access::Roles(PAYOUT_READERS)),
     ("GET /v1/payouts/{payout_id}", Access::Roles(PAYOUT_READERS)),
-    ("GET /v1/admin/commissions", Access::Roles(ADMIN)),
+    ("GET /v1/admin/commissions", Access::Roles(STAFF)),
     ("POST /v1/admin/commissions", Access::Roles(ADMIN)),
     (
         "POST /v1/admin/commissions/{commission_id}/status",
@@ -184,7 +193,48 @@ pub const ROUTES: &[(&str, Access)] = &[
         "POST /v1/resources/{resource_id}/complete",
         Access::Roles(PARTNER),
     ),
-    ("GET /v1/admin/resources", Access::Roles(ADMIN)),
+    ("GET /v1/admin/resources", Access::Roles(STAFF)),
+    // The operations workspace.
+    ("GET /v1/admin/activity", Access::Roles(STAFF)),
+    (
+        "GET /v1/admin/partners/{partner_id}/timeline",
+        Access::Roles(STAFF),
+    ),
+    (
+        "POST /v1/admin/partners/{partner_id}/notes",
+        Access::Roles(ADMIN),
+    ),
+    (
+        "GET /v1/admin/partners/{partner_id}/tasks",
+        Access::Roles(STAFF),
+    ),
+    (
+        "POST /v1/admin/partners/{partner_id}/tasks",
+        Access::Roles(ADMIN),
+    ),
+    ("GET /v1/admin/tasks", Access::Roles(STAFF)),
+    ("PATCH /v1/admin/tasks/{task_id}", Access::Roles(ADMIN)),
+    ("DELETE /v1/admin/tasks/{task_id}", Access::Roles(ADMIN)),
+    (
+        "GET /v1/admin/partners/{partner_id}/documents",
+        Access::Roles(STAFF),
+    ),
+    (
+        "POST /v1/admin/partners/{partner_id}/documents",
+        Access::Roles(ADMIN),
+    ),
+    (
+        "DELETE /v1/admin/documents/{document_id}",
+        Access::Roles(ADMIN),
+    ),
+    (
+        "GET /v1/admin/kyc/documents/{document_id}/download",
+        Access::Roles(STAFF),
+    ),
+    ("GET /v1/admin/leads", Access::Roles(STAFF)),
+    ("GET /v1/admin/staff", Access::Roles(STAFF)),
+    ("POST /v1/admin/staff", Access::Roles(ADMIN)),
+    ("PATCH /v1/admin/staff/{user_id}", Access::Roles(ADMIN)),
     ("POST /v1/admin/resources", Access::Roles(ADMIN)),
     (
         "PATCH /v1/admin/resources/{resource_id}",
@@ -276,6 +326,7 @@ mod tests {
             Role::Sales,
             Role::Finance,
             Role::Admin,
+            Role::Support,
         ] {
             assert!(!allows("DELETE /v1/everything", role));
         }
@@ -290,6 +341,19 @@ mod tests {
         assert_eq!(standing("POST /v1/users"), Standing::Active);
         assert_eq!(standing("POST /v1/kyc/submit"), Standing::Onboarding);
         assert_eq!(standing("GET /v1/partner"), Standing::Any);
+    }
+
+    #[test]
+    fn support_reads_what_admins_read_and_writes_nothing() {
+        for (route, _) in ROUTES {
+            let read = route.starts_with("GET ");
+            if allows(route, Role::Admin) && read {
+                assert!(allows(route, Role::Support), "{route}");
+            }
+            if !read && route.contains("/admin/") {
+                assert!(!allows(route, Role::Support), "{route}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,7 +16,6 @@ use super::totals::{CurrencyTotals, summarise};
 use crate::auth::Principal;
 use crate::fault::{FieldError, Invalid};
 use crate::store::{Fetched, Filter, Index, Key, Page, Query, Store, keys};
-use crate::validate::rfc3339;
 
 /// A line as the API shows it (`kind`: earning, adjustment or clawback).
 fn api_value(line: &CommissionLine) -> Value {
@@ -96,26 +95,8 @@ impl ListQuery {
                 })
                 .ok()
         });
-        let mut bound = |name: &str, raw: Option<String>, end_of_day: bool| {
-            raw.and_then(|r| {
-                if let Ok(t) = DateTime::parse_from_rfc3339(&r) {
-                    return Some(rfc3339(t.with_timezone(&Utc)));
-                }
-                match NaiveDate::parse_from_str(&r, "%Y-%m-%d") {
-                    Ok(d) => Some(if end_of_day {
-                        format!("{d}T23:59:59.999Z")
-                    } else {
-                        format!("{d}T00:00:00.000Z")
-                    }),
-                    Err(_) => {
-                        e.push(FieldError::new(name, "must be an RFC 3339 time or a date"));
-                        None
-                    }
-                }
-            })
-        };
-        let from = bound("from", self.from, false);
-        let to = bound("to", self.to, true);
+        let from = crate::validate::time_bound(&mut e, "from", self.from, false);
+        let to = crate::validate::time_bound(&mut e, "to", self.to, true);
         Invalid::check(e, || ListFilters {
             status,
             kind,

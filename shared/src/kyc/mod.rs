@@ -446,6 +446,44 @@ pub async fn download(
     Ok(docs.presign_download(&doc.object_key, DOWNLOAD_TTL).await?)
 }
 
+/// The KYC document an operations download reads with the access check.
+pub fn review_document_key(partner_id: &str, document_id: &str) -> Vec<crate::store::Key> {
+    vec![keys::kyc_document(partner_id, document_id)]
+}
+
+/// `GET /v1/admin/kyc/documents/{id}/download?partner_id=`: the file a reviewer opens, as a
+/// presigned GET valid 5 minutes, once it is stored and verified; the download is on the
+/// partner's timeline (who opened which document, when).
+pub async fn review_download(
+    store: &Store,
+    docs: &Documents,
+    actor: &str,
+    doc: Option<KycDocument>,
+    now: DateTime<Utc>,
+) -> Result<PresignedDownload, KycError> {
+    let doc = doc.ok_or(KycError::NotFound("document"))?;
+    if !matches!(
+        doc.verification_status,
+        VerificationStatus::Pending | VerificationStatus::Approved
+    ) {
+        return Err(KycError::NotDownloadable);
+    }
+    let link = docs.presign_download(&doc.object_key, DOWNLOAD_TTL).await?;
+    let audit = AuditEntry::new(
+        Some(&doc.partner_id),
+        actor,
+        "kyc.document_downloaded",
+        format!("kyc_document:{}", doc.id),
+        &rfc3339(now),
+    )
+    .change(
+        serde_json::Value::Null,
+        serde_json::json!({"document_type": doc.document_type, "status": doc.verification_status}),
+    );
+    store.commit(store.tx().insert(&audit).build()).await?;
+    Ok(link)
+}
+
 /// `DELETE /v1/kyc/documents/{id}`: the record and the object, while not approved.
 pub async fn delete(
     store: &Store,

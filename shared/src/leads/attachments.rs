@@ -120,8 +120,19 @@ pub async fn verify_attachment(
         docs.delete(object_key).await?;
         return Ok(false);
     };
-    let key = keys::lead_attachment(partner_id, lead_id, id);
-    let Some(att) = store.get::<LeadAttachment>(&key).await? else {
+    let mut key = keys::lead_attachment(partner_id, lead_id, id);
+    let mut found = store.get::<LeadAttachment>(&key).await?;
+    if found.is_none() {
+        // The lead moved to another partner (its attachments with it; object keys stay).
+        if let Some(lead) = find(store, lead_id)
+            .await?
+            .filter(|l| l.partner_id != *partner_id)
+        {
+            key = keys::lead_attachment(&lead.partner_id, lead_id, id);
+            found = store.get::<LeadAttachment>(&key).await?;
+        }
+    }
+    let Some(att) = found else {
         docs.delete(object_key).await?;
         return Ok(false);
     };

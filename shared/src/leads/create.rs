@@ -130,6 +130,7 @@ pub async fn create(
         contact_keys,
         crm_sync: CrmSync::pending(),
         search_text: String::new(),
+        moving_from: None,
         created_at: at.clone(),
         updated_at: at.clone(),
         version: 1,

@@ -69,6 +69,7 @@ pub async fn create_from_crm<'a>(
             ..CrmSync::pending()
         },
         search_text: String::new(),
+        moving_from: None,
         created_at: at.clone(),
         updated_at: at.clone(),
         version: 1,

@@ -114,6 +114,7 @@ pub fn view(lead: &Lead) -> Value {
     if let Some(m) = v.as_object_mut() {
         m.remove("search_text");
         m.remove("contact_keys");
+        m.remove("moving_from");
         // Partners see where the record stands in the CRM, not Zoho's internals.
         m.insert(
             "crm_sync".into(),

@@ -133,6 +133,10 @@ pub struct Lead {
     pub crm_sync: CrmSync,
     #[serde(default)]
     pub search_text: String,
+    /// Set while a reassignment moves the lead's history, activities and attachments from
+    /// this partner in batches (too many for one transaction); cleared when done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moving_from: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -176,10 +180,15 @@ impl Entity for Lead {
         let mut out = vec![
             (
                 Index::ByState,
-                Key::new(by_status_partition(&self.partner_id, self.status), order),
+                Key::new(
+                    by_status_partition(&self.partner_id, self.status),
+                    order.clone(),
+                ),
             ),
             // Lead ids are global: operations find a lead without knowing its partner.
             (Index::Lookup, keys::lead_lookup(&self.id)),
+            // The lead pool across partners, newest first.
+            (Index::Feed, Key::new(keys::LEADS_FEED, order)),
         ];
         if let (true, Some(due)) = (self.status.is_open(), &self.next_follow_up_at) {
             out.push((

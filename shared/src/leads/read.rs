@@ -138,6 +138,127 @@ pub async fn find(store: &Store, lead_id: &str) -> Result<Option<Lead>, StoreErr
     Ok(found.into_iter().next())
 }
 
+/// The query of `GET /v1/admin/leads` (the lead pool across partners) as sent.
+#[derive(Debug, Default, Clone)]
+pub struct PoolQuery {
+    pub partner_id: Option<String>,
+    pub status: Option<String>,
+    pub unassigned: Option<String>,
+    pub q: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PoolFilters {
+    pub partner_id: Option<String>,
+    pub status: Option<LeadStatus>,
+    /// Only leads nobody at the partner is assigned to.
+    pub unassigned: bool,
+    pub q: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+}
+
+impl PoolQuery {
+    pub fn filters(self) -> Result<PoolFilters, Invalid> {
+        let mut e = Vec::new();
+        let status = self.status.and_then(|s| {
+            serde_json::from_value(Value::String(s))
+                .map_err(|_| e.push(FieldError::new("status", "is not a lead status")))
+                .ok()
+        });
+        let unassigned = match self.unassigned.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                e.push(FieldError::new("unassigned", "must be true or false"));
+                false
+            }
+        };
+        let created_from =
+            crate::validate::time_bound(&mut e, "created_from", self.created_from, false);
+        let created_to = crate::validate::time_bound(&mut e, "created_to", self.created_to, true);
+        if let (Some(f), Some(t)) = (&created_from, &created_to)
+            && f > t
+        {
+            e.push(FieldError::new(
+                "created_to",
+                "must not be before created_from",
+            ));
+        }
+        let partner_id = crate::validate::id_param(&mut e, "partner_id", self.partner_id);
+        Invalid::check(e, || PoolFilters {
+            partner_id,
+            status,
+            unassigned,
+            q: self.q.filter(|q| !q.trim().is_empty()),
+            created_from,
+            created_to,
+        })
+    }
+}
+
+/// `GET /v1/admin/leads`: one Query page, newest first. A partner and a status read that
+/// partner's status index; a partner alone its partition; otherwise the pool index across
+/// partners, the creation range as a sort-key range. The other filters run on the page
+/// read (a page may hold fewer than `limit`).
+pub async fn pool(
+    store: &Store,
+    f: &PoolFilters,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<Lead>, LeadError> {
+    let (query, partner_in_key, status_in_key) = match (&f.partner_id, f.status) {
+        (Some(p), Some(s)) => (
+            Query::partition(Some(Index::ByState), by_status_partition(p, s), limit),
+            true,
+            true,
+        ),
+        (Some(p), None) => (
+            Query::partition(None, keys::partner_partition(p), limit).prefix(keys::LEAD_PREFIX),
+            true,
+            false,
+        ),
+        (None, _) => {
+            let q = Query::partition(Some(Index::Feed), keys::LEADS_FEED, limit);
+            let q = if f.created_from.is_some() || f.created_to.is_some() {
+                q.between(
+                    f.created_from.clone().unwrap_or_else(|| "0000".into()),
+                    format!("{}~", f.created_to.as_deref().unwrap_or("9999")),
+                )
+            } else {
+                q
+            };
+            (q, false, false)
+        }
+    };
+    let mut filter = Filter::new();
+    if let Some(p) = f.partner_id.as_deref().filter(|_| !partner_in_key) {
+        filter = filter.eq(&["partner_id"], p);
+    }
+    if let Some(s) = f.status.filter(|_| !status_in_key) {
+        filter = filter.eq(&["status"], s.as_str());
+    }
+    if f.unassigned {
+        filter = filter.missing(&["assigned_to"]);
+    }
+    if partner_in_key {
+        if let Some(from) = &f.created_from {
+            filter = filter.at_least(&["created_at"], from);
+        }
+        if let Some(to) = &f.created_to {
+            filter = filter.at_most(&["created_at"], to);
+        }
+    }
+    if let Some(q) = &f.q {
+        filter = filter.contains_any(&[&["search_text"]], &q.trim().to_lowercase());
+    }
+    Ok(store
+        .query(&query.newest_first().filter(filter), cursor)
+        .await?)
+}
+
 /// The most history entries one read returns (a lead moves a few times in its life).
 pub const MAX_HISTORY: i32 = 1000;
 

@@ -127,63 +127,10 @@ fn clean_category(e: &mut Vec<FieldError>, category: &str) -> String {
     required(e, "/category", category, 50).to_lowercase()
 }
 
-/// An external link: https, a host name that is not loopback, private, link-local or
-/// otherwise internal.
+/// An external link: https, a host that is not loopback, private or internal (see
+/// [`crate::validate::https_link`]).
 pub fn check_link(raw: &str) -> Result<String, &'static str> {
-    let url = raw.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or("must be an https:// link")?;
-    if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("is not a valid link");
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return Err("may not carry credentials");
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(authority)
-    }
-    .to_lowercase();
-    if host.is_empty() {
-        return Err("has no host");
-    }
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        let internal = match ip {
-            std::net::IpAddr::V4(v4) => {
-                v4.is_loopback()
-                    || v4.is_private()
-                    || v4.is_link_local()
-                    || v4.is_unspecified()
-                    || v4.is_broadcast()
-                    || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-            }
-            std::net::IpAddr::V6(v6) => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        };
-        if internal {
-            return Err("may not point at a private or loopback address");
-        }
-        return Ok(url.to_string());
-    }
-    if host == "localhost"
-        || host.ends_with(".localhost")
-        || host.ends_with(".local")
-        || host.ends_with(".internal")
-        || !host.contains('.')
-    {
-        return Err("may not point at a private or loopback host");
-    }
-    Ok(url.to_string())
+    crate::validate::https_link(raw)
 }
 
 fn check_file(e: &mut Vec<FieldError>, f: &FileDeclaration) {

@@ -45,16 +45,19 @@ pub enum Index {
     ByState,
     /// Time-ordered sparse work lists (follow-ups coming due, records awaiting CRM sync).
     Due,
+    /// Cross-partner feeds in time order for operations (the audit trail, the lead pool).
+    Feed,
 }
 
 impl Index {
-    pub const ALL: [Index; 3] = [Index::Lookup, Index::ByState, Index::Due];
+    pub const ALL: [Index; 4] = [Index::Lookup, Index::ByState, Index::Due, Index::Feed];
 
     pub fn name(self) -> &'static str {
         match self {
             Index::Lookup => "GSI1",
             Index::ByState => "GSI2",
             Index::Due => "GSI3",
+            Index::Feed => "GSI4",
         }
     }
 
@@ -64,6 +67,7 @@ impl Index {
             Index::Lookup => ("GSI1PK", "GSI1SK"),
             Index::ByState => ("GSI2PK", "GSI2SK"),
             Index::Due => ("GSI3PK", "GSI3SK"),
+            Index::Feed => ("GSI4PK", "GSI4SK"),
         }
     }
 }
@@ -89,11 +93,14 @@ pub fn partner_counters(partner_id: &str) -> Key {
     Key::new(partner_partition(partner_id), "COUNTERS")
 }
 
+/// The partition of internal users.
+pub const STAFF_PARTITION: &str = "STAFF";
+
 /// A user: under their partner, or under `STAFF` for internal users.
 pub fn user(partner_id: Option<&str>, user_id: &str) -> Key {
     let pk = partner_id
         .map(partner_partition)
-        .unwrap_or_else(|| "STAFF".to_string());
+        .unwrap_or_else(|| STAFF_PARTITION.to_string());
     Key::new(pk, format!("USER#{user_id}"))
 }
 
@@ -142,6 +149,8 @@ pub fn throttle(scope: &str, subject: &str) -> Key {
 
 /// Sort-key prefix of a partner's audit entries.
 pub const AUDIT_PREFIX: &str = "AUDIT#";
+/// Every audit entry (index `Feed`), by its ULID.
+pub const AUDIT_FEED: &str = "AUDIT";
 
 /// An audit entry of a partner (or of `SYSTEM`), ordered by time.
 pub fn audit(partner_id: Option<&str>, entry_id: &str) -> Key {
@@ -204,6 +213,8 @@ pub fn lead(partner_id: &str, lead_id: &str) -> Key {
 }
 
 pub const LEAD_PREFIX: &str = "LEAD#";
+/// Every lead (index `Feed`), by creation time: the operations lead pool.
+pub const LEADS_FEED: &str = "LEADS";
 
 /// A lead's status history, oldest first.
 pub fn lead_history(partner_id: &str, lead_id: &str, entry_id: &str) -> Key {
@@ -235,6 +246,11 @@ pub fn lead_attachment(partner_id: &str, lead_id: &str, attachment_id: &str) -> 
         partner_partition(partner_id),
         format!("LEADF#{lead_id}#{attachment_id}"),
     )
+}
+
+/// Sort-key prefix of a lead's attachments in its partner's partition.
+pub fn lead_attachment_prefix(lead_id: &str) -> String {
+    format!("LEADF#{lead_id}#")
 }
 
 /// The cross-partner reservation of a normalised lead contact value.
@@ -367,4 +383,35 @@ pub fn completions(partner_id: &str, user_id: &str) -> Key {
         partner_partition(partner_id),
         format!("COMPLETIONS#{user_id}"),
     )
+}
+
+/// An internal task (operations), by id.
+pub fn task(task_id: &str) -> Key {
+    Key::new(format!("TASK#{task_id}"), "TASK")
+}
+
+/// A partner's tasks (index `Lookup`), by creation time.
+pub fn partner_tasks(partner_id: &str) -> String {
+    format!("TASKS_OF#{partner_id}")
+}
+
+/// Tasks of one assignee (`None`: unassigned) in one state (`open` or `done`), by due date
+/// (index `ByState`).
+pub fn tasks_of_assignee(assignee_id: Option<&str>, state: &str) -> String {
+    format!("TASKS#{}#{state}", assignee_id.unwrap_or("unassigned"))
+}
+
+/// Every task in one state (`open` or `done`), by due date (index `Due`).
+pub fn tasks_by_due(state: &str) -> String {
+    format!("TASKS#{state}")
+}
+
+/// An internal document (operations), by id.
+pub fn internal_document(document_id: &str) -> Key {
+    Key::new(format!("IDOC#{document_id}"), "IDOC")
+}
+
+/// A partner's internal documents (index `Lookup`), by creation time.
+pub fn partner_documents(partner_id: &str) -> String {
+    format!("IDOCS_OF#{partner_id}")
 }

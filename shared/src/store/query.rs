@@ -16,6 +16,8 @@ pub struct Query {
     pub filter: Option<Filter>,
     /// Only sort keys below this value (e.g. follow-ups due before now).
     pub sort_below: Option<String>,
+    /// Only sort keys from the first to the second value, both included.
+    pub sort_between: Option<(String, String)>,
 }
 
 impl Query {
@@ -29,6 +31,7 @@ impl Query {
             limit,
             filter: None,
             sort_below: None,
+            sort_between: None,
         }
     }
 
@@ -39,6 +42,12 @@ impl Query {
 
     pub fn below(mut self, bound: impl Into<String>) -> Self {
         self.sort_below = Some(bound.into());
+        self
+    }
+
+    /// Only sort keys from `low` to `high` (both included).
+    pub fn between(mut self, low: impl Into<String>, high: impl Into<String>) -> Self {
+        self.sort_between = Some((low.into(), high.into()));
         self
     }
 
@@ -113,6 +122,21 @@ impl Filter {
         self
     }
 
+    /// `path` starts with `prefix`.
+    pub fn begins_with(mut self, path: &[&str], prefix: &str) -> Self {
+        let p = self.path(path);
+        let v = self.value(AttributeValue::S(prefix.to_string()));
+        self.parts.push(format!("begins_with({p}, {v})"));
+        self
+    }
+
+    /// `path` is absent (or null).
+    pub fn missing(mut self, path: &[&str]) -> Self {
+        let p = self.path(path);
+        self.parts.push(format!("attribute_not_exists({p})"));
+        self
+    }
+
     /// Any of `paths` equals `value`.
     pub fn any_eq(mut self, paths: &[&[&str]], value: &str) -> Self {
         let v = self.value(AttributeValue::S(value.to_string()));
@@ -174,6 +198,11 @@ impl Query {
             names.insert("#sk".into(), sk_attr.into());
             values.insert(":below".into(), AttributeValue::S(bound.clone()));
             condition.push_str(" AND #sk < :below");
+        } else if let Some((low, high)) = &self.sort_between {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":low".into(), AttributeValue::S(low.clone()));
+            values.insert(":high".into(), AttributeValue::S(high.clone()));
+            condition.push_str(" AND #sk BETWEEN :low AND :high");
         }
         if let Some(f) = &self.filter {
             names.extend(f.names.clone());

@@ -315,6 +315,30 @@ impl<'a> TxBuilder<'a> {
         self
     }
 
+    /// Requires `key` to exist with each `(attribute, value)` of `equal` (strings), without
+    /// writing it: a fact another item's change depends on, checked atomically with it.
+    pub fn require_equal(mut self, key: &Key, equal: &[(&str, &str)], failure: Failure) -> Self {
+        let mut check = ConditionCheck::builder()
+            .table_name(self.table)
+            .set_key(Some(key_map(key)));
+        let mut parts = vec!["attribute_exists(PK)".to_string()];
+        for (i, (attr, value)) in equal.iter().enumerate() {
+            parts.push(format!("#c{i} = :c{i}"));
+            check = check
+                .expression_attribute_names(format!("#c{i}"), attr.to_string())
+                .expression_attribute_values(
+                    format!(":c{i}"),
+                    AttributeValue::S(value.to_string()),
+                );
+        }
+        let check = check
+            .condition_expression(parts.join(" AND "))
+            .build()
+            .map(|c| TransactWriteItem::builder().condition_check(c).build());
+        self.tx.push(check, Some(failure));
+        self
+    }
+
     pub fn build(mut self) -> Tx {
         for (key, kind, deltas) in std::mem::take(&mut self.adds) {
             let deltas: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();

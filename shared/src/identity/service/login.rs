@@ -71,11 +71,20 @@ pub async fn login(
         }
     }
     let (session, refresh, pair) = start_session(id, &cred, now)?;
+    // On the partner's timeline (and the operations feed): who signed in, not from where.
+    let audit = crate::audit::AuditEntry::new(
+        cred.partner_id.as_deref(),
+        &cred.user_id,
+        "user.login",
+        format!("user:{}", cred.user_id),
+        &crate::validate::rfc3339(now),
+    );
     let tx = id
         .store
         .tx()
         .insert(&session)
         .insert(&refresh)
+        .insert(&audit)
         .patch(crate::limits::reset(
             per_email,
             "login-account",

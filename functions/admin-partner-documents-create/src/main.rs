@@ -1,0 +1,9 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let ctx =
+        shared::app::cold_start::<admin_partner_documents_create::Deps>(env!("CARGO_CRATE_NAME"))
+            .await?;
+    shared::http::run(move |req| admin_partner_documents_create::handle(req, ctx)).await
+}
