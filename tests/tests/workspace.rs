@@ -27,42 +27,44 @@ async fn request(
         req = with_json(req, b);
     }
     let ctx = &p.ctx;
-    as_user(req, token, |r| async move {
-        match route {
-            "GET /v1/admin/activity" => admin_activity::handle(r, ctx).await,
-            "GET /v1/admin/partners/{partner_id}/timeline" => {
-                admin_partner_timeline::handle(r, ctx).await
+    as_user(req, token, |r| {
+        Box::pin(async move {
+            match route {
+                "GET /v1/admin/activity" => admin_activity::handle(r, ctx).await,
+                "GET /v1/admin/partners/{partner_id}/timeline" => {
+                    admin_partner_timeline::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/{partner_id}/notes" => {
+                    admin_partner_note::handle(r, ctx).await
+                }
+                "GET /v1/admin/partners/{partner_id}/tasks" => {
+                    admin_partner_tasks_list::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/{partner_id}/tasks" => {
+                    admin_partner_tasks_create::handle(r, ctx).await
+                }
+                "GET /v1/admin/tasks" => admin_tasks_list::handle(r, ctx).await,
+                "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
+                "GET /v1/admin/partners/{partner_id}/documents" => {
+                    admin_partner_documents_list::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/{partner_id}/documents" => {
+                    admin_partner_documents_create::handle(r, ctx).await
+                }
+                "DELETE /v1/admin/documents/{document_id}" => {
+                    admin_document_delete::handle(r, ctx).await
+                }
+                "GET /v1/admin/kyc/documents/{document_id}/download" => {
+                    admin_kyc_download::handle(r, ctx).await
+                }
+                "GET /v1/admin/leads" => admin_leads_list::handle(r, ctx).await,
+                "GET /v1/admin/staff" => admin_staff_list::handle(r, ctx).await,
+                "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
+                "GET /v1/admin/partners" => admin_partners_list::handle(r, ctx).await,
+                "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
+                other => panic!("no handler for {other}"),
             }
-            "POST /v1/admin/partners/{partner_id}/notes" => {
-                admin_partner_note::handle(r, ctx).await
-            }
-            "GET /v1/admin/partners/{partner_id}/tasks" => {
-                admin_partner_tasks_list::handle(r, ctx).await
-            }
-            "POST /v1/admin/partners/{partner_id}/tasks" => {
-                admin_partner_tasks_create::handle(r, ctx).await
-            }
-            "GET /v1/admin/tasks" => admin_tasks_list::handle(r, ctx).await,
-            "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
-            "GET /v1/admin/partners/{partner_id}/documents" => {
-                admin_partner_documents_list::handle(r, ctx).await
-            }
-            "POST /v1/admin/partners/{partner_id}/documents" => {
-                admin_partner_documents_create::handle(r, ctx).await
-            }
-            "DELETE /v1/admin/documents/{document_id}" => {
-                admin_document_delete::handle(r, ctx).await
-            }
-            "GET /v1/admin/kyc/documents/{document_id}/download" => {
-                admin_kyc_download::handle(r, ctx).await
-            }
-            "GET /v1/admin/leads" => admin_leads_list::handle(r, ctx).await,
-            "GET /v1/admin/staff" => admin_staff_list::handle(r, ctx).await,
-            "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
-            "GET /v1/admin/partners" => admin_partners_list::handle(r, ctx).await,
-            "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
-            other => panic!("no handler for {other}"),
-        }
+        })
     })
     .await
 }
@@ -82,12 +84,14 @@ async fn patch(
         &format!("\"v{version}\""),
     );
     let ctx = &p.ctx;
-    as_user(req, token, |r| async move {
-        match route {
-            "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
-            "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
-            other => panic!("no handler for {other}"),
-        }
+    as_user(req, token, |r| {
+        Box::pin(async move {
+            match route {
+                "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
+                "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
+                other => panic!("no handler for {other}"),
+            }
+        })
     })
     .await
 }
@@ -401,6 +405,32 @@ async fn the_timeline_pages_through_every_kind_of_event_newest_first() {
     )
     .await;
     assert_eq!(status, 201, "{note}");
+    // A note over the cap, or about nobody: refused, nothing written.
+    let long = "x".repeat(shared::workspace::activity::NOTE_MAX_CHARS + 1);
+    for (path, body, expected) in [
+        (partner_path("notes"), json!({"text": long}), 400),
+        (
+            partner_path("notes"),
+            json!({"text": "hi", "pinned": true}),
+            400,
+        ),
+        (
+            "/v1/admin/partners/01JNOSUCHPARTNER0000000000/notes".to_string(),
+            json!({"text": "hi"}),
+            404,
+        ),
+    ] {
+        let (status, problem) = request(
+            &p,
+            &admin,
+            "POST /v1/admin/partners/{partner_id}/notes",
+            &path,
+            &[],
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, expected, "{problem}");
+    }
 
     // Pages of three, newest first, until the end.
     let mut actions = Vec::new();
@@ -869,50 +899,54 @@ async fn write_as(p: &Portal, token: &str, route: &str) -> u16 {
         queue: shared::queue::Queue::new(p.stack.sqs(), env("CRM_WEBHOOK_QUEUE_URL")),
         settings: shared::crm::CrmSettings::default(),
     };
-    as_user(req, token, |r| async {
-        match route {
-            "POST /v1/admin/partners/{partner_id}/decision" => {
-                admin_partner_decision::handle(r, ctx).await
+    as_user(req, token, |r| {
+        Box::pin(async move {
+            match route {
+                "POST /v1/admin/partners/{partner_id}/decision" => {
+                    admin_partner_decision::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/bulk-status" => {
+                    admin_partners_bulk_status::handle(r, ctx).await
+                }
+                "POST /v1/admin/kyc/documents/{document_id}/review" => {
+                    admin_kyc_review::handle(r, ctx).await
+                }
+                "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
+                "POST /v1/admin/crm/replay" => admin_crm_replay::handle(r, &replay).await,
+                "POST /v1/admin/commissions" => admin_commissions_create::handle(r, ctx).await,
+                "POST /v1/admin/commissions/{commission_id}/status" => {
+                    admin_commission_status::handle(r, ctx).await
+                }
+                "POST /v1/admin/payouts" => admin_payouts_create::handle(r, ctx).await,
+                "POST /v1/admin/payouts/{payout_id}/status" => {
+                    admin_payout_status::handle(r, ctx).await
+                }
+                "PATCH /v1/admin/partners/{partner_id}" => {
+                    admin_partner_update::handle(r, ctx).await
+                }
+                "POST /v1/admin/resources" => admin_resources_create::handle(r, ctx).await,
+                "PATCH /v1/admin/resources/{resource_id}" => {
+                    admin_resource_update::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/{partner_id}/notes" => {
+                    admin_partner_note::handle(r, ctx).await
+                }
+                "POST /v1/admin/partners/{partner_id}/tasks" => {
+                    admin_partner_tasks_create::handle(r, ctx).await
+                }
+                "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
+                "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
+                "POST /v1/admin/partners/{partner_id}/documents" => {
+                    admin_partner_documents_create::handle(r, ctx).await
+                }
+                "DELETE /v1/admin/documents/{document_id}" => {
+                    admin_document_delete::handle(r, ctx).await
+                }
+                "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
+                "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
+                other => panic!("{other} is an operations write with no handler in this test"),
             }
-            "POST /v1/admin/partners/bulk-status" => {
-                admin_partners_bulk_status::handle(r, ctx).await
-            }
-            "POST /v1/admin/kyc/documents/{document_id}/review" => {
-                admin_kyc_review::handle(r, ctx).await
-            }
-            "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
-            "POST /v1/admin/crm/replay" => admin_crm_replay::handle(r, &replay).await,
-            "POST /v1/admin/commissions" => admin_commissions_create::handle(r, ctx).await,
-            "POST /v1/admin/commissions/{commission_id}/status" => {
-                admin_commission_status::handle(r, ctx).await
-            }
-            "POST /v1/admin/payouts" => admin_payouts_create::handle(r, ctx).await,
-            "POST /v1/admin/payouts/{payout_id}/status" => {
-                admin_payout_status::handle(r, ctx).await
-            }
-            "PATCH /v1/admin/partners/{partner_id}" => admin_partner_update::handle(r, ctx).await,
-            "POST /v1/admin/resources" => admin_resources_create::handle(r, ctx).await,
-            "PATCH /v1/admin/resources/{resource_id}" => {
-                admin_resource_update::handle(r, ctx).await
-            }
-            "POST /v1/admin/partners/{partner_id}/notes" => {
-                admin_partner_note::handle(r, ctx).await
-            }
-            "POST /v1/admin/partners/{partner_id}/tasks" => {
-                admin_partner_tasks_create::handle(r, ctx).await
-            }
-            "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
-            "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
-            "POST /v1/admin/partners/{partner_id}/documents" => {
-                admin_partner_documents_create::handle(r, ctx).await
-            }
-            "DELETE /v1/admin/documents/{document_id}" => {
-                admin_document_delete::handle(r, ctx).await
-            }
-            "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
-            "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
-            other => panic!("{other} is an operations write with no handler in this test"),
-        }
+        })
     })
     .await
     .0
