@@ -14,6 +14,103 @@ use shared::store::keys;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 
+/// Every operations handler these tests call, by route (the CRM replay has its own
+/// dependencies, built once).
+async fn dispatch(
+    p: &Portal,
+    route: &str,
+    r: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, shared::http::Problem> {
+    static REPLAY: tokio::sync::OnceCell<admin_crm_replay::Deps> =
+        tokio::sync::OnceCell::const_new();
+    let ctx = &p.ctx;
+    Box::pin(async move {
+        match route {
+            "GET /v1/admin/activity" => admin_activity::handle(r, ctx).await,
+            "GET /v1/admin/partners/{partner_id}/timeline" => {
+                admin_partner_timeline::handle(r, ctx).await
+            }
+            "POST /v1/admin/partners/{partner_id}/notes" => {
+                admin_partner_note::handle(r, ctx).await
+            }
+            "GET /v1/admin/partners/{partner_id}/tasks" => {
+                admin_partner_tasks_list::handle(r, ctx).await
+            }
+            "POST /v1/admin/partners/{partner_id}/tasks" => {
+                admin_partner_tasks_create::handle(r, ctx).await
+            }
+            "GET /v1/admin/tasks" => admin_tasks_list::handle(r, ctx).await,
+            "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
+            "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
+            "GET /v1/admin/partners/{partner_id}/documents" => {
+                admin_partner_documents_list::handle(r, ctx).await
+            }
+            "POST /v1/admin/partners/{partner_id}/documents" => {
+                admin_partner_documents_create::handle(r, ctx).await
+            }
+            "DELETE /v1/admin/documents/{document_id}" => {
+                admin_document_delete::handle(r, ctx).await
+            }
+            "GET /v1/admin/kyc/documents/{document_id}/download" => {
+                admin_kyc_download::handle(r, ctx).await
+            }
+            "GET /v1/admin/leads" => admin_leads_list::handle(r, ctx).await,
+            "GET /v1/admin/staff" => admin_staff_list::handle(r, ctx).await,
+            "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
+            "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
+            "GET /v1/admin/partners" => admin_partners_list::handle(r, ctx).await,
+            "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
+            "POST /v1/admin/partners/{partner_id}/decision" => {
+                admin_partner_decision::handle(r, ctx).await
+            }
+            "POST /v1/admin/partners/bulk-status" => {
+                admin_partners_bulk_status::handle(r, ctx).await
+            }
+            "POST /v1/admin/kyc/documents/{document_id}/review" => {
+                admin_kyc_review::handle(r, ctx).await
+            }
+            "POST /v1/admin/crm/replay" => {
+                let deps = REPLAY
+                    .get_or_init(|| async {
+                        admin_crm_replay::Deps {
+                            ctx: Box::leak(Box::new(
+                                shared::app::context(
+                                    &shared::config::ProcessEnv,
+                                    &p.stack.sdk,
+                                    admin_crm_replay::NEEDS,
+                                )
+                                .await
+                                .unwrap(),
+                            )),
+                            queue: shared::queue::Queue::new(
+                                p.stack.sqs(),
+                                env("CRM_WEBHOOK_QUEUE_URL"),
+                            ),
+                            settings: shared::crm::CrmSettings::default(),
+                        }
+                    })
+                    .await;
+                admin_crm_replay::handle(r, deps).await
+            }
+            "POST /v1/admin/commissions" => admin_commissions_create::handle(r, ctx).await,
+            "POST /v1/admin/commissions/{commission_id}/status" => {
+                admin_commission_status::handle(r, ctx).await
+            }
+            "POST /v1/admin/payouts" => admin_payouts_create::handle(r, ctx).await,
+            "POST /v1/admin/payouts/{payout_id}/status" => {
+                admin_payout_status::handle(r, ctx).await
+            }
+            "PATCH /v1/admin/partners/{partner_id}" => admin_partner_update::handle(r, ctx).await,
+            "POST /v1/admin/resources" => admin_resources_create::handle(r, ctx).await,
+            "PATCH /v1/admin/resources/{resource_id}" => {
+                admin_resource_update::handle(r, ctx).await
+            }
+            other => panic!("{other}: no handler in these tests"),
+        }
+    })
+    .await
+}
+
 async fn request(
     p: &Portal,
     token: &str,
@@ -26,47 +123,7 @@ async fn request(
     if let Some(b) = &body {
         req = with_json(req, b);
     }
-    let ctx = &p.ctx;
-    as_user(req, token, |r| {
-        Box::pin(async move {
-            match route {
-                "GET /v1/admin/activity" => admin_activity::handle(r, ctx).await,
-                "GET /v1/admin/partners/{partner_id}/timeline" => {
-                    admin_partner_timeline::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/{partner_id}/notes" => {
-                    admin_partner_note::handle(r, ctx).await
-                }
-                "GET /v1/admin/partners/{partner_id}/tasks" => {
-                    admin_partner_tasks_list::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/{partner_id}/tasks" => {
-                    admin_partner_tasks_create::handle(r, ctx).await
-                }
-                "GET /v1/admin/tasks" => admin_tasks_list::handle(r, ctx).await,
-                "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
-                "GET /v1/admin/partners/{partner_id}/documents" => {
-                    admin_partner_documents_list::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/{partner_id}/documents" => {
-                    admin_partner_documents_create::handle(r, ctx).await
-                }
-                "DELETE /v1/admin/documents/{document_id}" => {
-                    admin_document_delete::handle(r, ctx).await
-                }
-                "GET /v1/admin/kyc/documents/{document_id}/download" => {
-                    admin_kyc_download::handle(r, ctx).await
-                }
-                "GET /v1/admin/leads" => admin_leads_list::handle(r, ctx).await,
-                "GET /v1/admin/staff" => admin_staff_list::handle(r, ctx).await,
-                "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
-                "GET /v1/admin/partners" => admin_partners_list::handle(r, ctx).await,
-                "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
-                other => panic!("no handler for {other}"),
-            }
-        })
-    })
-    .await
+    as_user(req, token, |r| dispatch(p, route, r)).await
 }
 
 /// A PATCH with `If-Match`.
@@ -83,17 +140,7 @@ async fn patch(
         "if-match",
         &format!("\"v{version}\""),
     );
-    let ctx = &p.ctx;
-    as_user(req, token, |r| {
-        Box::pin(async move {
-            match route {
-                "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
-                "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
-                other => panic!("no handler for {other}"),
-            }
-        })
-    })
-    .await
+    as_user(req, token, |r| dispatch(p, route, r)).await
 }
 
 /// A colleague invited by `admin` as `role`, who accepted; their access token.
@@ -861,8 +908,8 @@ async fn an_admin_can_download_the_kyc_file_they_review_and_the_download_is_audi
     );
 }
 
-/// The admin write handlers (every non-GET operations route in the permission matrix must
-/// be here: the test fails for a new one that is not).
+/// An operations write as `token` (every non-GET operations route in the permission
+/// matrix must have a handler in [`dispatch`]: the test fails for a new one that has not).
 async fn write_as(p: &Portal, token: &str, route: &str) -> u16 {
     let path = route
         .split_once(' ')
@@ -885,71 +932,7 @@ async fn write_as(p: &Portal, token: &str, route: &str) -> u16 {
         "idempotency-key",
         "support-test",
     );
-    let ctx = &p.ctx;
-    let replay = admin_crm_replay::Deps {
-        ctx: Box::leak(Box::new(
-            shared::app::context(
-                &shared::config::ProcessEnv,
-                &p.stack.sdk,
-                admin_crm_replay::NEEDS,
-            )
-            .await
-            .unwrap(),
-        )),
-        queue: shared::queue::Queue::new(p.stack.sqs(), env("CRM_WEBHOOK_QUEUE_URL")),
-        settings: shared::crm::CrmSettings::default(),
-    };
-    as_user(req, token, |r| {
-        Box::pin(async move {
-            match route {
-                "POST /v1/admin/partners/{partner_id}/decision" => {
-                    admin_partner_decision::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/bulk-status" => {
-                    admin_partners_bulk_status::handle(r, ctx).await
-                }
-                "POST /v1/admin/kyc/documents/{document_id}/review" => {
-                    admin_kyc_review::handle(r, ctx).await
-                }
-                "POST /v1/admin/leads/{lead_id}/assign" => admin_lead_assign::handle(r, ctx).await,
-                "POST /v1/admin/crm/replay" => admin_crm_replay::handle(r, &replay).await,
-                "POST /v1/admin/commissions" => admin_commissions_create::handle(r, ctx).await,
-                "POST /v1/admin/commissions/{commission_id}/status" => {
-                    admin_commission_status::handle(r, ctx).await
-                }
-                "POST /v1/admin/payouts" => admin_payouts_create::handle(r, ctx).await,
-                "POST /v1/admin/payouts/{payout_id}/status" => {
-                    admin_payout_status::handle(r, ctx).await
-                }
-                "PATCH /v1/admin/partners/{partner_id}" => {
-                    admin_partner_update::handle(r, ctx).await
-                }
-                "POST /v1/admin/resources" => admin_resources_create::handle(r, ctx).await,
-                "PATCH /v1/admin/resources/{resource_id}" => {
-                    admin_resource_update::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/{partner_id}/notes" => {
-                    admin_partner_note::handle(r, ctx).await
-                }
-                "POST /v1/admin/partners/{partner_id}/tasks" => {
-                    admin_partner_tasks_create::handle(r, ctx).await
-                }
-                "PATCH /v1/admin/tasks/{task_id}" => admin_task_update::handle(r, ctx).await,
-                "DELETE /v1/admin/tasks/{task_id}" => admin_task_delete::handle(r, ctx).await,
-                "POST /v1/admin/partners/{partner_id}/documents" => {
-                    admin_partner_documents_create::handle(r, ctx).await
-                }
-                "DELETE /v1/admin/documents/{document_id}" => {
-                    admin_document_delete::handle(r, ctx).await
-                }
-                "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
-                "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,
-                other => panic!("{other} is an operations write with no handler in this test"),
-            }
-        })
-    })
-    .await
-    .0
+    as_user(req, token, |r| dispatch(p, route, r)).await.0
 }
 
 #[tokio::test]

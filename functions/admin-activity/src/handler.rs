@@ -24,9 +24,5 @@ pub async fn handle(req: Request, ctx: &Context) -> Result<Response<Body>, Probl
     let limit = http::page_limit(&req)?;
     let cursor = q("cursor")?;
     let page = activity::list(ctx.store(), &filters, limit, cursor.as_deref()).await?;
-    let items: Vec<_> = page.items.iter().map(activity::view).collect();
-    http::json(
-        StatusCode::OK,
-        &serde_json::json!({"items": items, "next_cursor": page.next_cursor}),
-    )
+    http::json(StatusCode::OK, &activity::page_view(&page))
 }

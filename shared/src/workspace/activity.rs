@@ -155,6 +155,14 @@ pub fn view(e: &AuditEntry) -> Value {
     })
 }
 
+/// A page of activity as operations see it.
+pub fn page_view(page: &Page<AuditEntry>) -> Value {
+    json!({
+        "items": page.items.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+    })
+}
+
 /// `POST /v1/admin/partners/{partner_id}/notes`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
