@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod fault;
 pub mod http;
 pub mod identity;
+pub mod insight;
 pub mod kyc;
 pub mod leads;
 pub mod limits;

@@ -215,3 +215,12 @@ pub fn id_param(
         None
     }
 }
+
+/// The calendar quarter (`2026-Q3`) of an RFC 3339 time (or a date).
+pub fn quarter_of(at: &str) -> Option<String> {
+    let year = at.get(..4)?;
+    let month: u32 = at.get(5..7)?.parse().ok()?;
+    (1..=12)
+        .contains(&month)
+        .then(|| format!("{year}-Q{}", (month - 1) / 3 + 1))
+}

@@ -646,7 +646,7 @@ const LAYERS: &[&[&str]] = &[
     &["partners"],
     &["identity", "commissions"],
     &["kyc", "leads", "resources", "workspace"],
-    &["crm", "admin"],
+    &["crm", "admin", "insight"],
     &["app"],
 ];
 
@@ -858,6 +858,7 @@ fn every_function_behind_a_token_may_read_its_caller_in_one_batch() {
 const HANDLER_ROUTES: &[(&str, &str)] = &[
     ("admin-activity", admin_activity::ROUTE),
     ("admin-crm-replay", admin_crm_replay::ROUTE),
+    ("dashboard", dashboard::ROUTE),
     ("admin-document-delete", admin_document_delete::ROUTE),
     ("admin-kyc-download", admin_kyc_download::ROUTE),
     ("admin-kyc-review", admin_kyc_review::ROUTE),

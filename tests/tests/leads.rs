@@ -367,6 +367,150 @@ async fn aggregates_equal_a_recount_after_hundreds_of_random_changes() {
     );
 }
 
+/// The quarter counters of `partner_id` as stored (non-zero ones).
+async fn stored_quarters(p: &Portal, partner_id: &str) -> BTreeMap<(String, String), i64> {
+    let q = Query::partition(None, keys::partner_partition(partner_id), 100).prefix("QUARTER#");
+    let items: Vec<HashMap<String, Value>> = p.ctx.store().query_up_to(&q).await.unwrap();
+    let mut out = BTreeMap::new();
+    for item in items {
+        let quarter = item["SK"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("QUARTER#")
+            .to_string();
+        for (k, v) in &item {
+            if (k.starts_with("leads_") || k.starts_with("first_contact_"))
+                && let Some(n) = v.as_i64().filter(|n| *n != 0)
+            {
+                out.insert((quarter.clone(), k.clone()), n);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn quarterly_counters_equal_a_recount_after_random_changes_across_quarter_boundaries() {
+    let p = Portal::new().await;
+    let partners = [approved_partner(&p).await, approved_partner(&p).await];
+    let seed = Utc::now().timestamp_nanos_opt().unwrap_or(11) as u64;
+    let mut rng = Lcg(seed);
+    // A clock that walks through 2026 and into 2027: every quarter boundary is crossed.
+    let mut now = chrono::DateTime::parse_from_rfc3339("2026-01-01T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut ids: Vec<String> = Vec::new();
+    // Where each lead is (a read by key; the emulator answers index queries by reading the
+    // whole table).
+    let mut owner_of: HashMap<String, usize> = HashMap::new();
+    for op in 0..300 {
+        now += Duration::hours(20 + rng.next(20) as i64);
+        let pick = rng.next(100);
+        if ids.is_empty() || pick < 30 {
+            let which = rng.next(2) as usize;
+            let owner = &partners[which];
+            let (email, phone) = contact("quarter");
+            let req = NewLead {
+                first_name: "Q".into(),
+                last_name: "R".into(),
+                email: Some(email),
+                phone: Some(phone),
+                company: None,
+                website: None,
+                address: None,
+                service_interest: None,
+                estimated_value: None,
+                notes: None,
+                stage: None,
+                next_follow_up_at: None,
+            };
+            let lead = leads::create(
+                p.ctx.store(),
+                &owner.id,
+                &owner.principal().user_id,
+                req,
+                LeadSource::Portal,
+                &p.ctx.leads,
+                now,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed} op {op}: {e:?}"));
+            owner_of.insert(lead.id.clone(), which);
+            ids.push(lead.id);
+            continue;
+        }
+        let id = ids[rng.next(ids.len() as u64) as usize].clone();
+        let owner = &partners[owner_of[&id]];
+        let lead: Lead = p
+            .ctx
+            .store()
+            .get(&keys::lead(&owner.id, &id))
+            .await
+            .unwrap()
+            .unwrap();
+        if pick < 55 {
+            let moves = lead.status.partner_moves();
+            if moves.is_empty() {
+                continue;
+            }
+            let mut change: LeadUpdate = serde_json::from_value(json!({})).unwrap();
+            change.status = Some(moves[rng.next(moves.len() as u64) as usize]);
+            leads::update(
+                p.ctx.store(),
+                &owner.principal(),
+                &id,
+                lead.version,
+                change,
+                &p.ctx.leads,
+                now,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed} op {op}: {e:?}"));
+        } else if pick < 85 {
+            let kind = ["call", "email", "meeting", "note"][rng.next(4) as usize];
+            let req: leads::NewActivity = serde_json::from_value(json!({"type": kind})).unwrap();
+            leads::add_activity(p.ctx.store(), &owner.principal(), &id, req, now)
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed} op {op}: {e:?}"));
+        } else {
+            // Operations move it to the other partner.
+            let other = &partners[1 - owner_of[&id]];
+            owner_of.insert(id.clone(), 1 - owner_of[&id]);
+            leads::assign(
+                p.ctx.store(),
+                "ops",
+                &id,
+                leads::AssignRequest {
+                    partner_id: other.id.clone(),
+                },
+                now,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed} op {op}: {e:?}"));
+        }
+    }
+    let mut quarters_seen = std::collections::BTreeSet::new();
+    for partner in &partners {
+        let q = Query::partition(None, keys::partner_partition(&partner.id), 10_000)
+            .prefix(keys::LEAD_PREFIX);
+        let all: Vec<Lead> = p.ctx.store().query_up_to(&q).await.unwrap();
+        let mut recount: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for lead in &all {
+            for (quarter, attr) in leads::quarter_contributions(lead) {
+                quarters_seen.insert(quarter.clone());
+                *recount.entry((quarter, attr.to_string())).or_default() += 1;
+            }
+        }
+        assert_eq!(
+            stored_quarters(&p, &partner.id).await,
+            recount,
+            "seed {seed}: quarter counters differ from a recount of {} leads",
+            all.len()
+        );
+    }
+    assert!(quarters_seen.len() >= 4, "seed {seed}: {quarters_seen:?}");
+}
+
 #[tokio::test]
 async fn every_lead_route_answers_404_for_another_partners_lead_and_sales_sees_only_its_own() {
     let p = Portal::new().await;

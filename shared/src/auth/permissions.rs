@@ -141,6 +141,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/leads", Access::Roles(LEAD_WRITERS)),
     ("GET /v1/leads", Access::Roles(PARTNER)),
     ("GET /v1/leads/stats", Access::Roles(PARTNER)),
+    ("GET /v1/dashboard", Access::Roles(PARTNER)),
     ("GET /v1/leads/{lead_id}", Access::Roles(PARTNER)),
     ("PATCH /v1/leads/{lead_id}", Access::Roles(LEAD_WRITERS)),
     ("GET /v1/leads/{lead_id}/history", Access::Roles(PARTNER)),

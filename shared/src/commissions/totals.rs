@@ -59,18 +59,43 @@ pub fn apply<'a>(
     before: Option<&CommissionLine>,
     after: &CommissionLine,
 ) -> TxBuilder<'a> {
-    tx.add_change(
-        &keys::commission_totals(&after.partner_id),
-        "commission_totals",
-        &contributions(before),
-        &contributions(Some(after)),
-    )
-    .add_change(
-        &keys::directory_counters(),
-        "directory_counters",
-        &portal_contributions(before),
-        &portal_contributions(Some(after)),
-    )
+    let tx = tx
+        .add_change(
+            &keys::commission_totals(&after.partner_id),
+            "commission_totals",
+            &contributions(before),
+            &contributions(Some(after)),
+        )
+        .add_change(
+            &keys::directory_counters(),
+            "directory_counters",
+            &portal_contributions(before),
+            &portal_contributions(Some(after)),
+        );
+    // Commission earned per quarter (by `earned_at`), for the partner's quarterly figures.
+    let earned = |line: Option<&CommissionLine>| -> Option<(crate::store::Key, (String, i64))> {
+        let line = line.filter(|l| l.status != LineStatus::Cancelled)?;
+        let q = crate::validate::quarter_of(&line.earned_at)?;
+        Some((
+            keys::partner_quarter(&line.partner_id, &q),
+            (
+                format!("commission_earned_{}_minor", line.amount.currency.code()),
+                line.amount.amount_minor,
+            ),
+        ))
+    };
+    let (b, a) = (earned(before), earned(Some(after)));
+    let mut tx = tx;
+    if b == a {
+        return tx;
+    }
+    if let Some((key, (attr, v))) = b {
+        tx = tx.add(&key, "partner_quarter", &[(&attr, -v)]);
+    }
+    if let Some((key, (attr, v))) = a {
+        tx = tx.add(&key, "partner_quarter", &[(&attr, v)]);
+    }
+    tx
 }
 
 /// One currency's figures in the summary.

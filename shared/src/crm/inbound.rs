@@ -402,7 +402,7 @@ async fn apply_lead(
     let mut tx = crm.store.tx();
     let mut outcome = "lead_linked";
     if let Some(status) = wanted.filter(|_| status_changes) {
-        next.status = status;
+        next.set_status(status, &at);
         next.updated_at = at.clone();
         outcome = "lead_status_changed";
         let crm_amount = crm_deal_value(crm, record, &lead);

@@ -56,19 +56,37 @@ pub async fn add_activity(
             &activity.at,
         )
     };
-    let tx = store
-        .tx()
-        .insert(&activity)
-        .insert(&outbox)
-        .patch(
-            Patch::new(&lead.key())
-                .set("last_contact_at", &activity.at)
-                .set("updated_at", &activity.at)
-                .add("version", 1)
-                .require_exists()
-                .on_failure(Failure::Missing { what: "lead" }),
-        )
-        .build();
-    store.commit(tx).await?;
+    // The lead's first call, email or meeting is its first contact: stamped once (the
+    // condition makes a concurrent second one skip it) and counted in its quarter.
+    let contact = matches!(
+        activity.activity_type,
+        ActivityType::Call | ActivityType::Email | ActivityType::Meeting
+    );
+    let first = contact && lead.first_contact_at.is_none();
+    let build = |first: bool| {
+        let mut patch = Patch::new(&lead.key())
+            .set("last_contact_at", &activity.at)
+            .set("updated_at", &activity.at)
+            .add("version", 1)
+            .require_exists();
+        let mut tx = store.tx().insert(&activity).insert(&outbox);
+        if first {
+            patch = patch
+                .set("first_contact_at", &activity.at)
+                .require_unset("first_contact_at");
+            let contacted = Lead {
+                first_contact_at: Some(activity.at.clone()),
+                ..lead.clone()
+            };
+            tx = add_quarter_change(tx, &lead.partner_id, &lead, &contacted);
+        }
+        tx.patch(patch.on_failure(Failure::Missing { what: "lead" }))
+            .build()
+    };
+    match store.commit(build(first)).await {
+        // Another activity was the first contact meanwhile.
+        Err(StoreError::Condition(_)) if first => store.commit(build(false)).await?,
+        other => other?,
+    }
     Ok(activity)
 }

@@ -22,6 +22,86 @@ pub fn contributions(lead: &Lead) -> BTreeMap<String, i64> {
     c
 }
 
+pub use crate::validate::quarter_of;
+
+/// First-contact latency buckets (hours, upper bounds) and their counter names.
+pub const FIRST_CONTACT_BUCKETS: [(i64, &str); 5] = [
+    (1, "first_contact_1h"),
+    (4, "first_contact_4h"),
+    (24, "first_contact_24h"),
+    (72, "first_contact_72h"),
+    (i64::MAX, "first_contact_later"),
+];
+
+/// The bucket of a first contact `seconds` after registration.
+pub fn first_contact_bucket(seconds: i64) -> &'static str {
+    FIRST_CONTACT_BUCKETS
+        .iter()
+        .find(|(hours, _)| seconds <= hours.saturating_mul(3600))
+        .map(|(_, name)| *name)
+        .unwrap_or("first_contact_later")
+}
+
+/// What one lead adds to its partner's quarter counters: created in the quarter it was
+/// registered, won or lost in the quarter it closed, its first contact (by latency) in the
+/// quarter it happened. A change applies `after - before`, like the counters item.
+pub fn quarter_contributions(lead: &Lead) -> Vec<(String, &'static str)> {
+    let mut c = Vec::new();
+    if let Some(q) = quarter_of(&lead.created_at) {
+        c.push((q, "leads_created"));
+    }
+    if let Some(q) = lead.closed_at.as_deref().and_then(quarter_of) {
+        match lead.status {
+            LeadStatus::Won | LeadStatus::Converted => c.push((q, "leads_won")),
+            LeadStatus::Lost => c.push((q, "leads_lost")),
+            _ => {}
+        }
+    }
+    if let Some(first) = &lead.first_contact_at
+        && let Some(q) = quarter_of(first)
+        && let (Ok(a), Ok(b)) = (
+            DateTime::parse_from_rfc3339(&lead.created_at),
+            DateTime::parse_from_rfc3339(first),
+        )
+    {
+        c.push((q, first_contact_bucket((b - a).num_seconds())));
+    }
+    c
+}
+
+/// The quarter counters' change from `before` to `after` of one lead (no other counter).
+pub(crate) fn add_quarter_change<'a>(
+    tx: TxBuilder<'a>,
+    partner_id: &str,
+    before: &Lead,
+    after: &Lead,
+) -> TxBuilder<'a> {
+    add_quarters(tx, partner_id, Some(before), Some(after))
+}
+
+fn add_quarters<'a>(
+    mut tx: TxBuilder<'a>,
+    partner_id: &str,
+    before: Option<&Lead>,
+    after: Option<&Lead>,
+) -> TxBuilder<'a> {
+    let mut d: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    for (q, attr) in before.map(quarter_contributions).unwrap_or_default() {
+        *d.entry((q, attr)).or_default() -= 1;
+    }
+    for (q, attr) in after.map(quarter_contributions).unwrap_or_default() {
+        *d.entry((q, attr)).or_default() += 1;
+    }
+    for ((q, attr), delta) in d.into_iter().filter(|(_, v)| *v != 0) {
+        tx = tx.add(
+            &keys::partner_quarter(partner_id, &q),
+            "partner_quarter",
+            &[(attr, delta)],
+        );
+    }
+    tx
+}
+
 pub(crate) fn deltas(before: Option<&Lead>, after: Option<&Lead>) -> Vec<(String, i64)> {
     let mut d: BTreeMap<String, i64> = BTreeMap::new();
     if let Some(b) = before {
@@ -44,6 +124,7 @@ pub(crate) fn add_counters<'a>(
     after: Option<&Lead>,
 ) -> TxBuilder<'a> {
     let d = deltas(before, after);
+    let tx = add_quarters(tx, partner_id, before, after);
     let pipeline = pipeline_value(after) - pipeline_value(before);
     let tx = if pipeline != 0 {
         // The directory's hero metric, changed with the lead that changes it.

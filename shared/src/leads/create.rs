@@ -126,6 +126,8 @@ pub async fn create(
         source,
         next_follow_up_at,
         last_contact_at: None,
+        first_contact_at: None,
+        closed_at: None,
         protection_expires_at: rfc3339(protected_until),
         contact_keys,
         crm_sync: CrmSync::pending(),

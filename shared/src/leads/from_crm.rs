@@ -60,6 +60,9 @@ pub async fn create_from_crm<'a>(
         source: LeadSource::Crm,
         next_follow_up_at: None,
         last_contact_at: None,
+        first_contact_at: None,
+        // Created closed in the CRM: closed now, as far as the portal knows.
+        closed_at: (!crm.status.is_open()).then(|| at.clone()),
         protection_expires_at: rfc3339(protected_until),
         contact_keys,
         crm_sync: CrmSync {

@@ -126,6 +126,13 @@ pub struct Lead {
     pub next_follow_up_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_contact_at: Option<String>,
+    /// When the lead was first contacted (its first call, email or meeting, or its first
+    /// status move): set once; the partner's response time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_contact_at: Option<String>,
+    /// When it last became won, converted or lost (cleared when it reopens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
     pub protection_expires_at: String,
     /// The normalised values reserved for this lead across partners.
     #[serde(default)]
@@ -143,6 +150,19 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// Moves the lead to `status` at `at`, stamping when it closed and, for its first move,
+    /// when it was first contacted.
+    pub fn set_status(&mut self, status: LeadStatus, at: &str) {
+        if status == self.status {
+            return;
+        }
+        if self.first_contact_at.is_none() {
+            self.first_contact_at = Some(at.to_string());
+        }
+        self.closed_at = (!status.is_open()).then(|| at.to_string());
+        self.status = status;
+    }
+
     pub fn searchable(&self) -> String {
         [
             Some(self.first_name.as_str()),

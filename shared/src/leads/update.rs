@@ -62,7 +62,7 @@ pub async fn update(
                 allowed: names,
             });
         }
-        next.status = status;
+        next.set_status(status, &rfc3339(now));
     }
     if let Some(v) = &req.first_name {
         next.first_name = required(&mut e, "/first_name", v, 100);

@@ -415,3 +415,9 @@ pub fn internal_document(document_id: &str) -> Key {
 pub fn partner_documents(partner_id: &str) -> String {
     format!("IDOCS_OF#{partner_id}")
 }
+
+/// A partner's counters for one calendar quarter (`2026-Q3`): leads created, won and lost,
+/// first-contact latencies, commission earned.
+pub fn partner_quarter(partner_id: &str, quarter: &str) -> Key {
+    Key::new(partner_partition(partner_id), format!("QUARTER#{quarter}"))
+}
