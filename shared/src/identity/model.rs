@@ -84,9 +84,41 @@ pub fn new_member(
     names: (Option<String>, Option<String>),
     at: &str,
 ) -> (User, Credential) {
+    new_user(
+        Some(partner_id),
+        email,
+        role,
+        status,
+        password_hash,
+        names,
+        at,
+    )
+}
+
+/// An internal user (no partner) and their credential.
+pub fn new_staff(
+    email: &str,
+    role: Role,
+    status: UserStatus,
+    password_hash: Option<Secret<String>>,
+    names: (Option<String>, Option<String>),
+    at: &str,
+) -> (User, Credential) {
+    new_user(None, email, role, status, password_hash, names, at)
+}
+
+fn new_user(
+    partner_id: Option<&str>,
+    email: &str,
+    role: Role,
+    status: UserStatus,
+    password_hash: Option<Secret<String>>,
+    names: (Option<String>, Option<String>),
+    at: &str,
+) -> (User, Credential) {
     let user = User {
         id: ulid::Ulid::new().to_string(),
-        partner_id: Some(partner_id.to_string()),
+        partner_id: partner_id.map(str::to_string),
         email: email.to_string(),
         first_name: names.0,
         last_name: names.1,
@@ -101,7 +133,7 @@ pub fn new_member(
     let credential = Credential {
         email: email.to_string(),
         user_id: user.id.clone(),
-        partner_id: Some(partner_id.to_string()),
+        partner_id: partner_id.map(str::to_string),
         role,
         status,
         password_hash,

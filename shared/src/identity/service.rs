@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::IdentityError;
 use super::model::{
     Credential, OneTimeToken, RefreshToken, Session, TokenPurpose, User, UserStatus, new_member,
+    new_staff,
 };
 use super::password::{self, Password};
 use crate::audit::AuditEntry;

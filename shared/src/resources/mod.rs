@@ -96,18 +96,9 @@ pub struct ResourceUpdate {
 /// Types a resource file may be, with the largest accepted size of each.
 pub const FILE_TYPES: &[(&str, u64)] = &[
     ("application/pdf", 25 * 1024 * 1024),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        50 * 1024 * 1024,
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        25 * 1024 * 1024,
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        25 * 1024 * 1024,
-    ),
+    (crate::uploads::PPTX, 50 * 1024 * 1024),
+    (crate::uploads::DOCX, 25 * 1024 * 1024),
+    (crate::uploads::XLSX, 25 * 1024 * 1024),
     ("image/png", 10 * 1024 * 1024),
     ("image/jpeg", 10 * 1024 * 1024),
     ("video/mp4", 500 * 1024 * 1024),

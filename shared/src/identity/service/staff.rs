@@ -45,30 +45,14 @@ pub async fn bootstrap_admin(
         UserStatus::Invited
     };
     let at = rfc3339(now);
-    let user = User {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: None,
-        email: email.to_string(),
-        first_name,
-        last_name,
-        role: Role::Admin,
+    let (user, credential) = new_staff(
+        email.as_str(),
+        Role::Admin,
         status,
-        email_unverified: false,
-        sessions_valid_after: 0,
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let credential = Credential {
-        email: email.to_string(),
-        user_id: user.id.clone(),
-        partner_id: None,
-        role: Role::Admin,
-        status,
-        password_hash: password.as_ref().map(password::hash),
-        email_unverified: false,
-        sessions_valid_after: 0,
-    };
+        password.as_ref().map(password::hash),
+        (first_name, last_name),
+        &at,
+    );
     let audit = AuditEntry::new(
         None,
         "system",
@@ -146,30 +130,14 @@ pub async fn invite_staff(
     let last_name = optional(&mut e, "/last_name", &req.last_name, 100);
     let email = validated(e, || email.unwrap())?;
     let at = rfc3339(now);
-    let user = User {
-        id: ulid::Ulid::new().to_string(),
-        partner_id: None,
-        email: email.to_string(),
-        first_name,
-        last_name,
-        role: req.role,
-        status: UserStatus::Invited,
-        email_unverified: false,
-        sessions_valid_after: 0,
-        created_at: at.clone(),
-        updated_at: at.clone(),
-        version: 1,
-    };
-    let credential = Credential {
-        email: user.email.clone(),
-        user_id: user.id.clone(),
-        partner_id: None,
-        role: user.role,
-        status: UserStatus::Invited,
-        password_hash: None,
-        email_unverified: false,
-        sessions_valid_after: 0,
-    };
+    let (user, credential) = new_staff(
+        email.as_str(),
+        req.role,
+        UserStatus::Invited,
+        None,
+        (first_name, last_name),
+        &at,
+    );
     let (invitation, mail) = invitation(&id.portal_url, &user, "Partner Portal operations", now);
     let audit = AuditEntry::new(
         None,
