@@ -4,7 +4,8 @@
 #   2. checks the formatting (cargo fmt), the lints (cargo clippy -D warnings; full runs
 #      only) and template.yaml (cfn-lint)
 #   3. starts moto's server, provisions it from template.yaml
-#   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests);
+#   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests; each
+#      end-to-end test binary against a table of its own: infra/local/test-runner.sh);
 #      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
 #   5. fuzzes the API against infra/openapi.yaml (infra/local/fuzz.sh: schemathesis against
 #      the functions served as `make dev` serves them, on a stack of its own; full runs only)
@@ -54,6 +55,9 @@ eval "$(aws_env_for "$port")"
 set +a
 export PORTAL_TEST_STATE="$work/state.json"
 export PORTAL_PYTHON="$VENV/bin/python"
+# Each end-to-end test binary gets a table of its own (infra/local/test-runner.sh).
+host="$(rustc -vV | sed -n 's/^host: //p')"
+export "CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUNNER=$root/infra/local/test-runner.sh"
 
 echo "==> cargo test --workspace"
 if [ $# -gt 0 ]; then cargo test "$@"; else cargo test --workspace --no-fail-fast --quiet; fi
