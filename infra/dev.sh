@@ -133,7 +133,7 @@ echo "==> starting cargo lambda watch on 127.0.0.1:$watch_port, the API on 127.0
 start_watch "$watch_port" "$state_dir/env" -
 start_gateway "$api_port" "$watch_port" "$state_dir/gateway.log"
 
-PORTAL_PORT="$api_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
+PORTAL_PORT="$api_port" LAMBDA_INVOKE_URL="http://127.0.0.1:$watch_port" python infra/local/seed.py || echo "demo data not seeded (see above); the portal still runs" >&2
 
 cat <<INFO
 
@@ -143,7 +143,7 @@ cat <<INFO
     AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)
     Fake Zoho     http://127.0.0.1:$zoho_port/__fake/records/Leads   (records; README "Zoho CRM locally")
     Fake Strapi   http://127.0.0.1:$strapi_port/api/resources   (token fake-strapi-token; README "Sales material")
-    Schedules     crm-reconcile and resources-import every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
+    Schedules     crm-reconcile, resources-import and insight-nightly every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
     Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
   $built
   Ctrl-C stops everything.

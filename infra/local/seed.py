@@ -3,7 +3,8 @@
 what the code writes: an internal admin (admin-bootstrap), a partner that goes through the
 whole onboarding (registration, KYC uploads to presigned URLs, verification by the bucket
 event, submission, review, approval), a few leads, published sales material and the partner's operations workspace (tasks,
-a document link, notes); then makes sure the fake Zoho
+a document link, notes), three peer partners and performance history (see `seed_history`:
+the one part written directly); then makes sure the fake Zoho
 (FAKE_ZOHO_URL, when set) holds the partner's Vendors record. Needs `cargo lambda watch`
 and the event delivery running (`make dev` builds every function before it runs this).
 
@@ -244,6 +245,74 @@ def seed_workspace(admin: str, partner_id: str) -> int:
     return made
 
 
+def seed_history(partners: list[tuple[str, float, float]]) -> None:
+    """Performance history the API cannot make (it stamps every write with the present):
+    for each (partner id, win rate, share of fast first contacts), the five quarters before
+    this one as the quarter counters hold them (leads registered, won, lost, first-contact
+    latencies, commission earned) with the closed leads in the partner's counters — figures
+    imported from before the portal, in exactly the shapes lead and commission writes keep
+    them — and, for the first partner, 90 days of daily score snapshots. Today's scores,
+    ranks, trend and benchmarks are then computed by the real nightly job (invoked once
+    here; its schedule finds the day done)."""
+    import random
+    from datetime import date, timedelta
+
+    import boto3
+    ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    table = os.environ["TABLE_NAME"]
+    rnd = random.Random(7)
+    today = date.today()
+    n = lambda v: {"N": str(int(v))}
+    for i, (pid, win_rate, fast) in enumerate(partners):
+        won_total = lost_total = 0
+        year, quarter = today.year, (today.month - 1) // 3 + 1
+        for _ in range(5):
+            year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+            q = f"{year}-Q{quarter}"
+            created = rnd.randint(8, 20)
+            closed = rnd.randint(created // 2, created)
+            won = round(closed * win_rate)
+            lost = closed - won
+            contacts = created
+            buckets = [round(contacts * fast), round(contacts * (1 - fast) * 0.5)]
+            buckets += [round(contacts * (1 - fast) * 0.3), round(contacts * (1 - fast) * 0.15)]
+            buckets.append(max(0, contacts - sum(buckets)))
+            names = ["1h", "4h", "24h", "72h", "later"]
+            values = {":c": n(created), ":w": n(won), ":l": n(lost),
+                      ":e": n(won * rnd.randint(150_000, 900_000))}
+            expr = "ADD leads_created :c, leads_won :w, leads_lost :l, commission_earned_ZAR_minor :e"
+            for name, v in zip(names, buckets):
+                values[f":f{name}"] = n(v)
+                expr += f", first_contact_{name} :f{name}"
+            ddb.update_item(TableName=table, Key={"PK": {"S": f"PARTNER#{pid}"}, "SK": {"S": f"QUARTER#{q}"}},
+                            UpdateExpression=expr + " SET kind = :k",
+                            ExpressionAttributeValues={**values, ":k": {"S": "partner_quarter"}})
+            won_total += won
+            lost_total += lost
+        ddb.update_item(TableName=table, Key={"PK": {"S": f"PARTNER#{pid}"}, "SK": {"S": "COUNTERS"}},
+                        UpdateExpression="ADD leads_total :t, status_won :w, status_lost :l SET kind = :k",
+                        ExpressionAttributeValues={":t": n(won_total + lost_total), ":w": n(won_total),
+                                                   ":l": n(lost_total), ":k": {"S": "partner_counters"}})
+        if i == 0:
+            for back in range(90, 0, -1):
+                d = today - timedelta(days=back)
+                value = round(52 + (90 - back) * 0.1 + rnd.uniform(-1.5, 1.5), 1)
+                ddb.put_item(TableName=table, Item={
+                    "PK": {"S": f"PARTNER#{pid}"}, "SK": {"S": f"SCORE#{d.isoformat()}"},
+                    "kind": {"S": "score_snapshot"}, "partner_id": {"S": pid},
+                    "business_name": {"S": BUSINESS}, "date": {"S": d.isoformat()},
+                    "value": {"N": str(value)}, "components": {"L": []},
+                    "metrics": {"M": {"score": {"N": str(value)}, "leads_per_quarter": {"N": "12"}}},
+                    "rank": {"N": "2"}, "of": {"N": str(len(partners))},
+                    "computed_at": {"S": f"{d.isoformat()}T00:30:00.000Z"}})
+    invoke = os.environ.get("LAMBDA_INVOKE_URL")
+    if invoke:
+        req = urllib.request.Request(f"{invoke}/2015-03-31/functions/insight-nightly/invocations",
+                                     data=b"{}", headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=300) as resp:
+            print(f"    nightly scores: {resp.read().decode()[:200]}", flush=True)
+
+
 def me(token: str) -> str:
     return must(call("GET", "/v1/me", None, token), 200)["user"]["id"]
 
@@ -279,11 +348,17 @@ def main():
     resources = seed_resources(admin)
     tasks = seed_workspace(admin, partner["partner_id"])
     zoho = seed_fake_zoho(partner["partner_id"], BUSINESS, OWNER[0])
+    peers = [approved_partner(admin, f"owner@{name}.partners.local", OWNER[1], title)[0]["partner_id"]
+             for name, title in [("karoo-energy", "Karoo Energy"), ("cape-installers", "Cape Installers"),
+                                 ("highveld-power", "Highveld Power")]]
+    seed_history([(partner["partner_id"], 0.55, 0.6), (peers[0], 0.35, 0.3),
+                  (peers[1], 0.45, 0.5), (peers[2], 0.25, 0.2)])
     print(f"""
   Demo accounts (local only)
     admin          {ADMIN[0]} / {ADMIN[1]}
     partner owner  {OWNER[0]} / {OWNER[1]}   (Demo Solar: approved, KYC verified, 3 leads)
     sales material {resources} published resources: curl -s {API}/v1/resources -H "authorization: Bearer <token>"
+    performance    five quarters of history, 90 days of scores, 3 peer partners: curl -s {API}/v1/dashboard -H "authorization: Bearer <token>"
     workspace      {tasks} tasks, a document link and notes: curl -s {API}/v1/admin/partners/{partner['partner_id']}/timeline -H "authorization: Bearer <admin token>"
     public form    POST {API}/v1/public/partners/{partner['slug']}/leads
     fake Zoho      {FAKE_ZOHO or "-"}: {zoho}

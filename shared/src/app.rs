@@ -261,6 +261,7 @@ pub async fn context(
         protection_days: r.parsed_or("LEAD_PROTECTION_DAYS", 90),
         default_country_code: config.default_country_code.clone(),
         portal_daily_limit: Some(config.limits.leads_per_partner()),
+        portal_url: config.portal_url.clone(),
     };
     let commissions = crate::commissions::CommissionSettings::read(&mut r);
     r.finish()?;
@@ -352,6 +353,13 @@ impl Deps for crate::crm::Crm {
 
 /// The resource import's dependencies: the table, the bucket, the CMS token's secret.
 impl Deps for crate::resources::strapi::Importer {
+    async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
+        Ok(Self::from_config(source, sdk)?)
+    }
+}
+
+/// The nightly score job's and the backfill's dependencies: the table.
+impl Deps for crate::insight::nightly::Nightly {
     async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
         Ok(Self::from_config(source, sdk)?)
     }

@@ -36,6 +36,8 @@ pub enum Kind {
     NotFound,
     /// The object's state does not allow it, or a unique value is taken.
     Conflict,
+    /// The object existed but is no longer usable (an expired single-use link).
+    Gone,
     /// The version the caller read is no longer current.
     Stale,
     /// Well-formed, but contradicts an earlier request (an idempotency key reused with
@@ -148,6 +150,7 @@ mod tests {
             Kind::Forbidden,
             Kind::NotFound,
             Kind::Conflict,
+            Kind::Gone,
             Kind::Stale,
             Kind::PreconditionRequired,
             Kind::TooLarge,

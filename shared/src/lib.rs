@@ -19,6 +19,7 @@ pub mod contact;
 pub mod crm;
 pub mod crypto;
 pub mod fault;
+pub mod feedback;
 pub mod http;
 pub mod identity;
 pub mod insight;

@@ -87,6 +87,8 @@ pub struct Limits {
     pub uploads_per_partner: i64,
     /// Declared bytes of those uploads per partner, per day.
     pub upload_bytes_per_partner: i64,
+    /// Customer survey answers (and attempts) per source address, per hour.
+    pub feedback_per_source: i64,
     /// Multiplies every per-source limit.
     pub source_factor: i64,
 }
@@ -103,6 +105,7 @@ impl Default for Limits {
             leads_per_partner: 500,
             uploads_per_partner: 200,
             upload_bytes_per_partner: 1024 * 1024 * 1024,
+            feedback_per_source: 20,
             source_factor: 1,
         }
     }
@@ -152,6 +155,9 @@ impl Limits {
     }
     pub fn leads_per_partner(&self) -> Limit {
         Limit::per_day(self.leads_per_partner)
+    }
+    pub fn feedback_per_source(&self) -> Limit {
+        Limit::per_hour(self.feedback_per_source * self.source_factor)
     }
     /// What every upload request spends: one upload and its declared bytes.
     pub fn uploads(&self) -> UploadBudget {

@@ -35,6 +35,7 @@ pub fn lead_settings() -> LeadSettings {
         protection_days: 90,
         default_country_code: "27".into(),
         portal_daily_limit: None,
+        portal_url: "https://portal.example.test".into(),
     }
 }
 

@@ -243,6 +243,14 @@ fn every_function_has_fixtures_of_the_event_type_it_takes() {
                 // Invoked directly by ops with this request as the event.
                 serde_json::from_str::<shared::identity::service::BootstrapAdminRequest>(&text)
                     .unwrap_or_else(|e| panic!("{shown}: {e}"));
+            } else if kinds.is_empty() && package == "insight-backfill" {
+                // Invoked by hand after a deploy; the event carries nothing the run needs.
+                let event: serde_json::Value =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{shown}: {e}"));
+                assert!(
+                    event.is_object(),
+                    "{shown}: the backfill is invoked with {{}}"
+                );
             } else {
                 panic!("{name}: no fixture check for event types {kinds:?}; add one here");
             }
@@ -644,7 +652,7 @@ const LAYERS: &[&[&str]] = &[
         "money",
     ],
     &["partners"],
-    &["identity", "commissions"],
+    &["identity", "commissions", "feedback"],
     &["kyc", "leads", "resources", "workspace"],
     &["crm", "admin", "insight"],
     &["app"],
@@ -857,8 +865,17 @@ fn every_function_behind_a_token_may_read_its_caller_in_one_batch() {
 /// Every handler's `ROUTE` (the permission matrix is looked up by it), by package.
 const HANDLER_ROUTES: &[(&str, &str)] = &[
     ("admin-activity", admin_activity::ROUTE),
+    ("admin-analytics", admin_analytics::ROUTE),
     ("admin-crm-replay", admin_crm_replay::ROUTE),
     ("dashboard", dashboard::ROUTE),
+    ("analytics-quarterly", analytics_quarterly::ROUTE),
+    ("analytics-benchmarks", analytics_benchmarks::ROUTE),
+    ("analytics-score-history", analytics_score_history::ROUTE),
+    ("insights", insights::ROUTE),
+    ("feedback-list", feedback_list::ROUTE),
+    ("feedback-reply", feedback_reply::ROUTE),
+    ("public-feedback", public_feedback::ROUTE),
+    ("admin-feedback-survey", admin_feedback_survey::ROUTE),
     ("admin-document-delete", admin_document_delete::ROUTE),
     ("admin-kyc-download", admin_kyc_download::ROUTE),
     ("admin-kyc-review", admin_kyc_review::ROUTE),

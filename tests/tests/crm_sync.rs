@@ -1678,3 +1678,154 @@ async fn deliver(
         let _ = inbound::handle(&world.crm, &event, Utc::now()).await;
     }
 }
+
+/// The survey emails in the outbox for `to`.
+async fn survey_links(world: &CrmWorld, to: &str) -> Vec<String> {
+    world
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| i["kind"] == "email_outbox" && i["template"] == "survey" && i["to"] == to)
+        .map(|i| i["link"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_survey_link_works_once_and_a_forged_one_never() {
+    use shared::feedback::{self, Answer, FeedbackError};
+    let world = CrmWorld::new().await;
+    let (partner, owner) = world.approved_partner().await;
+    let (lead, crm_id) = synced_lead(&world, &owner).await;
+    let email = lead.email.clone().unwrap();
+    assert!(
+        survey_links(&world, &email).await.is_empty(),
+        "not before the win"
+    );
+
+    // Won in Zoho: the contact is sent one survey link.
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Closed Won"}))
+        .await;
+    let links = survey_links(&world, &email).await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert!(links[0].starts_with("https://portal.example.test/feedback/"));
+    let token = links[0].rsplit('/').next().unwrap().to_string();
+    assert!(world.get_lead(&lead.id).await.survey_sent_at.is_some());
+
+    let answer = |score: i64, comment: Option<&str>| Answer {
+        score,
+        comment: comment.map(str::to_string),
+    };
+    let limit = shared::limits::Limit::per_hour(100);
+    let source = "203.0.113.7";
+    // Bad answers write nothing and leave the link usable.
+    for bad in [
+        answer(11, None),
+        answer(-1, None),
+        answer(5, Some(&"x".repeat(2001))),
+    ] {
+        let e = feedback::answer(&world.store, &token, bad, source, limit, Utc::now())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, FeedbackError::Invalid(_)), "{e:?}");
+    }
+    let stored = feedback::answer(
+        &world.store,
+        &token,
+        answer(9, Some("Quick and friendly")),
+        source,
+        limit,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (stored.score, stored.partner_id.as_str()),
+        (9, partner.id.as_str())
+    );
+    assert_eq!(stored.lead_id, lead.id);
+    // Used once; a second answer is refused and counted nowhere.
+    let again = feedback::answer(
+        &world.store,
+        &token,
+        answer(0, None),
+        source,
+        limit,
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(again, FeedbackError::Answered), "{again:?}");
+    let counters = world.counters(&partner.id).await;
+    assert_eq!(counters["feedback_promoters"], 1, "{counters}");
+    assert!(counters.get("feedback_detractors").is_none_or(|v| v == 0));
+    // A forged link (and one with a token's first character changed) is unknown.
+    let mut altered = token.clone();
+    altered.replace_range(0..1, if token.starts_with('A') { "B" } else { "A" });
+    for forged in [shared::crypto::random_token(), altered] {
+        let e = feedback::answer(
+            &world.store,
+            &forged,
+            answer(10, None),
+            source,
+            limit,
+            Utc::now(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, FeedbackError::UnknownSurvey), "{e:?}");
+    }
+    // An expired link is refused.
+    let expired_token = shared::crypto::random_token();
+    let expired = feedback::Survey {
+        token_hash: shared::crypto::token_hash(&expired_token),
+        lead_id: lead.id.clone(),
+        partner_id: partner.id.clone(),
+        sent_at: "2026-01-01T00:00:00.000Z".into(),
+        expires_at: Utc::now().timestamp() - 1,
+        answered_at: None,
+    };
+    world
+        .store
+        .commit(world.store.tx().insert(&expired).build())
+        .await
+        .unwrap();
+    let e = feedback::answer(
+        &world.store,
+        &expired_token,
+        answer(10, None),
+        source,
+        limit,
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, FeedbackError::Expired), "{e:?}");
+    // Attempts from one source are limited (forged ones included).
+    let tight = shared::limits::Limit::per_hour(2);
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let e = feedback::answer(
+            &world.store,
+            &shared::crypto::random_token(),
+            answer(10, None),
+            "198.51.100.4",
+            tight,
+            Utc::now(),
+        )
+        .await
+        .unwrap_err();
+        outcomes.push(shared::fault::Fault::kind(&e));
+    }
+    assert_eq!(outcomes[2], shared::fault::Kind::Throttled, "{outcomes:?}");
+
+    // Once per lead: lost and won again in Zoho sends no second survey.
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Lost Lead"}))
+        .await;
+    world
+        .zoho_edit("Leads", &crm_id, json!({"Lead_Status": "Closed Won"}))
+        .await;
+    assert_eq!(world.get_lead(&lead.id).await.status, LeadStatus::Won);
+    assert_eq!(survey_links(&world, &email).await.len(), 1);
+}

@@ -276,6 +276,7 @@ async fn pages_follow_cursors_to_the_end_newest_first() {
         filter: None,
         sort_below: None,
         sort_between: None,
+        sort_above: None,
     };
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -324,6 +325,7 @@ async fn an_index_lists_one_state_only() {
         filter: None,
         sort_below: None,
         sort_between: None,
+        sort_above: None,
     };
     let page = store.query::<Note>(&query, None).await.unwrap();
     assert_eq!(
@@ -358,6 +360,7 @@ async fn another_partners_cursor_or_a_forged_one_is_a_400_not_their_page() {
         filter: None,
         sort_below: None,
         sort_between: None,
+        sort_above: None,
     };
     let a_cursor = store
         .query::<Note>(&query_for(&a), None)

@@ -55,6 +55,8 @@ async fn dispatch(
                 admin_kyc_download::handle(r, ctx).await
             }
             "GET /v1/admin/leads" => admin_leads_list::handle(r, ctx).await,
+            "GET /v1/admin/analytics" => admin_analytics::handle(r, ctx).await,
+            "POST /v1/admin/feedback/surveys" => admin_feedback_survey::handle(r, ctx).await,
             "GET /v1/admin/staff" => admin_staff_list::handle(r, ctx).await,
             "POST /v1/admin/staff" => admin_staff_invite::handle(r, ctx).await,
             "PATCH /v1/admin/staff/{user_id}" => admin_staff_update::handle(r, ctx).await,

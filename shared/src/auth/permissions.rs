@@ -142,6 +142,15 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("GET /v1/leads", Access::Roles(PARTNER)),
     ("GET /v1/leads/stats", Access::Roles(PARTNER)),
     ("GET /v1/dashboard", Access::Roles(PARTNER)),
+    ("GET /v1/analytics/quarterly", Access::Roles(PARTNER)),
+    ("GET /v1/analytics/benchmarks", Access::Roles(PARTNER)),
+    ("GET /v1/analytics/score/history", Access::Roles(PARTNER)),
+    ("GET /v1/insights", Access::Roles(PARTNER)),
+    ("GET /v1/feedback", Access::Roles(PARTNER)),
+    (
+        "POST /v1/feedback/{feedback_id}/reply",
+        Access::Roles(OWNER_MANAGER),
+    ),
     ("GET /v1/leads/{lead_id}", Access::Roles(PARTNER)),
     ("PATCH /v1/leads/{lead_id}", Access::Roles(LEAD_WRITERS)),
     ("GET /v1/leads/{lead_id}/history", Access::Roles(PARTNER)),
@@ -155,11 +164,13 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Roles(LEAD_WRITERS),
     ),
     ("POST /v1/public/partners/{slug}/leads", Access::Public),
+    ("POST /v1/public/feedback/{token}", Access::Public),
     (
         "POST /v1/admin/leads/{lead_id}/assign",
         Access::Roles(ADMIN),
     ),
     ("POST /v1/admin/crm/replay", Access::Roles(ADMIN)),
+    ("POST /v1/admin/feedback/surveys", Access::Roles(ADMIN)),
     ("GET /v1/commissions", Access::Roles(MONEY_READERS)),
     ("GET /v1/commissions/summary", Access::Roles(MONEY_READERS)),
     (
@@ -197,6 +208,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("GET /v1/admin/resources", Access::Roles(STAFF)),
     // The operations workspace.
     ("GET /v1/admin/activity", Access::Roles(STAFF)),
+    ("GET /v1/admin/analytics", Access::Roles(STAFF)),
     (
         "GET /v1/admin/partners/{partner_id}/timeline",
         Access::Roles(STAFF),

@@ -421,6 +421,8 @@ async fn apply_lead(
         .await
         .map_err(|e| InboundError::from_fault("applying the CRM's status", &e))?;
     }
+    let tx =
+        crate::leads::survey_if_won(&crm.store, &lead, &mut next, tx, &crm.portal_url, now).await?;
     let tx = processed_tx(tx.replace(&next, lead.version), processed);
     crm.store.commit(tx.build()).await?;
     Ok(outcome)

@@ -87,6 +87,7 @@ impl CrmConfig {
                 .unwrap_or_else(|| "27".into()),
             // The CRM is not rate limited: what Zoho assigns, the portal records.
             portal_daily_limit: None,
+            portal_url: portal_url.clone(),
         };
         let commissions = crate::commissions::CommissionSettings::read(&mut r);
         let settings = CrmSettings::from_json(raw.as_deref());

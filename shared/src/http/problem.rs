@@ -251,6 +251,7 @@ impl Problem {
             Kind::Forbidden => (StatusCode::FORBIDDEN, "This is not allowed"),
             Kind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
             Kind::Conflict => (StatusCode::CONFLICT, "Conflict"),
+            Kind::Gone => (StatusCode::GONE, "No longer available"),
             Kind::Stale => (StatusCode::PRECONDITION_FAILED, "The resource has changed"),
             Kind::Unprocessable => (
                 StatusCode::UNPROCESSABLE_ENTITY,

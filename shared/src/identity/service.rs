@@ -10,11 +10,8 @@ mod staff;
 mod users;
 mod verification;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::IdentityError;
 use super::model::{
@@ -98,20 +95,7 @@ impl Identity {
     }
 }
 
-/// A 256-bit random token, base64url.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The stored form of a token: its SHA-256, hex. The token itself is never stored.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::crypto::{random_token, token_hash};
 
 fn email_field(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<Email> {
     Email::parse(value)

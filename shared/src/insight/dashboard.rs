@@ -3,17 +3,17 @@
 //! counters of the last four calendar quarters. The score is computed from them on the
 //! spot (see [`super::score`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 
 use super::InsightError;
-use super::score::{ScoreInputs, score};
+use super::figures::{Figures, Item, number};
+use super::nightly::PartnerScore;
+use super::score::score;
 use crate::auth::Principal;
-use crate::commissions::totals::summarise;
 use crate::identity::access::Access;
-use crate::leads::{FIRST_CONTACT_BUCKETS, stats_from};
 use crate::partners::KycStatus;
 use crate::store::{Key, keys};
 
@@ -37,7 +37,11 @@ pub fn dashboard_keys(principal: &Principal, now: DateTime<Utc>) -> Vec<Key> {
     let Some(p) = principal.partner_id.as_deref() else {
         return Vec::new();
     };
-    let mut k = vec![keys::partner_counters(p), keys::commission_totals(p)];
+    let mut k = vec![
+        keys::partner_counters(p),
+        keys::commission_totals(p),
+        keys::partner_score(p),
+    ];
     k.extend(
         last_quarters(now, 4)
             .iter()
@@ -46,71 +50,77 @@ pub fn dashboard_keys(principal: &Principal, now: DateTime<Utc>) -> Vec<Key> {
     k
 }
 
-fn number(item: &HashMap<String, Value>, attr: &str) -> i64 {
-    item.get(attr).and_then(Value::as_i64).unwrap_or(0)
+/// One quarter's figures from its counters item.
+pub fn quarter_view(quarter: &str, item: &Item) -> Value {
+    let (won, lost) = (number(item, "leads_won"), number(item, "leads_lost"));
+    let earned: BTreeMap<String, i64> = item
+        .iter()
+        .filter_map(|(k, v)| {
+            let code = k
+                .strip_prefix("commission_earned_")?
+                .strip_suffix("_minor")?;
+            Some((code.to_string(), v.as_i64()?))
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    json!({
+        "quarter": quarter,
+        "leads_created": number(item, "leads_created"),
+        "won": won,
+        "lost": lost,
+        "conversion_rate": if won + lost > 0 {
+            ((won as f64 / (won + lost) as f64) * 10_000.0).round() / 10_000.0
+        } else {
+            0.0
+        },
+        "commission_earned_minor": earned,
+    })
 }
 
 /// The dashboard, from what the access check read.
 pub fn dashboard(access: &mut Access, now: DateTime<Utc>) -> Result<Value, InsightError> {
     let partner = access.partner.clone().ok_or(crate::auth::NoPartner)?;
     let keys = dashboard_keys(&access.principal, now);
-    let counters: HashMap<String, Value> = access.fetched.take(&keys[0])?.unwrap_or_default();
+    let counters: Item = access.fetched.take(&keys[0])?.unwrap_or_default();
     let totals: Option<BTreeMap<String, Value>> = access.fetched.take(&keys[1])?;
+    let ranked: Option<PartnerScore> = access.fetched.take(&keys[2])?;
     let mut quarters = Vec::new();
-    for (key, name) in keys[2..].iter().zip(last_quarters(now, 4)) {
-        let item: HashMap<String, Value> = access.fetched.take(key)?.unwrap_or_default();
+    for (key, name) in keys[3..].iter().zip(last_quarters(now, 4)) {
+        let item: Item = access.fetched.take(key)?.unwrap_or_default();
         quarters.push((name, item));
     }
-    let stats = stats_from(&counters, now.date_naive());
-    let currencies = summarise(totals);
-    let held = currencies
-        .iter()
-        .filter(|c| c.held.amount_minor != 0)
-        .count() as u64;
-    let mut first_contact = [0u64; 5];
-    for (_, item) in &quarters {
-        for (i, (_, attr)) in FIRST_CONTACT_BUCKETS.iter().enumerate() {
-            first_contact[i] += number(item, attr).max(0) as u64;
+    let q_items: Vec<Item> = quarters.iter().map(|(_, i)| i.clone()).collect();
+    let figures = Figures::read(&counters, totals, &q_items, now.date_naive());
+    let stats = &figures.stats;
+    let held = figures.held;
+    // The score the nightly job ranked (with its trend); before a partner's first
+    // nightly run, computed on the spot from the same items (without rank or trend).
+    let score_view = match &ranked {
+        Some(r) => json!({
+            "value": r.value,
+            "components": r.components,
+            "trend": r.trend,
+            "delta_30d": r.delta_30d,
+            "rank": r.rank,
+            "of": r.of,
+            "computed_at": r.computed_at,
+        }),
+        None => {
+            let s = score(&figures.score_inputs(&partner, 0));
+            json!({
+                "value": s.value,
+                "components": s.components,
+                "trend": Value::Null,
+                "delta_30d": Value::Null,
+                "rank": Value::Null,
+                "of": Value::Null,
+                "computed_at": crate::validate::rfc3339(now),
+            })
         }
-    }
-    let inputs = ScoreInputs {
-        won: stats.won.max(0) as u64,
-        lost: stats.lost.max(0) as u64,
-        first_contact,
-        open_leads: stats.open.max(0) as u64,
-        neglected_leads: stats.overdue_follow_ups.max(0) as u64,
-        kyc_verified: partner.kyc_status == KycStatus::Verified,
-        held_commissions: held,
-        ..Default::default()
     };
-    let s = score(&inputs);
     let quarterly: Vec<Value> = quarters
         .iter()
-        .map(|(q, item)| {
-            let (won, lost) = (number(item, "leads_won"), number(item, "leads_lost"));
-            let earned: BTreeMap<String, i64> = item
-                .iter()
-                .filter_map(|(k, v)| {
-                    let code = k
-                        .strip_prefix("commission_earned_")?
-                        .strip_suffix("_minor")?;
-                    Some((code.to_string(), v.as_i64()?))
-                })
-                .filter(|(_, v)| *v != 0)
-                .collect();
-            json!({
-                "quarter": q,
-                "leads_created": number(item, "leads_created"),
-                "won": won,
-                "lost": lost,
-                "conversion_rate": if won + lost > 0 {
-                    ((won as f64 / (won + lost) as f64) * 10_000.0).round() / 10_000.0
-                } else {
-                    0.0
-                },
-                "commission_earned_minor": earned,
-            })
-        })
+        .map(|(q, item)| quarter_view(q, item))
         .collect();
     let mut next_actions = Vec::new();
     if partner.kyc_status != KycStatus::Verified {
@@ -132,19 +142,10 @@ pub fn dashboard(access: &mut Access, now: DateTime<Utc>) -> Result<Value, Insig
         "partner": {"id": partner.id, "status": partner.status, "kyc_status": partner.kyc_status,
                     "tier": partner.tier},
         "leads": stats,
-        "commissions": currencies,
+        "commissions": figures.currencies,
         "quarters": quarterly,
-        "score": {
-            "value": s.value,
-            "components": s.components,
-            // Rank, trend and the 30-day change come from the nightly snapshots.
-            "trend": Value::Null,
-            "delta_30d": Value::Null,
-            "rank": Value::Null,
-            "of": Value::Null,
-            "computed_at": crate::validate::rfc3339(now),
-        },
-        "feedback": {"nps": Value::Null, "responses": 0},
+        "score": score_view,
+        "feedback": {"nps": figures.nps(), "responses": figures.feedback.iter().sum::<u64>()},
         "next_actions": next_actions,
     }))
 }

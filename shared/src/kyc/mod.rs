@@ -4,7 +4,7 @@
 mod error;
 pub use error::KycError;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditEntry;
@@ -78,6 +78,10 @@ pub struct KycDocument {
     pub object_etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<String>,
+    /// The last day the document is valid (a tax clearance certificate, an ID), when it
+    /// has one: the partner is reminded before it passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -101,6 +105,7 @@ pub struct DocumentView {
     pub size: u64,
     pub verification_status: VerificationStatus,
     pub rejection_reason: Option<String>,
+    pub expires_on: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -115,6 +120,7 @@ impl From<&KycDocument> for DocumentView {
             size: d.size,
             verification_status: d.verification_status,
             rejection_reason: d.rejection_reason.clone(),
+            expires_on: d.expires_on.clone(),
             created_at: d.created_at.clone(),
             updated_at: d.updated_at.clone(),
         }
@@ -131,6 +137,36 @@ pub struct UploadRequest {
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
+    /// `YYYY-MM-DD`, today or later: the last day the document is valid.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+}
+
+/// The most years ahead a document's expiry may be set.
+pub const MAX_VALID_YEARS: i32 = 20;
+
+/// A document's `expires_on`: a date from today up to [`MAX_VALID_YEARS`] ahead.
+fn expiry(raw: Option<&str>, now: DateTime<Utc>) -> Result<Option<String>, Invalid> {
+    let Some(raw) = raw else { return Ok(None) };
+    let today = now.date_naive();
+    match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(d)
+            if d >= today
+                && d <= today
+                    .with_year(today.year() + MAX_VALID_YEARS)
+                    .unwrap_or(today) =>
+        {
+            Ok(Some(d.to_string()))
+        }
+        Ok(_) => Err(Invalid(vec![FieldError::new(
+            "/expires_on",
+            "must be today or a later date, at most 20 years ahead",
+        )])),
+        Err(_) => Err(Invalid(vec![FieldError::new(
+            "/expires_on",
+            "must be a date (YYYY-MM-DD)",
+        )])),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -157,6 +193,7 @@ pub async fn request_upload(
         CONTENT_TYPES,
         MAX_DOCUMENT_BYTES,
     )?;
+    let expires_on = expiry(req.expires_on.as_deref(), now)?;
     let at = rfc3339(now);
     let id = ulid::Ulid::new().to_string();
     let doc = KycDocument {
@@ -171,6 +208,7 @@ pub async fn request_upload(
         rejection_reason: None,
         object_etag: None,
         reviewed_by: None,
+        expires_on,
         created_at: at.clone(),
         updated_at: at.clone(),
         version: 1,

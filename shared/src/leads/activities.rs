@@ -63,12 +63,23 @@ pub async fn add_activity(
         ActivityType::Call | ActivityType::Email | ActivityType::Meeting
     );
     let first = contact && lead.first_contact_at.is_none();
-    let build = |first: bool| {
+    // An open lead with no follow-up sits on the idle index by when it was last touched:
+    // the activity moves it to now (conditional on it still being there).
+    let idle_key = lead
+        .due_key()
+        .filter(|k| k.pk == keys::idle_leads(&lead.partner_id));
+    let build = |first: bool, idle: bool| {
         let mut patch = Patch::new(&lead.key())
             .set("last_contact_at", &activity.at)
             .set("updated_at", &activity.at)
             .add("version", 1)
             .require_exists();
+        if let (true, Some(k)) = (idle, &idle_key) {
+            let (pk, sk) = Index::Due.attributes();
+            patch = patch
+                .set(sk, format!("{}#{}", activity.at, lead.id))
+                .require_eq(pk, &k.pk);
+        }
         let mut tx = store.tx().insert(&activity).insert(&outbox);
         if first {
             patch = patch
@@ -83,10 +94,19 @@ pub async fn add_activity(
         tx.patch(patch.on_failure(Failure::Missing { what: "lead" }))
             .build()
     };
-    match store.commit(build(first)).await {
-        // Another activity was the first contact meanwhile.
-        Err(StoreError::Condition(_)) if first => store.commit(build(false)).await?,
-        other => other?,
+    // A condition fails when another activity was the first contact meanwhile, or the lead
+    // left the idle index (a follow-up was set): each is retried without it.
+    let mut attempts = vec![(first, idle_key.is_some()), (first, false), (false, false)];
+    attempts.dedup();
+    let mut attempts = attempts.into_iter().peekable();
+    while let Some((first, idle)) = attempts.next() {
+        match store.commit(build(first, idle)).await {
+            Err(StoreError::Condition(_)) if attempts.peek().is_some() => continue,
+            other => {
+                other?;
+                break;
+            }
+        }
     }
     Ok(activity)
 }

@@ -183,7 +183,7 @@ pub(crate) const STAGE_LABELS: &str = "stage_labels";
 /// distinct day is a counter on the partner's counters item.
 pub const FOLLOW_UP_WINDOW_DAYS: (i64, i64) = (365, 2 * 365);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Stats {
     pub total: i64,
     pub open: i64,

@@ -128,6 +128,7 @@ pub async fn create(
         last_contact_at: None,
         first_contact_at: None,
         closed_at: None,
+        survey_sent_at: None,
         protection_expires_at: rfc3339(protected_until),
         contact_keys,
         crm_sync: CrmSync::pending(),

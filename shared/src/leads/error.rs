@@ -37,6 +37,9 @@ pub enum LeadError {
         from: &'static str,
         allowed: Vec<&'static str>,
     },
+    /// A survey needs the lead's contact email.
+    #[error("The lead has no email address to send the survey to.")]
+    NoEmail,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -55,7 +58,8 @@ impl Fault for LeadError {
             LeadError::AssigneeNotApproved
             | LeadError::Duplicate { .. }
             | LeadError::Protected
-            | LeadError::InvalidTransition { .. } => Kind::Conflict,
+            | LeadError::InvalidTransition { .. }
+            | LeadError::NoEmail => Kind::Conflict,
             LeadError::Stale => Kind::Stale,
             LeadError::Store(e) => e.kind(),
             LeadError::Storage(e) => e.kind(),
@@ -73,6 +77,7 @@ impl Fault for LeadError {
             LeadError::Protected => "lead_conflict",
             LeadError::Stale => "stale_version",
             LeadError::InvalidTransition { .. } => "invalid_status_transition",
+            LeadError::NoEmail => "lead_has_no_email",
             LeadError::Store(e) => e.code(),
             LeadError::Storage(e) => e.code(),
             LeadError::Ledger(e) => e.code(),

@@ -63,6 +63,7 @@ pub async fn create_from_crm<'a>(
         first_contact_at: None,
         // Created closed in the CRM: closed now, as far as the portal knows.
         closed_at: (!crm.status.is_open()).then(|| at.clone()),
+        survey_sent_at: None,
         protection_expires_at: rfc3339(protected_until),
         contact_keys,
         crm_sync: CrmSync {

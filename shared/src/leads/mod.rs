@@ -65,6 +65,8 @@ pub struct LeadSettings {
     /// Leads a partner may register in the portal per day (`RATE_LIMITS`), taken in the
     /// creating transaction; none for the CRM's own writes.
     pub portal_daily_limit: Option<crate::limits::Limit>,
+    /// Where links in emails point (`PORTAL_URL`): the customer survey of a won lead.
+    pub portal_url: String,
 }
 
 fn timestamp(e: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option<String> {

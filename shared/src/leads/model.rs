@@ -1,5 +1,6 @@
 //! Lead records, their status machine and their index and counter keys.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::normalize::ContactKeys;
@@ -133,6 +134,9 @@ pub struct Lead {
     /// When it last became won, converted or lost (cleared when it reopens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+    /// When its contact was sent the customer survey (once, when the lead was first won).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey_sent_at: Option<String>,
     pub protection_expires_at: String,
     /// The normalised values reserved for this lead across partners.
     #[serde(default)]
@@ -163,6 +167,43 @@ impl Lead {
         self.status = status;
     }
 
+    /// Whether moving from `before` to this lead is a win that surveys its contact: it was
+    /// not won, now is (won or converted), has an email, and was never surveyed.
+    pub fn survey_due(&self, before: &Lead) -> bool {
+        let won = |s: LeadStatus| matches!(s, LeadStatus::Won | LeadStatus::Converted);
+        self.email.is_some()
+            && !won(before.status)
+            && won(self.status)
+            && self.survey_sent_at.is_none()
+    }
+
+    /// Stamps the lead surveyed and adds the survey and its email to `tx` (the lead is
+    /// written with the stamp in the same transaction).
+    pub fn survey<'a>(
+        &mut self,
+        tx: crate::store::TxBuilder<'a>,
+        business_name: &str,
+        portal_url: &str,
+        now: DateTime<Utc>,
+    ) -> crate::store::TxBuilder<'a> {
+        let Some(email) = self.email.clone() else {
+            return tx;
+        };
+        self.survey_sent_at = Some(crate::validate::rfc3339(now));
+        crate::feedback::issue(
+            tx,
+            &crate::feedback::SurveyTarget {
+                lead_id: &self.id,
+                partner_id: &self.partner_id,
+                email: &email,
+                first_name: &self.first_name,
+                business_name,
+            },
+            portal_url,
+            now,
+        )
+    }
+
     pub fn searchable(&self) -> String {
         [
             Some(self.first_name.as_str()),
@@ -188,6 +229,26 @@ pub fn follow_up_partition(partner_id: &str) -> String {
     keys::follow_ups(partner_id)
 }
 
+impl Lead {
+    /// The lead's place on the `Due` index while it is open: by its follow-up time, or,
+    /// with no follow-up set, among the partner's idle leads by when it was last touched.
+    pub fn due_key(&self) -> Option<Key> {
+        if !self.status.is_open() {
+            return None;
+        }
+        Some(match &self.next_follow_up_at {
+            Some(due) => Key::new(
+                follow_up_partition(&self.partner_id),
+                format!("{due}#{}", self.id),
+            ),
+            None => Key::new(
+                keys::idle_leads(&self.partner_id),
+                format!("{}#{}", self.updated_at, self.id),
+            ),
+        })
+    }
+}
+
 impl Entity for Lead {
     const KIND: &'static str = "lead";
 
@@ -210,14 +271,8 @@ impl Entity for Lead {
             // The lead pool across partners, newest first.
             (Index::Feed, Key::new(keys::LEADS_FEED, order)),
         ];
-        if let (true, Some(due)) = (self.status.is_open(), &self.next_follow_up_at) {
-            out.push((
-                Index::Due,
-                Key::new(
-                    follow_up_partition(&self.partner_id),
-                    format!("{due}#{}", self.id),
-                ),
-            ));
+        if let Some(key) = self.due_key() {
+            out.push((Index::Due, key));
         }
         out
     }

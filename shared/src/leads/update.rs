@@ -35,6 +35,74 @@ pub(crate) fn set_opt(
     }
 }
 
+/// When `next` is a win that surveys its contact ([`Lead::survey_due`]; the CRM is what
+/// wins leads): reads the partner's name for the email, stamps the lead and adds the
+/// survey and its email to `tx`.
+pub async fn survey_if_won<'a>(
+    store: &Store,
+    before: &Lead,
+    next: &mut Lead,
+    tx: crate::store::TxBuilder<'a>,
+    portal_url: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::store::TxBuilder<'a>, crate::store::StoreError> {
+    if !next.survey_due(before) {
+        return Ok(tx);
+    }
+    let name = business_name(store, &next.partner_id).await?;
+    Ok(next.survey(tx, &name, portal_url, now))
+}
+
+/// The partner's name as a survey email shows it.
+async fn business_name(
+    store: &Store,
+    partner_id: &str,
+) -> Result<String, crate::store::StoreError> {
+    let partner: Option<crate::partners::Partner> = store.get(&keys::partner(partner_id)).await?;
+    Ok(partner
+        .map(|p| p.business_name)
+        .unwrap_or_else(|| "our partner".to_string()))
+}
+
+/// `POST /v1/admin/feedback/surveys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyRequest {
+    pub lead_id: String,
+}
+
+/// Operations send a lead's contact a survey on demand (again, if one was sent before):
+/// a new single-use link; the lead records when. Audited.
+pub async fn send_survey(
+    store: &Store,
+    actor: &str,
+    req: SurveyRequest,
+    portal_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Lead, LeadError> {
+    let lead = find(store, req.lead_id.trim())
+        .await?
+        .ok_or(LeadError::NotFound("lead"))?;
+    if lead.email.is_none() {
+        return Err(LeadError::NoEmail);
+    }
+    let name = business_name(store, &lead.partner_id).await?;
+    let mut next = lead.clone();
+    let tx = next.survey(store.tx(), &name, portal_url, now);
+    next.version = lead.version + 1;
+    let audit = AuditEntry::new(
+        Some(&lead.partner_id),
+        actor,
+        "lead.survey_sent",
+        format!("lead:{}", lead.id),
+        &rfc3339(now),
+    );
+    store
+        .commit(tx.replace(&next, lead.version).insert(&audit).build())
+        .await?;
+    Ok(next)
+}
+
 /// Applies a partner's change, conditional on the version read (412 when stale): status
 /// moves along the machine (409 naming the allowed moves), contact changes re-reserve their
 /// values (409 on conflict), `lost` releases the lead's reservations.

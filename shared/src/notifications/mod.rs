@@ -44,6 +44,12 @@ pub enum EmailKind {
         decision: String,
         reason: Option<String>,
     },
+    /// A won lead's contact is asked how it went (a single-use link to the survey page).
+    Survey {
+        first_name: String,
+        business_name: String,
+        link: String,
+    },
     /// Operations assigned a lead to the partner.
     LeadAssigned {
         business_name: String,
@@ -163,6 +169,18 @@ impl OutboxEmail {
                         .as_deref()
                         .map(|r| format!("\n\nReason: {r}"))
                         .unwrap_or_default()
+                ),
+            ),
+            EmailKind::Survey {
+                first_name,
+                business_name,
+                link,
+            } => (
+                format!("How was working with {business_name}?"),
+                format!(
+                    "Hello {first_name},\n\nThank you for choosing {business_name}. Would you recommend them to a friend or colleague?\n\n\
+                     Answer on a scale from 0 to 10 here (one question and an optional comment; the link works once, for 30 days):\n{link}\n\n\
+                     If you would rather not be asked, you can ignore this email: we will not send another one for this purchase."
                 ),
             ),
             EmailKind::LeadAssigned {
@@ -310,6 +328,51 @@ impl Mailer {
     }
 }
 
+/// An address that gets no survey (or other non-transactional email).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub email_hash: String,
+    /// `unsubscribed` or `bounced`.
+    pub reason: String,
+    pub at: String,
+}
+
+impl Entity for Suppression {
+    const KIND: &'static str = "suppression";
+
+    fn key(&self) -> Key {
+        keys::suppression(&self.email_hash)
+    }
+}
+
+/// The suppression key of an address (lower-cased, hashed: the list holds no addresses).
+pub fn suppression_key(email: &str) -> Key {
+    keys::suppression(&crate::crypto::token_hash(&email.trim().to_lowercase()))
+}
+
+/// Puts an address on the suppression list.
+pub async fn suppress(
+    store: &crate::store::Store,
+    email: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::store::StoreError> {
+    let item = Suppression {
+        email_hash: crate::crypto::token_hash(&email.trim().to_lowercase()),
+        reason: reason.to_string(),
+        at: crate::validate::rfc3339(now),
+    };
+    store.commit(store.tx().put(&item).build()).await
+}
+
+impl EmailKind {
+    /// Whether the email is sent whatever the recipient's preferences (invitations,
+    /// resets, decisions, statements); the others skip suppressed addresses.
+    pub fn transactional(&self) -> bool {
+        !matches!(self, EmailKind::Survey { .. })
+    }
+}
+
 /// Sends one outbox email and removes it from the outbox. Delivery is at least once: if
 /// the removal fails after the send, a retry sends it again rather than never.
 pub async fn deliver(
@@ -317,7 +380,17 @@ pub async fn deliver(
     store: &crate::store::Store,
     email: &OutboxEmail,
 ) -> Result<(), SendError> {
-    mailer.send(email).await?;
+    let suppressed = !email.kind.transactional()
+        && store
+            .get::<Suppression>(&suppression_key(&email.to))
+            .await
+            .map_err(|e| SendError(format!("reading the suppression list: {e}")))?
+            .is_some();
+    if suppressed {
+        tracing::info!(email_id = %email.id, "not sent: the address is on the suppression list");
+    } else {
+        mailer.send(email).await?;
+    }
     let tx = store
         .tx()
         .delete(

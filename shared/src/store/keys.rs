@@ -421,3 +421,68 @@ pub fn partner_documents(partner_id: &str) -> String {
 pub fn partner_quarter(partner_id: &str, quarter: &str) -> Key {
     Key::new(partner_partition(partner_id), format!("QUARTER#{quarter}"))
 }
+
+/// The partition of a partner's open leads with no follow-up set, by when they were last
+/// touched (index `Due`): the oldest first are the untouched ones.
+pub fn idle_leads(partner_id: &str) -> String {
+    format!("IDLE#{partner_id}")
+}
+
+/// A partner's latest performance score, with its rank (written by the nightly job).
+pub fn partner_score(partner_id: &str) -> Key {
+    Key::new(partner_partition(partner_id), "SCORE")
+}
+
+/// A partner's score snapshot of one day (`2026-11-29`).
+pub fn score_snapshot(partner_id: &str, date: &str) -> Key {
+    Key::new(partner_partition(partner_id), format!("SCORE#{date}"))
+}
+
+/// The partition of one day's score snapshots, best first (index `ByState`).
+pub fn scores_of_day(date: &str) -> String {
+    format!("SCORES#{date}")
+}
+
+/// The partition of portal-wide insight items.
+pub const INSIGHT_PARTITION: &str = "INSIGHT";
+
+/// The approved partners' benchmark distributions (written by the nightly job).
+pub fn benchmarks() -> Key {
+    Key::new(INSIGHT_PARTITION, "BENCHMARKS")
+}
+
+/// The portal-wide figures of the admin analytics (written by the nightly job).
+pub fn portal_figures() -> Key {
+    Key::new(INSIGHT_PARTITION, "PORTAL")
+}
+
+/// The nightly job's progress on one day.
+pub fn nightly_run(date: &str) -> Key {
+    Key::new(INSIGHT_PARTITION, format!("NIGHTLY#{date}"))
+}
+
+/// The backfill's progress.
+pub fn backfill_run() -> Key {
+    Key::new(INSIGHT_PARTITION, "BACKFILL")
+}
+
+/// A customer survey, by its token's hash.
+pub fn survey(token_hash: &str) -> Key {
+    Key::new(format!("SURVEY#{token_hash}"), "SURVEY")
+}
+
+/// Sort-key prefix of a partner's customer feedback (ids are ULIDs: newest last).
+pub const FEEDBACK_PREFIX: &str = "FEEDBACK#";
+
+/// One customer answer to a partner's survey.
+pub fn feedback(partner_id: &str, feedback_id: &str) -> Key {
+    Key::new(
+        partner_partition(partner_id),
+        format!("{FEEDBACK_PREFIX}{feedback_id}"),
+    )
+}
+
+/// An address on the suppression list (by its hash).
+pub fn suppression(email_hash: &str) -> Key {
+    Key::new(format!("SUPPRESSED#{email_hash}"), "SUPPRESSED")
+}

@@ -316,6 +316,35 @@ impl Store {
         }
     }
 
+    /// How many items `q` matches (key condition and filter), counted by DynamoDB across
+    /// pages without returning them.
+    pub async fn count(&self, q: &Query) -> Result<u64, StoreError> {
+        let (condition, names, values) = q.expressions();
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.map(|i| i.name().to_string()))
+                .key_condition_expression(&condition)
+                .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            total += out.count.max(0) as u64;
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(k) => start = Some(k),
+                None => return Ok(total),
+            }
+        }
+    }
+
     /// Commits `tx` atomically: every write lands or none does.
     pub async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
         if let Some(e) = tx.error {

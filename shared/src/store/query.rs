@@ -18,6 +18,8 @@ pub struct Query {
     pub sort_below: Option<String>,
     /// Only sort keys from the first to the second value, both included.
     pub sort_between: Option<(String, String)>,
+    /// Only sort keys above this value (resuming after the last key processed).
+    pub sort_above: Option<String>,
 }
 
 impl Query {
@@ -32,6 +34,7 @@ impl Query {
             filter: None,
             sort_below: None,
             sort_between: None,
+            sort_above: None,
         }
     }
 
@@ -42,6 +45,12 @@ impl Query {
 
     pub fn below(mut self, bound: impl Into<String>) -> Self {
         self.sort_below = Some(bound.into());
+        self
+    }
+
+    /// Only sort keys above `bound` (excluded).
+    pub fn after(mut self, bound: impl Into<String>) -> Self {
+        self.sort_above = Some(bound.into());
         self
     }
 
@@ -203,6 +212,10 @@ impl Query {
             values.insert(":low".into(), AttributeValue::S(low.clone()));
             values.insert(":high".into(), AttributeValue::S(high.clone()));
             condition.push_str(" AND #sk BETWEEN :low AND :high");
+        } else if let Some(bound) = &self.sort_above {
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":above".into(), AttributeValue::S(bound.clone()));
+            condition.push_str(" AND #sk > :above");
         }
         if let Some(f) = &self.filter {
             names.extend(f.names.clone());

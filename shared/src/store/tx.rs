@@ -84,6 +84,17 @@ pub struct TxBuilder<'a> {
     pub(crate) adds: Vec<(Key, &'static str, std::collections::BTreeMap<String, i64>)>,
 }
 
+impl TxBuilder<'_> {
+    /// How many items the transaction writes so far (each counters item once).
+    pub fn len(&self) -> usize {
+        self.tx.len() + self.adds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl<'a> TxBuilder<'a> {
     /// A new item; `on_exists` if the key is taken (guard items use this for uniqueness).
     pub fn create<T: Entity>(mut self, entity: &T, on_exists: Failure) -> Self {

@@ -1,0 +1,8 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let ctx =
+        shared::app::cold_start::<admin_feedback_survey::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    shared::http::run(move |req| admin_feedback_survey::handle(req, ctx)).await
+}

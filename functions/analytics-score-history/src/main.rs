@@ -1,0 +1,8 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let ctx =
+        shared::app::cold_start::<analytics_score_history::Deps>(env!("CARGO_CRATE_NAME")).await?;
+    shared::http::run(move |req| analytics_score_history::handle(req, ctx)).await
+}
