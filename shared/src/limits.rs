@@ -89,6 +89,8 @@ pub struct Limits {
     pub upload_bytes_per_partner: i64,
     /// Customer survey answers (and attempts) per source address, per hour.
     pub feedback_per_source: i64,
+    /// One-click unsubscribes (and attempts) per source address, per hour.
+    pub unsubscribes_per_source: i64,
     /// Multiplies every per-source limit.
     pub source_factor: i64,
 }
@@ -106,6 +108,7 @@ impl Default for Limits {
             uploads_per_partner: 200,
             upload_bytes_per_partner: 1024 * 1024 * 1024,
             feedback_per_source: 20,
+            unsubscribes_per_source: 30,
             source_factor: 1,
         }
     }
@@ -158,6 +161,9 @@ impl Limits {
     }
     pub fn feedback_per_source(&self) -> Limit {
         Limit::per_hour(self.feedback_per_source * self.source_factor)
+    }
+    pub fn unsubscribes_per_source(&self) -> Limit {
+        Limit::per_hour(self.unsubscribes_per_source * self.source_factor)
     }
     /// What every upload request spends: one upload and its declared bytes.
     pub fn uploads(&self) -> UploadBudget {

@@ -875,6 +875,7 @@ const HANDLER_ROUTES: &[(&str, &str)] = &[
     ("feedback-list", feedback_list::ROUTE),
     ("feedback-reply", feedback_reply::ROUTE),
     ("public-feedback", public_feedback::ROUTE),
+    ("public-unsubscribe", public_unsubscribe::ROUTE),
     ("admin-feedback-survey", admin_feedback_survey::ROUTE),
     ("admin-document-delete", admin_document_delete::ROUTE),
     ("admin-kyc-download", admin_kyc_download::ROUTE),

@@ -1139,3 +1139,104 @@ async fn nightly_job_time_per_thousand_partners() {
         took / (n as u32 / 1000).max(1)
     );
 }
+
+/// The one-click unsubscribe URL of the unsent survey email to `to`.
+async fn pending_unsubscribe_url(p: &Portal, to: &str) -> String {
+    let pending = p
+        .stack
+        .dynamodb()
+        .query()
+        .table_name(&p.stack.table)
+        .index_name("GSI3")
+        .key_condition_expression("GSI3PK = :p")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S(keys::PENDING_EMAILS.into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    pending
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .find(|i| i.get("to").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(to))
+        .and_then(|i| i.get("unsubscribe").and_then(|v| v.as_s().ok()).cloned())
+        .expect("a survey email with its unsubscribe link")
+}
+
+async fn unsubscribe(p: &Portal, token: &str) -> (u16, Value) {
+    let req = with_path_param(
+        api_request(
+            "POST /v1/public/unsubscribe/{token}",
+            &format!("/v1/public/unsubscribe/{token}"),
+            &[],
+        ),
+        "token",
+        token,
+    );
+    let mut req = with_header(req, "content-type", "application/x-www-form-urlencoded");
+    *req.body_mut() = lambda_http::Body::from("List-Unsubscribe=One-Click");
+    call(with_source_ip(req, &p.source_ip), |r| {
+        public_unsubscribe::handle(r, &p.ctx)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_contact_who_unsubscribes_in_one_click_gets_no_more_surveys() {
+    let p = Portal::new().await;
+    let store = p.ctx.store().clone();
+    let (partner, _) = p.register_approved().await;
+    let to = format!("{}@gmail.com", unique("customer").to_lowercase());
+    let survey = |lead: &'static str| {
+        let store = &store;
+        let partner = &partner;
+        let to = &to;
+        async move {
+            let tx = shared::feedback::issue(
+                store.tx(),
+                &shared::feedback::SurveyTarget {
+                    lead_id: lead,
+                    partner_id: partner,
+                    email: to,
+                    first_name: "Naledi",
+                    business_name: "Acme",
+                },
+                "https://portal.example.test",
+                Utc::now(),
+            );
+            store.commit(tx.build()).await.unwrap();
+        }
+    };
+    survey("01KB0000000000000000000002").await;
+    let url = pending_unsubscribe_url(&p, &to).await;
+    assert!(
+        url.starts_with("https://portal.example.test/v1/public/unsubscribe/"),
+        "{url}"
+    );
+    assert_eq!(
+        p.deliver_emails(&to).await.len(),
+        1,
+        "the first survey is sent"
+    );
+    let token = url.rsplit('/').next().unwrap().to_string();
+
+    let (status, body) = unsubscribe(&p, &shared::crypto::random_token()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("unsubscribe_not_found"))
+    );
+    let (status, body) = unsubscribe(&p, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"unsubscribed": "surveys"}));
+    // Again (a mail app retrying) is the same answer.
+    assert_eq!(unsubscribe(&p, &token).await.0, 200);
+
+    survey("01KB0000000000000000000003").await;
+    assert_eq!(
+        p.deliver_emails(&to).await.len(),
+        1,
+        "no second survey after the unsubscribe"
+    );
+}

@@ -165,6 +165,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ),
     ("POST /v1/public/partners/{slug}/leads", Access::Public),
     ("POST /v1/public/feedback/{token}", Access::Public),
+    ("POST /v1/public/unsubscribe/{token}", Access::Public),
     (
         "POST /v1/admin/leads/{lead_id}/assign",
         Access::Roles(ADMIN),

@@ -390,7 +390,18 @@ impl Nightly {
                 items.insert(k.clone(), fetched.take(k)?);
             }
         }
-        let idle = self.idle_counts(&partners, now).await?;
+        // Only partners with open leads can have idle ones: the others need no query.
+        let with_open: Vec<&Partner> = partners
+            .iter()
+            .filter(|p| p.status == PartnerStatus::Approved)
+            .filter(|p| {
+                items
+                    .get(&keys::partner_counters(&p.id))
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| super::figures::number(c, "leads_open") > 0)
+            })
+            .collect();
+        let idle = self.idle_counts(&with_open, now).await?;
         let mut take = |k: &Key| items.remove(k).flatten();
         let mut tx = self.store.tx();
         for p in &partners {
@@ -438,18 +449,15 @@ impl Nightly {
         Ok(())
     }
 
-    /// Each approved partner's open leads untouched for [`IDLE_DAYS`] (counted in parallel).
+    /// Each given partner's open leads untouched for [`IDLE_DAYS`] (counted in parallel).
     async fn idle_counts(
         &self,
-        partners: &[Partner],
+        partners: &[&Partner],
         now: DateTime<Utc>,
     ) -> Result<HashMap<String, u64>, InsightError> {
         let bound = crate::validate::rfc3339(now - chrono::Duration::days(IDLE_DAYS as i64));
         let mut set = tokio::task::JoinSet::new();
-        for p in partners
-            .iter()
-            .filter(|p| p.status == PartnerStatus::Approved)
-        {
+        for p in partners {
             let (store, id, bound) = (self.store.clone(), p.id.clone(), bound.clone());
             set.spawn(async move {
                 let q =

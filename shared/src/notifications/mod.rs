@@ -7,7 +7,7 @@
 //! the retries, dead-lettered with an alarm. Nothing is lost between commit and send.
 
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Entity, Index, Key, keys};
@@ -49,6 +49,9 @@ pub enum EmailKind {
         first_name: String,
         business_name: String,
         link: String,
+        /// The one-click unsubscribe (RFC 8058) this email carries in `List-Unsubscribe`.
+        #[serde(default)]
+        unsubscribe: Option<String>,
     },
     /// Operations assigned a lead to the partner.
     LeadAssigned {
@@ -175,12 +178,14 @@ impl OutboxEmail {
                 first_name,
                 business_name,
                 link,
+                ..
             } => (
                 format!("How was working with {business_name}?"),
                 format!(
                     "Hello {first_name},\n\nThank you for choosing {business_name}. Would you recommend them to a friend or colleague?\n\n\
                      Answer on a scale from 0 to 10 here (one question and an optional comment; the link works once, for 30 days):\n{link}\n\n\
-                     If you would rather not be asked, you can ignore this email: we will not send another one for this purchase."
+                     If you would rather not be asked, ignore this email: we will not send another one for this purchase. \
+                     Your email app's unsubscribe button stops survey emails to this address altogether."
                 ),
             ),
             EmailKind::LeadAssigned {
@@ -312,10 +317,28 @@ impl Mailer {
                 .build()
                 .map_err(|e| SendError(e.to_string()))
         };
-        let message = Message::builder()
+        let mut message = Message::builder()
             .subject(content(subject)?)
-            .body(Body::builder().text(content(text)?).build())
-            .build();
+            .body(Body::builder().text(content(text)?).build());
+        // RFC 8058 one-click unsubscribe: mail apps show a button that POSTs to the URL.
+        if let Some(url) = email.kind.unsubscribe_url() {
+            for (name, value) in [
+                ("List-Unsubscribe", format!("<{url}>")),
+                (
+                    "List-Unsubscribe-Post",
+                    "List-Unsubscribe=One-Click".to_string(),
+                ),
+            ] {
+                message = message.headers(
+                    MessageHeader::builder()
+                        .name(name)
+                        .value(value)
+                        .build()
+                        .map_err(|e| SendError(e.to_string()))?,
+                );
+            }
+        }
+        let message = message.build();
         self.client
             .send_email()
             .from_email_address(&self.from)
@@ -371,6 +394,61 @@ impl EmailKind {
     pub fn transactional(&self) -> bool {
         !matches!(self, EmailKind::Survey { .. })
     }
+
+    /// The one-click unsubscribe URL of a non-transactional email.
+    pub fn unsubscribe_url(&self) -> Option<&str> {
+        match self {
+            EmailKind::Survey { unsubscribe, .. } => unsubscribe.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What a one-click unsubscribe stops, for which address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsubscribe {
+    pub token_hash: String,
+    /// The kind of email it stops (`surveys`).
+    pub stops: String,
+    /// The address's hash (the suppression list's key).
+    pub email_hash: String,
+    pub created_at: String,
+    /// Epoch seconds: the token's end (item TTL).
+    pub expires_at: i64,
+}
+
+impl Entity for Unsubscribe {
+    const KIND: &'static str = "unsubscribe";
+
+    fn key(&self) -> Key {
+        keys::unsubscribe(&self.token_hash)
+    }
+}
+
+/// How long an unsubscribe link in an email keeps working.
+pub const UNSUBSCRIBE_VALID_DAYS: i64 = 400;
+
+/// A new unsubscribe token for `email` (stored hashed) and its one-click URL, under
+/// `base_url` (the portal's, which serves the API at `/v1`).
+pub fn unsubscribe_for(
+    email: &str,
+    stops: &str,
+    base_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Unsubscribe, String) {
+    let token = crate::crypto::random_token();
+    let item = Unsubscribe {
+        token_hash: crate::crypto::token_hash(&token),
+        stops: stops.to_string(),
+        email_hash: crate::crypto::token_hash(&email.trim().to_lowercase()),
+        created_at: crate::validate::rfc3339(now),
+        expires_at: (now + chrono::Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp(),
+    };
+    let url = format!(
+        "{}/v1/public/unsubscribe/{token}",
+        base_url.trim_end_matches('/')
+    );
+    (item, url)
 }
 
 /// Sends one outbox email and removes it from the outbox. Delivery is at least once: if

@@ -486,3 +486,8 @@ pub fn feedback(partner_id: &str, feedback_id: &str) -> Key {
 pub fn suppression(email_hash: &str) -> Key {
     Key::new(format!("SUPPRESSED#{email_hash}"), "SUPPRESSED")
 }
+
+/// A one-click unsubscribe token, by its hash.
+pub fn unsubscribe(token_hash: &str) -> Key {
+    Key::new(format!("UNSUB#{token_hash}"), "UNSUBSCRIBE")
+}
