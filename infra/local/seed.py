@@ -296,7 +296,7 @@ def seed_history(partners: list[tuple[str, float, float]]) -> None:
         if i == 0:
             for back in range(90, 0, -1):
                 d = today - timedelta(days=back)
-                value = round(52 + (90 - back) * 0.1 + rnd.uniform(-1.5, 1.5), 1)
+                value = round(64 + (90 - back) * 0.14 + rnd.uniform(-1.5, 1.5), 1)
                 ddb.put_item(TableName=table, Item={
                     "PK": {"S": f"PARTNER#{pid}"}, "SK": {"S": f"SCORE#{d.isoformat()}"},
                     "kind": {"S": "score_snapshot"}, "partner_id": {"S": pid},
