@@ -211,11 +211,14 @@ impl Portal {
         call(req, |r| users_update::handle(r, &self.verifier)).await
     }
 
-    /// Delivers the outbox emails addressed to `to` through the email-sender function (as
-    /// the table stream would) and returns the bodies SES accepted for that address.
-    pub async fn deliver_emails(&self, to: &str) -> Vec<String> {
-        let ddb = self.stack.dynamodb();
-        let pending = ddb
+    /// The outbox emails addressed to `to` not sent yet, exactly as stored.
+    pub async fn pending_emails(
+        &self,
+        to: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let pending = self
+            .stack
+            .dynamodb()
             .query()
             .table_name(&self.stack.table)
             .index_name("GSI3")
@@ -227,12 +230,18 @@ impl Portal {
             .send()
             .await
             .unwrap();
-        let mine: Vec<_> = pending
+        pending
             .items
             .unwrap_or_default()
             .into_iter()
             .filter(|i| i.get("to").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(to))
-            .collect();
+            .collect()
+    }
+
+    /// Delivers the outbox emails addressed to `to` through the email-sender function (as
+    /// the table stream would) and returns the bodies SES accepted for that address.
+    pub async fn deliver_emails(&self, to: &str) -> Vec<String> {
+        let mine = self.pending_emails(to).await;
         let records: Vec<Value> = mine
             .into_iter()
             .enumerate()

@@ -17,6 +17,42 @@ fn new_lead(n: usize) -> NewLead {
     .unwrap()
 }
 
+/// `n` leads registered in the portal for `partner` (the real create path).
+async fn leads_for(
+    store: &shared::store::Store,
+    settings: &shared::leads::LeadSettings,
+    partner: &str,
+    n: usize,
+) -> Vec<leads::Lead> {
+    let mut made = Vec::with_capacity(n);
+    for i in 0..n {
+        made.push(
+            leads::create(
+                store,
+                partner,
+                "tests",
+                new_lead(i),
+                LeadSource::Portal,
+                settings,
+                Utc::now(),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    made
+}
+
+/// The owner of `partner` as the access check would name them.
+fn owner_of(partner: &str) -> shared::auth::Principal {
+    shared::auth::Principal {
+        user_id: "tests".into(),
+        partner_id: Some(partner.to_string()),
+        role: shared::auth::Role::Owner,
+        session_id: "tests".into(),
+    }
+}
+
 async fn dashboard_of(
     p: &Portal,
     ctx: &shared::app::Context,
@@ -41,39 +77,13 @@ async fn the_dashboard_reads_the_same_items_for_ten_leads_and_for_ten_thousand()
     let (small_id, small_email) = p.register_approved().await;
     let (big_id, big_email) = p.register_approved().await;
     let now = Utc::now();
-    for (partner, n) in [(&small_id, 10), (&big_id, 1)] {
-        for i in 0..n {
-            leads::create(
-                p.ctx.store(),
-                partner,
-                "tests",
-                new_lead(i),
-                LeadSource::Portal,
-                &p.ctx.leads,
-                now,
-            )
-            .await
-            .unwrap();
-        }
-    }
+    leads_for(p.ctx.store(), &p.ctx.leads, &small_id, 10).await;
+    let template = leads_for(p.ctx.store(), &p.ctx.leads, &big_id, 1)
+        .await
+        .remove(0);
     // Ten thousand more leads for the big partner, written directly (fast), with the
     // counters they would have added.
     let store = p.ctx.store();
-    let template: leads::Lead = leads::pool(
-        store,
-        &leads::PoolQuery {
-            partner_id: Some(big_id.clone()),
-            ..Default::default()
-        }
-        .filters()
-        .unwrap(),
-        1,
-        None,
-    )
-    .await
-    .unwrap()
-    .items
-    .remove(0);
     let mut tx = store.tx();
     let mut in_tx = 0;
     let mut written = Vec::with_capacity(10_000);
@@ -574,17 +584,7 @@ async fn each_insight_fires_on_its_case_and_stays_silent_otherwise() {
 
     // A partner with a fresh lead and nothing wrong: no insight at all.
     let (healthy, healthy_email) = p.register_approved().await;
-    leads::create(
-        &store,
-        &healthy,
-        "tests",
-        new_lead(0),
-        LeadSource::Portal,
-        &p.ctx.leads,
-        now,
-    )
-    .await
-    .unwrap();
+    leads_for(&store, &p.ctx.leads, &healthy, 1).await;
     assert_eq!(insights_of(&p, &healthy_email).await, Vec::<Value>::new());
 
     // A partner without a lead this quarter: that, and nothing else.
@@ -597,22 +597,7 @@ async fn each_insight_fires_on_its_case_and_stays_silent_otherwise() {
     // A partner with an overdue follow-up, a lead untouched for three weeks, a KYC
     // document expiring in ten days (and one valid for long), and commission on hold.
     let (x, x_email) = p.register_approved().await;
-    let mut made = Vec::new();
-    for i in 0..3 {
-        made.push(
-            leads::create(
-                &store,
-                &x,
-                "tests",
-                new_lead(i),
-                LeadSource::Portal,
-                &p.ctx.leads,
-                now,
-            )
-            .await
-            .unwrap(),
-        );
-    }
+    let made = leads_for(&store, &p.ctx.leads, &x, 3).await;
     let overdue = leads::Lead {
         next_follow_up_at: Some(shared::validate::rfc3339(now - chrono::Duration::days(2))),
         version: made[0].version + 1,
@@ -715,12 +700,7 @@ async fn each_insight_fires_on_its_case_and_stays_silent_otherwise() {
     // An activity touches the untouched lead: that insight goes.
     let activity: leads::NewActivity =
         serde_json::from_value(json!({"type": "call", "subject": "Checked in"})).unwrap();
-    let principal = shared::auth::Principal {
-        user_id: "tests".into(),
-        partner_id: Some(x.clone()),
-        role: shared::auth::Role::Owner,
-        session_id: "tests".into(),
-    };
+    let principal = owner_of(&x);
     leads::add_activity(&store, &principal, &made[1].id, activity, Utc::now())
         .await
         .unwrap();
@@ -969,28 +949,8 @@ async fn the_backfill_rebuilds_the_quarter_counters_the_writes_keep_and_reruns_t
         .await
         .unwrap();
     let now = Utc::now();
-    let mut made = Vec::new();
-    for i in 0..6 {
-        made.push(
-            leads::create(
-                &store,
-                &pid,
-                "tests",
-                new_lead(i),
-                LeadSource::Portal,
-                &p.ctx.leads,
-                now,
-            )
-            .await
-            .unwrap(),
-        );
-    }
-    let owner = shared::auth::Principal {
-        user_id: "tests".into(),
-        partner_id: Some(pid.clone()),
-        role: shared::auth::Role::Owner,
-        session_id: "tests".into(),
-    };
+    let made = leads_for(&store, &p.ctx.leads, &pid, 6).await;
+    let owner = owner_of(&pid);
     for lead in &made[..2] {
         let call: leads::NewActivity = serde_json::from_value(json!({"type": "call"})).unwrap();
         leads::add_activity(&store, &owner, &lead.id, call, Utc::now())
@@ -1142,26 +1102,10 @@ async fn nightly_job_time_per_thousand_partners() {
 
 /// The one-click unsubscribe URL of the unsent survey email to `to`.
 async fn pending_unsubscribe_url(p: &Portal, to: &str) -> String {
-    let pending = p
-        .stack
-        .dynamodb()
-        .query()
-        .table_name(&p.stack.table)
-        .index_name("GSI3")
-        .key_condition_expression("GSI3PK = :p")
-        .expression_attribute_values(
-            ":p",
-            aws_sdk_dynamodb::types::AttributeValue::S(keys::PENDING_EMAILS.into()),
-        )
-        .send()
+    p.pending_emails(to)
         .await
-        .unwrap();
-    pending
-        .items
-        .unwrap_or_default()
         .into_iter()
-        .find(|i| i.get("to").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(to))
-        .and_then(|i| i.get("unsubscribe").and_then(|v| v.as_s().ok()).cloned())
+        .find_map(|i| i.get("unsubscribe").and_then(|v| v.as_s().ok()).cloned())
         .expect("a survey email with its unsubscribe link")
 }
 

@@ -241,16 +241,8 @@ impl Store {
                     .map_err(|_| StoreError::InvalidCursor)
             })
             .transpose()?;
-        let (condition, names, values) = q.expressions();
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
-            .set_index_name(q.index.map(|i| i.name().to_string()))
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .request(q)
             .scan_index_forward(!q.newest_first)
             .limit(q.limit)
             .set_exclusive_start_key(start)
@@ -277,24 +269,32 @@ impl Store {
         self.read_pages(q, q.limit.max(1) as usize).await
     }
 
+    /// A Query request of `q`'s table or index, key condition and filter.
+    fn request(
+        &self,
+        q: &Query,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let (condition, names, values) = q.expressions();
+        self.client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(|i| i.name().to_string()))
+            .key_condition_expression(condition)
+            .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+    }
+
     async fn read_pages<T: DeserializeOwned>(
         &self,
         q: &Query,
         at_most: usize,
     ) -> Result<Vec<T>, StoreError> {
-        let (condition, names, values) = q.expressions();
         let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(q.index.map(|i| i.name().to_string()))
-                .key_condition_expression(&condition)
-                .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
+                .request(q)
                 .scan_index_forward(!q.newest_first)
                 .consistent_read(q.index.is_none())
                 .set_exclusive_start_key(start)
@@ -319,19 +319,11 @@ impl Store {
     /// How many items `q` matches (key condition and filter), counted by DynamoDB across
     /// pages without returning them.
     pub async fn count(&self, q: &Query) -> Result<u64, StoreError> {
-        let (condition, names, values) = q.expressions();
         let mut total = 0u64;
         let mut start = None;
         loop {
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(q.index.map(|i| i.name().to_string()))
-                .key_condition_expression(&condition)
-                .set_filter_expression(q.filter.as_ref().map(|f| f.parts.join(" AND ")))
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
+                .request(q)
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .set_exclusive_start_key(start)
                 .send()
