@@ -1,5 +1,5 @@
-//! Customer feedback: when a lead is won (in the portal or in the CRM) its contact is
-//! emailed a survey link holding a random 256-bit token (stored only as its hash; valid
+//! Customer feedback: when a lead is won (the CRM wins leads; operations can also send one
+//! on demand) its contact is emailed a survey link holding a random 256-bit token (stored only as its hash; valid
 //! [`SURVEY_VALID_DAYS`] days, answerable once). The answer — a score 0–10 and an optional
 //! comment — is stored under the partner with the partner's NPS counters in one
 //! transaction; the partner lists the answers with their NPS and replies to comments.
