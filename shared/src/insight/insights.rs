@@ -125,7 +125,7 @@ pub async fn insights(
         store.query_up_to::<KycDocument>(&kyc_q),
         async {
             if held_currencies > 0 {
-                store.query_up_to::<CommissionLine>(&held_q).await
+                store.first_page::<CommissionLine>(&held_q).await
             } else {
                 Ok(Vec::new())
             }

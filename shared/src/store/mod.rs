@@ -269,6 +269,24 @@ impl Store {
         self.read_pages(q, q.limit.max(1) as usize).await
     }
 
+    /// The first page of `q`: at most `q.limit` items read (a filter may return fewer), so
+    /// a bounded read whatever the partition holds; no cursor.
+    pub async fn first_page<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        let out = self
+            .request(q)
+            .scan_index_forward(!q.newest_first)
+            .consistent_read(q.index.is_none())
+            .limit(q.limit.max(1))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     /// A Query request of `q`'s table or index, key condition and filter.
     fn request(
         &self,
