@@ -927,23 +927,36 @@ async fn a_suppressed_contact_gets_no_survey_but_still_gets_transactional_email(
 
 // ------------------------------------------------------------------ backfill
 
-#[tokio::test]
-async fn the_backfill_rebuilds_the_quarter_counters_the_writes_keep_and_reruns_the_same() {
-    use shared::insight::backfill::{LEAD_ATTRS, backfill};
-    use shared::insight::figures::{Item, number};
-    let p = Portal::new().await;
+/// A new table with the stack table's schema, and an approved partner (registered through
+/// the stack table, not yet in the new one) for jobs that walk a whole table.
+async fn own_table_and_partner(
+    p: &Portal,
+    prefix: &str,
+) -> (shared::store::Store, shared::partners::Partner) {
     let (pid, _) = p.register_approved().await;
-    // A table of its own: the backfill walks every partner of its table.
-    let table = unique("backfill-");
+    let table = unique(prefix);
     portal_tests::crm::copy_table_schema(&p.stack, &table).await;
-    let store = shared::store::Store::new(p.stack.dynamodb(), &table);
-    let partner: shared::partners::Partner = p
+    let partner = p
         .ctx
         .store()
         .get(&keys::partner(&pid))
         .await
         .unwrap()
         .unwrap();
+    (
+        shared::store::Store::new(p.stack.dynamodb(), &table),
+        partner,
+    )
+}
+
+#[tokio::test]
+async fn the_backfill_rebuilds_the_quarter_counters_the_writes_keep_and_reruns_the_same() {
+    use shared::insight::backfill::{LEAD_ATTRS, backfill};
+    use shared::insight::figures::{Item, number};
+    let p = Portal::new().await;
+    // A table of its own: the backfill walks every partner of its table.
+    let (store, partner) = own_table_and_partner(&p, "backfill-").await;
+    let pid = partner.id.clone();
     store
         .commit(store.tx().put(&partner).build())
         .await
@@ -983,7 +996,7 @@ async fn the_backfill_rebuilds_the_quarter_counters_the_writes_keep_and_reruns_t
     p.stack
         .dynamodb()
         .update_item()
-        .table_name(&table)
+        .table_name(store.table())
         .key(
             "PK",
             aws_sdk_dynamodb::types::AttributeValue::S(lead_key.pk),
@@ -1046,17 +1059,7 @@ async fn nightly_job_time_per_thousand_partners() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let p = Portal::new().await;
-    let (pid, _) = p.register_approved().await;
-    let table = unique("nightly-");
-    portal_tests::crm::copy_table_schema(&p.stack, &table).await;
-    let store = shared::store::Store::new(p.stack.dynamodb(), &table);
-    let template: shared::partners::Partner = p
-        .ctx
-        .store()
-        .get(&keys::partner(&pid))
-        .await
-        .unwrap()
-        .unwrap();
+    let (store, template) = own_table_and_partner(&p, "nightly-").await;
     let day = own_day();
     let quarter = leads::quarter_of(&format!("{day}T12:00:00Z")).unwrap();
     let seeding = std::time::Instant::now();
