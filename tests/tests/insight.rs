@@ -1099,7 +1099,7 @@ async fn nightly_job_time_per_thousand_partners() {
     assert_eq!(report.scored as usize, n);
     eprintln!(
         "nightly job: {n} partners in {took:?} on the emulator = {:?} per 1,000",
-        took / (n as u32 / 1000).max(1)
+        took.mul_f64(1000.0 / n as f64)
     );
 }
 
