@@ -4,7 +4,7 @@
 mod error;
 pub use error::KycError;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditEntry;
@@ -143,21 +143,18 @@ pub struct UploadRequest {
 }
 
 /// The most years ahead a document's expiry may be set.
-pub const MAX_VALID_YEARS: i32 = 20;
+pub const MAX_VALID_YEARS: u32 = 20;
 
 /// A document's `expires_on`: a date from today up to [`MAX_VALID_YEARS`] ahead.
 fn expiry(raw: Option<&str>, now: DateTime<Utc>) -> Result<Option<String>, Invalid> {
     let Some(raw) = raw else { return Ok(None) };
     let today = now.date_naive();
+    // Months, not years: 20 years after 29 February is 28 February, not "no such day".
+    let latest = today
+        .checked_add_months(chrono::Months::new(12 * MAX_VALID_YEARS))
+        .unwrap_or(today);
     match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(d)
-            if d >= today
-                && d <= today
-                    .with_year(today.year() + MAX_VALID_YEARS)
-                    .unwrap_or(today) =>
-        {
-            Ok(Some(d.to_string()))
-        }
+        Ok(d) if d >= today && d <= latest => Ok(Some(d.to_string())),
         Ok(_) => Err(Invalid(vec![FieldError::new(
             "/expires_on",
             "must be today or a later date, at most 20 years ahead",
@@ -780,6 +777,19 @@ async fn settle_verification(store: &Store, partner_id: &str, at: &str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_expiry_is_a_date_from_today_to_twenty_years_ahead_even_on_a_leap_day() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let now = at("2028-02-29T10:00:00Z");
+        assert_eq!(expiry(None, now).unwrap(), None);
+        for ok in ["2028-02-29", "2030-06-30", "2048-02-28"] {
+            assert_eq!(expiry(Some(ok), now).unwrap().as_deref(), Some(ok), "{ok}");
+        }
+        for bad in ["2028-02-28", "2048-03-01", "29/02/2030", "soon"] {
+            assert!(expiry(Some(bad), now).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn magic_numbers_identify_the_declared_types() {
