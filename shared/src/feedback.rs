@@ -375,11 +375,6 @@ pub async fn unsubscribe(
         .await?
         .filter(|u| u.expires_at > now.timestamp())
         .ok_or(UnsubscribeError::Unknown)?;
-    let item = crate::notifications::Suppression {
-        email_hash: found.email_hash.clone(),
-        reason: "unsubscribed".into(),
-        at: crate::validate::rfc3339(now),
-    };
-    store.commit(store.tx().put(&item).build()).await?;
+    crate::notifications::suppress_hash(store, &found.email_hash, "unsubscribed", now).await?;
     Ok(found.stops)
 }

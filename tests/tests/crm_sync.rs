@@ -1718,43 +1718,31 @@ async fn a_survey_link_works_once_and_a_forged_one_never() {
     };
     let limit = shared::limits::Limit::per_hour(100);
     let source = "203.0.113.7";
+    let try_answer = |token: String, a: Answer| {
+        let store = &world.store;
+        async move { feedback::answer(store, &token, a, source, limit, Utc::now()).await }
+    };
     // Bad answers write nothing and leave the link usable.
     for bad in [
         answer(11, None),
         answer(-1, None),
         answer(5, Some(&"x".repeat(2001))),
     ] {
-        let e = feedback::answer(&world.store, &token, bad, source, limit, Utc::now())
-            .await
-            .unwrap_err();
+        let e = try_answer(token.clone(), bad).await.unwrap_err();
         assert!(matches!(e, FeedbackError::Invalid(_)), "{e:?}");
     }
-    let stored = feedback::answer(
-        &world.store,
-        &token,
-        answer(9, Some("Quick and friendly")),
-        source,
-        limit,
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    let stored = try_answer(token.clone(), answer(9, Some("Quick and friendly")))
+        .await
+        .unwrap();
     assert_eq!(
         (stored.score, stored.partner_id.as_str()),
         (9, partner.id.as_str())
     );
     assert_eq!(stored.lead_id, lead.id);
     // Used once; a second answer is refused and counted nowhere.
-    let again = feedback::answer(
-        &world.store,
-        &token,
-        answer(0, None),
-        source,
-        limit,
-        Utc::now(),
-    )
-    .await
-    .unwrap_err();
+    let again = try_answer(token.clone(), answer(0, None))
+        .await
+        .unwrap_err();
     assert!(matches!(again, FeedbackError::Answered), "{again:?}");
     let counters = world.counters(&partner.id).await;
     assert_eq!(counters["feedback_promoters"], 1, "{counters}");
@@ -1763,16 +1751,9 @@ async fn a_survey_link_works_once_and_a_forged_one_never() {
     let mut altered = token.clone();
     altered.replace_range(0..1, if token.starts_with('A') { "B" } else { "A" });
     for forged in [shared::crypto::random_token(), altered] {
-        let e = feedback::answer(
-            &world.store,
-            &forged,
-            answer(10, None),
-            source,
-            limit,
-            Utc::now(),
-        )
-        .await
-        .unwrap_err();
+        let e = try_answer(forged.clone(), answer(10, None))
+            .await
+            .unwrap_err();
         assert!(matches!(e, FeedbackError::UnknownSurvey), "{e:?}");
     }
     // An expired link is refused.
@@ -1790,16 +1771,9 @@ async fn a_survey_link_works_once_and_a_forged_one_never() {
         .commit(world.store.tx().insert(&expired).build())
         .await
         .unwrap();
-    let e = feedback::answer(
-        &world.store,
-        &expired_token,
-        answer(10, None),
-        source,
-        limit,
-        Utc::now(),
-    )
-    .await
-    .unwrap_err();
+    let e = try_answer(expired_token.clone(), answer(10, None))
+        .await
+        .unwrap_err();
     assert!(matches!(e, FeedbackError::Expired), "{e:?}");
     // Attempts from one source are limited (forged ones included).
     let tight = shared::limits::Limit::per_hour(2);

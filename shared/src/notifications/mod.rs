@@ -370,7 +370,7 @@ impl Entity for Suppression {
 
 /// The suppression key of an address (lower-cased, hashed: the list holds no addresses).
 pub fn suppression_key(email: &str) -> Key {
-    keys::suppression(&crate::crypto::token_hash(&email.trim().to_lowercase()))
+    keys::suppression(&address_hash(email))
 }
 
 /// Puts an address on the suppression list.
@@ -380,8 +380,23 @@ pub async fn suppress(
     reason: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), crate::store::StoreError> {
+    suppress_hash(store, &address_hash(email), reason, now).await
+}
+
+/// The suppression list's form of an address: lower-cased, hashed.
+pub fn address_hash(email: &str) -> String {
+    crate::crypto::token_hash(&email.trim().to_lowercase())
+}
+
+/// Puts an address, given by its [`address_hash`], on the suppression list.
+pub async fn suppress_hash(
+    store: &crate::store::Store,
+    email_hash: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::store::StoreError> {
     let item = Suppression {
-        email_hash: crate::crypto::token_hash(&email.trim().to_lowercase()),
+        email_hash: email_hash.to_string(),
         reason: reason.to_string(),
         at: crate::validate::rfc3339(now),
     };
@@ -440,7 +455,7 @@ pub fn unsubscribe_for(
     let item = Unsubscribe {
         token_hash: crate::crypto::token_hash(&token),
         stops: stops.to_string(),
-        email_hash: crate::crypto::token_hash(&email.trim().to_lowercase()),
+        email_hash: address_hash(email),
         created_at: crate::validate::rfc3339(now),
         expires_at: (now + chrono::Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp(),
     };
