@@ -143,7 +143,7 @@ cat <<INFO
     AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)
     Fake Zoho     http://127.0.0.1:$zoho_port/__fake/records/Leads   (records; README "Zoho CRM locally")
     Fake Strapi   http://127.0.0.1:$strapi_port/api/resources   (token fake-strapi-token; README "Sales material")
-    Schedules     crm-reconcile, resources-import and insight-nightly every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
+    Schedules     crm-reconcile, resources-import, insight-nightly, reminders-daily and summary-weekly every ${LOCAL_SCHEDULE_SECONDS:-60} s (LOCAL_SCHEDULE_SECONDS; 0 = off)
     Env for tools .local/env   (e.g. set -a; . .local/env; set +a)
   $built
   Ctrl-C stops everything.

@@ -44,7 +44,12 @@ trap cleanup EXIT INT TERM
 
 port="$(free_port)"
 echo "==> starting the AWS emulator on 127.0.0.1:$port"
-start_emulator "$port" "$work/emulator.log"
+# S3_UPLOAD_PART_MIN_SIZE (read by moto from its environment; S3's own minimum, and
+# moto's default, is 5 MiB for every part but the last): the export tests upload 64 KiB
+# parts to exercise the multipart upload and its continuation without 5 MiB of data; the
+# worker itself uses 8 MiB parts. Only this emulator: `make dev` and the fuzz stack keep
+# S3's minimum.
+S3_UPLOAD_PART_MIN_SIZE=65536 start_emulator "$port" "$work/emulator.log"
 "$VENV/bin/python" infra/local/provision.py --endpoint "http://127.0.0.1:$port" --stack portal-test \
   --param Stage=local --env-out "$work/env" --state-out "$work/state.json"
 

@@ -9,7 +9,9 @@ bin="$1"
 name="$(basename "$bin")"
 name="${name%-*}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-if [ -n "${TABLE_NAME:-}" ] && [ -f "$root/tests/tests/$name.rs" ]; then
+# Only test binaries (cargo puts them under deps/); a function binary run by `cargo lambda
+# watch` in the same environment (the fuzz stack) keeps the stack's table.
+if [ -n "${TABLE_NAME:-}" ] && [[ "$bin" == */deps/* ]] && [ -f "$root/tests/tests/$name.rs" ]; then
   table="$TABLE_NAME-$name"
   "$PORTAL_PYTHON" "$root/infra/local/own-table.py" --endpoint "$AWS_ENDPOINT_URL" \
     --source "$TABLE_NAME" --table "$table"

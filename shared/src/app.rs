@@ -90,14 +90,23 @@ pub async fn identity(
     sdk: &aws_config::SdkConfig,
     keys: Keys,
 ) -> Result<Identity, SetupError> {
+    Ok(identity_and_signer(config, sdk, keys).await?.0)
+}
+
+/// [`identity`] and, when the application secret is configured, the link signer made
+/// from it (one read of the secret for both).
+async fn identity_and_signer(
+    config: &IdentityConfig,
+    sdk: &aws_config::SdkConfig,
+    keys: Keys,
+) -> Result<(Identity, Option<crate::crypto::Signer>), SetupError> {
     let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
     let mut store = Store::new(crate::aws::dynamodb(sdk), &config.store.table_name);
+    let mut signer = None;
     if let Some(app) = &config.app_secret {
-        store = store.with_cursors(
-            AppSecret::load(&secrets, &app.app_secret_id)
-                .await?
-                .cursor_codec()?,
-        );
+        let secret = AppSecret::load(&secrets, &app.app_secret_id).await?;
+        store = store.with_cursors(secret.cursor_codec()?);
+        signer = Some(secret.link_signer()?);
     }
     let auth = match (&config.key_secret_id, keys) {
         (Some(id), Keys::Verify | Keys::Sign) => Some(
@@ -112,13 +121,16 @@ pub async fn identity(
         ),
         _ => None,
     };
-    Ok(Identity {
-        store,
-        auth,
-        portal_url: config.portal_url.clone(),
-        default_country_code: config.default_country_code.clone(),
-        limits: config.limits,
-    })
+    Ok((
+        Identity {
+            store,
+            auth,
+            portal_url: config.portal_url.clone(),
+            default_country_code: config.default_country_code.clone(),
+            limits: config.limits,
+        },
+        signer,
+    ))
 }
 
 /// What a function needs beyond the store and token keys.
@@ -131,6 +143,8 @@ pub struct Needs {
     /// The field-encryption keys (`FIELD_KEY_SECRET_ARN`), for banking details and tax
     /// numbers.
     pub field_cipher: bool,
+    /// The export queue (`EXPORT_QUEUE_URL`).
+    pub export_queue: bool,
 }
 
 impl Needs {
@@ -141,6 +155,7 @@ impl Needs {
             cursors: false,
             documents: false,
             field_cipher: false,
+            export_queue: false,
         }
     }
     /// Verifies access tokens (every authenticated route).
@@ -176,6 +191,13 @@ impl Needs {
             ..self
         }
     }
+    /// Also the export queue.
+    pub const fn export_queue(self) -> Self {
+        Needs {
+            export_queue: true,
+            ..self
+        }
+    }
 }
 
 /// Everything a portal function may need, built once per cold start.
@@ -184,6 +206,10 @@ pub struct Context {
     pub identity: Identity,
     pub documents: Option<crate::storage::Documents>,
     pub cipher: Option<crate::crypto::FieldCipher>,
+    /// Signs and checks self-contained links (with the cursor key: the application secret).
+    pub signer: Option<crate::crypto::Signer>,
+    /// Where export jobs are queued.
+    pub export_queue: Option<crate::queue::Queue>,
     pub leads: crate::leads::LeadSettings,
     /// Tier rates and the payout schedule.
     pub commissions: crate::commissions::CommissionSettings,
@@ -227,6 +253,19 @@ impl Context {
     pub fn cipher(&self) -> Result<&crate::crypto::FieldCipher, NotWired> {
         self.cipher.as_ref().ok_or(NotWired("the field key"))
     }
+
+    pub fn export_queue(&self) -> Result<&crate::queue::Queue, NotWired> {
+        self.export_queue
+            .as_ref()
+            .ok_or(NotWired("the export queue"))
+    }
+
+    /// The link signer (functions that need the application secret: `Needs::cursors`).
+    pub fn signer(&self) -> Result<&crate::crypto::Signer, NotWired> {
+        self.signer
+            .as_ref()
+            .ok_or(NotWired("the application secret"))
+    }
 }
 
 /// A function asked for a dependency its `Needs` did not declare (a build mistake).
@@ -257,6 +296,7 @@ pub async fn context(
     let field_key_id = needs
         .field_cipher
         .then(|| r.required("FIELD_KEY_SECRET_ARN"));
+    let export_queue_url = needs.export_queue.then(|| r.required("EXPORT_QUEUE_URL"));
     let leads = crate::leads::LeadSettings {
         protection_days: r.parsed_or("LEAD_PROTECTION_DAYS", 90),
         default_country_code: config.default_country_code.clone(),
@@ -265,8 +305,10 @@ pub async fn context(
     };
     let commissions = crate::commissions::CommissionSettings::read(&mut r);
     r.finish()?;
-    let identity = identity(&config, sdk, needs.keys).await?;
+    let (identity, signer) = identity_and_signer(&config, sdk, needs.keys).await?;
     let documents = bucket.map(|b| crate::storage::Documents::new(crate::aws::s3(sdk), b.bucket));
+    let export_queue =
+        export_queue_url.map(|url| crate::queue::Queue::new(crate::aws::sqs(sdk), url));
     let cipher = match field_key_id {
         Some(id) => {
             let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
@@ -286,6 +328,8 @@ pub async fn context(
         identity,
         documents,
         cipher,
+        signer,
+        export_queue,
         leads,
         commissions,
     })
@@ -380,4 +424,11 @@ macro_rules! function_deps {
         /// What this function is built from at cold start.
         pub type Deps = $crate::app::With<Wants>;
     };
+}
+
+/// The scheduled emails' dependencies: the table and the portal's URL.
+impl Deps for crate::reports::digests::Digests {
+    async fn build(source: &dyn Source, sdk: &aws_config::SdkConfig) -> Result<Self, SetupError> {
+        Ok(Self::from_config(source, sdk)?)
+    }
 }

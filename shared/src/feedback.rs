@@ -4,7 +4,7 @@
 //! comment — is stored under the partner with the partner's NPS counters in one
 //! transaction; the partner lists the answers with their NPS and replies to comments.
 //! Survey emails are not transactional: each carries a one-click unsubscribe (RFC 8058)
-//! that puts its address on the suppression list, which the email sender checks.
+//! that turns surveys off for its address (`notifications::preferences`).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -97,19 +97,16 @@ pub fn issue<'a>(
         expires_at: (now + Duration::days(SURVEY_VALID_DAYS)).timestamp(),
         answered_at: None,
     };
-    let (unsubscribe, unsubscribe_url) =
-        crate::notifications::unsubscribe_for(target.email, "surveys", portal_url, now);
     let email = OutboxEmail::new(
         target.email,
         EmailKind::Survey {
             first_name: target.first_name.to_string(),
             business_name: target.business_name.to_string(),
             link: survey_link(portal_url, &token),
-            unsubscribe: Some(unsubscribe_url),
         },
         &at,
     );
-    tx.insert(&survey).insert(&unsubscribe).insert(&email)
+    tx.insert(&survey).insert(&email)
 }
 
 /// `POST /v1/public/feedback/{token}`.
@@ -324,57 +321,4 @@ pub async fn reply(
         other => other?,
     }
     store.get(&key).await?.ok_or(FeedbackError::NoFeedback)
-}
-
-/// What can go wrong unsubscribing.
-#[derive(Debug, thiserror::Error)]
-pub enum UnsubscribeError {
-    #[error("This unsubscribe link is not valid.")]
-    Unknown,
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
-impl crate::fault::Fault for UnsubscribeError {
-    fn kind(&self) -> crate::fault::Kind {
-        match self {
-            UnsubscribeError::Unknown => crate::fault::Kind::NotFound,
-            UnsubscribeError::Store(e) => e.kind(),
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            UnsubscribeError::Unknown => "unsubscribe_not_found",
-            UnsubscribeError::Store(e) => e.code(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            UnsubscribeError::Store(e) => e.retry_after(),
-            _ => None,
-        }
-    }
-}
-
-/// `POST /v1/public/unsubscribe/{token}`: takes one of the source's attempts, then puts
-/// the token's address on the suppression list (again is harmless). Returns what stops.
-pub async fn unsubscribe(
-    store: &Store,
-    token: &str,
-    source: &str,
-    limit: Limit,
-    now: DateTime<Utc>,
-) -> Result<String, UnsubscribeError> {
-    store
-        .apply(limit.take_patch("unsubscribe", source, now))
-        .await?;
-    let found = store
-        .get::<crate::notifications::Unsubscribe>(&keys::unsubscribe(&token_hash(token)))
-        .await?
-        .filter(|u| u.expires_at > now.timestamp())
-        .ok_or(UnsubscribeError::Unknown)?;
-    crate::notifications::suppress_hash(store, &found.email_hash, "unsubscribed", now).await?;
-    Ok(found.stops)
 }

@@ -31,6 +31,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod partners;
 pub mod queue;
+pub mod reports;
 pub mod resources;
 pub mod secrets;
 pub mod storage;

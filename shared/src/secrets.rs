@@ -107,12 +107,23 @@ impl AppSecret {
         secrets.json(id).await
     }
 
-    pub fn cursor_codec(&self) -> Result<CursorCodec, SecretError> {
-        // Accept base64 key material or a plain generated string.
-        let bytes = STANDARD
+    /// Base64 key material, or a plain generated string as it is.
+    fn material(&self) -> Vec<u8> {
+        STANDARD
             .decode(&self.cursor_key)
-            .unwrap_or_else(|_| self.cursor_key.as_bytes().to_vec());
-        CursorCodec::new(bytes).map_err(|cause| SecretError::Malformed {
+            .unwrap_or_else(|_| self.cursor_key.as_bytes().to_vec())
+    }
+
+    pub fn cursor_codec(&self) -> Result<CursorCodec, SecretError> {
+        CursorCodec::new(self.material()).map_err(|cause| SecretError::Malformed {
+            id: "cursor_key".into(),
+            cause,
+        })
+    }
+
+    /// The signer of self-contained links (its own key, derived from the same material).
+    pub fn link_signer(&self) -> Result<crate::crypto::Signer, SecretError> {
+        crate::crypto::Signer::new(&self.material()).map_err(|cause| SecretError::Malformed {
             id: "cursor_key".into(),
             cause,
         })

@@ -168,19 +168,7 @@ impl Documents {
         key: &str,
         ttl: Duration,
     ) -> Result<PresignedDownload, StorageError> {
-        let (config, expires_at) = presigning(ttl, MAX_DOWNLOAD_TTL)?;
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .presigned(config)
-            .await
-            .map_err(|e| StorageError::Presign(e.to_string()))?;
-        Ok(PresignedDownload {
-            url: request.uri().to_string(),
-            expires_at,
-        })
+        self.presign_get(key, None, ttl).await
     }
 
     /// Size and content type, or `None` when the object does not exist.
@@ -245,6 +233,182 @@ impl Documents {
             .await
             .map_err(|e| StorageError::S3(format!("{e:?}")))?;
         Ok(out.e_tag().map(|e| e.trim_matches('"').to_string()))
+    }
+
+    /// A presigned GET for `key` that saves as `file_name` (`Content-Disposition`), capped
+    /// at 5 minutes.
+    pub async fn presign_download_as(
+        &self,
+        key: &str,
+        file_name: &str,
+        ttl: Duration,
+    ) -> Result<PresignedDownload, StorageError> {
+        let safe: String = file_name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect();
+        self.presign_get(key, Some(format!("attachment; filename=\"{safe}\"")), ttl)
+            .await
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        disposition: Option<String>,
+        ttl: Duration,
+    ) -> Result<PresignedDownload, StorageError> {
+        let (config, expires_at) = presigning(ttl, MAX_DOWNLOAD_TTL)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_response_content_disposition(disposition)
+            .presigned(config)
+            .await
+            .map_err(|e| StorageError::Presign(e.to_string()))?;
+        Ok(PresignedDownload {
+            url: request.uri().to_string(),
+            expires_at,
+        })
+    }
+
+    /// Writes a small object from memory.
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        Ok(())
+    }
+
+    /// Starts a multipart upload; its id.
+    pub async fn start_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, StorageError> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        out.upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| StorageError::S3("no upload id".into()))
+    }
+
+    /// Uploads part `n` (from 1) of a multipart upload; its ETag.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        n: i32,
+        bytes: Vec<u8>,
+    ) -> Result<String, StorageError> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(n)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        out.e_tag()
+            .map(str::to_string)
+            .ok_or_else(|| StorageError::S3("no part ETag".into()))
+    }
+
+    /// Completes a multipart upload from its parts `(number, ETag)`.
+    pub async fn finish_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[(i32, String)],
+    ) -> Result<(), StorageError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let parts = parts
+            .iter()
+            .map(|(n, etag)| CompletedPart::builder().part_number(*n).e_tag(etag).build())
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| StorageError::S3(format!("{e:?}")))?;
+        Ok(())
+    }
+
+    /// Uploads a file, in parts of `part_bytes` when it is larger than one part, reading
+    /// one part at a time.
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        content_type: &str,
+        path: &std::path::Path,
+        part_bytes: usize,
+    ) -> Result<(), StorageError> {
+        use std::io::Read as _;
+        let io = |e: std::io::Error| StorageError::S3(format!("reading {}: {e}", path.display()));
+        let size = std::fs::metadata(path).map_err(io)?.len() as usize;
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut read_part = |len: usize| -> Result<Vec<u8>, StorageError> {
+            let mut buf = vec![0u8; len];
+            file.read_exact(&mut buf).map_err(io)?;
+            Ok(buf)
+        };
+        if size <= part_bytes {
+            return self.put_bytes(key, content_type, read_part(size)?).await;
+        }
+        let upload_id = self.start_upload(key, content_type).await?;
+        let mut parts = Vec::new();
+        let mut left = size;
+        while left > 0 {
+            let len = left.min(part_bytes);
+            let n = parts.len() as i32 + 1;
+            let etag = match self.upload_part(key, &upload_id, n, read_part(len)?).await {
+                Ok(etag) => etag,
+                Err(e) => {
+                    let _ = self
+                        .client
+                        .abort_multipart_upload()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .upload_id(&upload_id)
+                        .send()
+                        .await;
+                    return Err(e);
+                }
+            };
+            parts.push((n, etag));
+            left -= len;
+        }
+        self.finish_upload(key, &upload_id, &parts).await
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {

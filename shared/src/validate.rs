@@ -217,6 +217,20 @@ pub fn id_param(
 }
 
 /// The calendar quarter (`2026-Q3`) of an RFC 3339 time (or a date).
+/// The ISO week (`2026-W48`) of an RFC 3339 instant's date.
+pub fn iso_week_of(at: &str) -> Option<String> {
+    let date = chrono::NaiveDate::parse_from_str(at.get(..10)?, "%Y-%m-%d").ok()?;
+    Some(iso_week(date))
+}
+
+/// The ISO week label of a date: `2026-W48` (the ISO year, which can differ from the
+/// calendar year in the first and last days of a year).
+pub fn iso_week(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    let w = date.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
 pub fn quarter_of(at: &str) -> Option<String> {
     let year = at.get(..4)?;
     let month: u32 = at.get(5..7)?.parse().ok()?;

@@ -81,6 +81,7 @@ impl Portal {
                     cursors: true,
                     documents: true,
                     field_cipher: true,
+                    export_queue: true,
                 },
             )
             .await
@@ -255,7 +256,9 @@ impl Portal {
             })
             .collect();
         let config = email_sender::Config::read(&shared::config::ProcessEnv).unwrap();
-        let deps = email_sender::Deps::new(&config, &self.stack.sdk);
+        let deps = email_sender::Deps::new(&config, &self.stack.sdk)
+            .await
+            .unwrap();
         let event: aws_lambda_events::dynamodb::Event =
             serde_json::from_value(json!({ "Records": records })).unwrap();
         let response = email_sender::handle(
@@ -314,6 +317,64 @@ pub async fn sent_emails(stack: &Stack, to: &str) -> Vec<String> {
         }
     }
     bodies
+}
+
+/// An approved partner with its owner's address and tokens.
+pub struct ApprovedPartner {
+    pub id: String,
+    pub email: String,
+    /// The owner's login answer (`access_token`, `refresh_token`, `user`).
+    pub owner: Value,
+}
+
+impl ApprovedPartner {
+    /// The owner's access token.
+    pub fn token(&self) -> &str {
+        self.owner["access_token"].as_str().unwrap()
+    }
+}
+
+impl Portal {
+    /// A registered, approved partner and its signed-in owner.
+    pub async fn approved_partner(&self) -> ApprovedPartner {
+        let (id, email) = self.register_approved().await;
+        ApprovedPartner {
+            id,
+            owner: self.token(&email).await,
+            email,
+        }
+    }
+
+    /// `POST /v1/public/unsubscribe/{token}` as a mail app's one-click button sends it.
+    pub async fn unsubscribe(&self, token: &str) -> (u16, Value) {
+        let req = with_path_param(
+            api_request(
+                "POST /v1/public/unsubscribe/{token}",
+                &format!("/v1/public/unsubscribe/{token}"),
+                &[],
+            ),
+            "token",
+            token,
+        );
+        let mut req = with_header(req, "content-type", "application/x-www-form-urlencoded");
+        *req.body_mut() = lambda_http::Body::from("List-Unsubscribe=One-Click");
+        call(with_source_ip(req, &unique_source_ip()), |r| {
+            public_unsubscribe::handle(r, &self.ctx)
+        })
+        .await
+    }
+}
+
+/// The one-click unsubscribe token a sent email's footer links to.
+pub fn unsubscribe_token(sent: &str) -> String {
+    let at = sent
+        .find("/v1/public/unsubscribe/")
+        .expect("an unsubscribe link")
+        + "/v1/public/unsubscribe/".len();
+    sent[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
 }
 
 /// The token of the first email among `bodies` whose link goes to `path`.
@@ -426,6 +487,7 @@ pub async fn counted_context(counter: &CallCounter, stack: &Stack) -> shared::ap
             cursors: true,
             documents: true,
             field_cipher: true,
+            export_queue: true,
         },
     )
     .await

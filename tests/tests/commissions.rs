@@ -2,6 +2,9 @@
 //! machine, idempotent creation, the O(1) summary, payouts under concurrency, totals under
 //! hundreds of random operations, tenancy and roles, and operations' partner terms.
 
+// Deeply nested futures (handlers inside test helpers).
+#![recursion_limit = "256"]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -12,27 +15,6 @@ use serde_json::{Value, json};
 use shared::commissions::{CommissionLine, LineStatus, ledger, payouts};
 use shared::money::{Currency, Money};
 use shared::store::{Query, keys};
-
-struct Partner {
-    id: String,
-    email: String,
-    owner: Value,
-}
-
-impl Partner {
-    fn token(&self) -> &str {
-        self.owner["access_token"].as_str().unwrap()
-    }
-}
-
-async fn approved_partner(p: &Portal) -> Partner {
-    let (id, email) = p.register_approved().await;
-    Partner {
-        id,
-        owner: p.token(&email).await,
-        email,
-    }
-}
 
 fn access(pair: &Value) -> &str {
     pair["access_token"].as_str().unwrap()
@@ -158,7 +140,7 @@ async fn lines_of(p: &Portal, partner_id: &str) -> Vec<CommissionLine> {
 #[tokio::test]
 async fn the_ledger_moves_along_its_status_machine_and_refuses_the_rest() {
     let p = Portal::new().await;
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admin = p.admin_token().await;
     let line = new_line(&p, &admin, &partner.id, 150_000).await;
     let id = line["id"].as_str().unwrap().to_string();
@@ -287,7 +269,7 @@ async fn the_ledger_moves_along_its_status_machine_and_refuses_the_rest() {
 #[tokio::test]
 async fn creating_a_line_is_idempotent_and_bad_input_writes_nothing() {
     let p = Portal::new().await;
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admin = p.admin_token().await;
     let key = unique("key-");
     let body = json!({"partner_id": partner.id, "kind": "earning", "description": "Deal 77",
@@ -377,12 +359,12 @@ async fn creating_a_line_is_idempotent_and_bad_input_writes_nothing() {
 async fn summary_reads_one_item_for_ten_lines_and_for_ten_thousand() {
     let p = Portal::new().await;
     let admin = p.admin_token().await;
-    let small = approved_partner(&p).await;
+    let small = p.approved_partner().await;
     for i in 0..10 {
         new_line(&p, &admin, &small.id, 1_000 + i).await;
     }
     // Ten thousand lines written the way the ledger writes them, in batches.
-    let large = approved_partner(&p).await;
+    let large = p.approved_partner().await;
     let client = p.stack.dynamodb();
     let table = env("TABLE_NAME");
     let zar = Currency::parse("ZAR").unwrap();
@@ -481,7 +463,7 @@ async fn summary_reads_one_item_for_ten_lines_and_for_ten_thousand() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_payouts_never_pay_a_line_twice() {
     let p = Arc::new(Portal::new().await);
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admins = [p.admin_token().await, p.admin_token().await];
     let mut ids = Vec::new();
     for amount in [10_000, 20_000, 30_000, 40_000, 55_055] {
@@ -637,7 +619,7 @@ async fn concurrent_payouts_never_pay_a_line_twice() {
 #[tokio::test]
 async fn a_failed_payout_releases_its_lines_for_the_next_one() {
     let p = Portal::new().await;
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admin = p.admin_token().await;
     approved(&p, &admin, &partner.id, 9_000).await;
     let key = unique("k-");
@@ -675,8 +657,8 @@ async fn a_failed_payout_releases_its_lines_for_the_next_one() {
 #[tokio::test]
 async fn another_partners_line_and_payout_are_not_found_and_sales_sees_no_money() {
     let p = Portal::new().await;
-    let a = approved_partner(&p).await;
-    let b = approved_partner(&p).await;
+    let a = p.approved_partner().await;
+    let b = p.approved_partner().await;
     let admin = p.admin_token().await;
     let b_line = approved(&p, &admin, &b.id, 5_000).await;
     let (_, b_payout) = create_payout(
@@ -785,7 +767,7 @@ async fn another_partners_line_and_payout_are_not_found_and_sales_sees_no_money(
 #[tokio::test]
 async fn operations_set_tier_rate_and_terms_with_if_match_and_bounds() {
     let p = Portal::new().await;
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admin = p.admin_token().await;
     let patch = |if_match: &str, body: Value| {
         with_header(
@@ -900,7 +882,7 @@ async fn operations_set_tier_rate_and_terms_with_if_match_and_bounds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
     let p = Arc::new(Portal::new().await);
-    let partners = [approved_partner(&p).await, approved_partner(&p).await];
+    let partners = [p.approved_partner().await, p.approved_partner().await];
     let currencies = [
         Currency::parse("CHF").unwrap(),
         Currency::parse("NZD").unwrap(),
@@ -1086,7 +1068,7 @@ async fn totals_equal_a_recount_after_hundreds_of_random_ledger_operations() {
 #[tokio::test]
 async fn status_moves_payouts_and_settlements_read_in_bounded_round_trips_and_write_once() {
     let p = Portal::new().await;
-    let partner = approved_partner(&p).await;
+    let partner = p.approved_partner().await;
     let admin = p.admin_token().await;
     let line = new_line(&p, &admin, &partner.id, 12_000).await;
     let id = line["id"].as_str().unwrap();

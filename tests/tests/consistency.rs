@@ -655,6 +655,7 @@ const LAYERS: &[&[&str]] = &[
     &["identity", "commissions", "feedback"],
     &["kyc", "leads", "resources", "workspace"],
     &["crm", "admin", "insight"],
+    &["reports"],
     &["app"],
 ];
 
@@ -877,6 +878,13 @@ const HANDLER_ROUTES: &[(&str, &str)] = &[
     ("public-feedback", public_feedback::ROUTE),
     ("public-unsubscribe", public_unsubscribe::ROUTE),
     ("admin-feedback-survey", admin_feedback_survey::ROUTE),
+    ("me-notifications-get", me_notifications_get::ROUTE),
+    ("me-notifications-update", me_notifications_update::ROUTE),
+    ("me-calendar-get", me_calendar_get::ROUTE),
+    ("me-calendar-delete", me_calendar_delete::ROUTE),
+    ("calendar-feed", calendar_feed::ROUTE),
+    ("exports-create", exports_create::ROUTE),
+    ("exports-get", exports_get::ROUTE),
     ("admin-document-delete", admin_document_delete::ROUTE),
     ("admin-kyc-download", admin_kyc_download::ROUTE),
     ("admin-kyc-review", admin_kyc_review::ROUTE),
@@ -1054,6 +1062,8 @@ fn every_function_is_wired_one_way_with_what_it_uses() {
         for (call, need) in [
             (".documents()", ".documents()"),
             (".cipher()", ".field_cipher()"),
+            (".export_queue()", ".export_queue()"),
+            (".signer()", ".cursors()"),
         ] {
             if code.iter().any(|l| l.contains(call)) && !declared.contains(need) {
                 problems.push(format!(

@@ -159,6 +159,7 @@ async fn applications_invitations_and_leads_are_limited_and_answer_429() {
             cursors: false,
             documents: false,
             field_cipher: true,
+            export_queue: false,
         },
     )
     .await

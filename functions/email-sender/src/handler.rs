@@ -6,8 +6,8 @@
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_runtime::LambdaEvent;
-use shared::config::{Common, ConfigError, Reader, Source, StoreConfig};
-use shared::notifications::{self, Mailer, OutboxEmail};
+use shared::config::{AppSecretConfig, Common, ConfigError, Reader, Source, StoreConfig};
+use shared::notifications::{self, Links, Mailer, OutboxEmail};
 use shared::store::Store;
 
 pub struct Deps {
@@ -15,10 +15,13 @@ pub struct Deps {
     pub store: Store,
 }
 
-/// `SENDER_EMAIL` and the table.
+/// `SENDER_EMAIL`, the table, `PORTAL_URL` (links in emails) and `APP_SECRET_ARN` (signs
+/// the one-click unsubscribe links).
 pub struct Config {
     pub sender: String,
     pub store: StoreConfig,
+    pub portal_url: String,
+    pub app_secret: AppSecretConfig,
 }
 
 impl Config {
@@ -27,17 +30,35 @@ impl Config {
         let _ = Common::read(&mut r);
         let store = StoreConfig::read(&mut r);
         let sender = r.required("SENDER_EMAIL");
+        let portal_url = r.required("PORTAL_URL");
+        let app_secret = AppSecretConfig::read(&mut r);
         r.finish()?;
-        Ok(Self { sender, store })
+        Ok(Self {
+            sender,
+            store,
+            portal_url,
+            app_secret,
+        })
     }
 }
 
 impl Deps {
-    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            mailer: Mailer::new(shared::aws::ses(sdk), &config.sender),
+    pub async fn new(
+        config: &Config,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, shared::app::SetupError> {
+        let secrets = shared::secrets::Secrets::new(shared::aws::secrets_manager(sdk));
+        let signer = shared::secrets::AppSecret::load(&secrets, &config.app_secret.app_secret_id)
+            .await?
+            .link_signer()?;
+        let links = Links {
+            portal_url: config.portal_url.clone(),
+            signer,
+        };
+        Ok(Self {
+            mailer: Mailer::new(shared::aws::ses(sdk), &config.sender, links),
             store: Store::new(shared::aws::dynamodb(sdk), &config.store.table_name),
-        }
+        })
     }
 }
 
@@ -46,7 +67,7 @@ impl shared::app::Deps for Deps {
         source: &dyn Source,
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, shared::app::SetupError> {
-        Ok(Self::new(&Config::read(source)?, sdk))
+        Self::new(&Config::read(source)?, sdk).await
     }
 }
 

@@ -109,6 +109,10 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/auth/email/verify", Access::Public),
     ("POST /v1/auth/email/resend", Access::Authenticated),
     ("GET /v1/me", Access::Authenticated),
+    ("GET /v1/me/notifications", Access::Authenticated),
+    ("PUT /v1/me/notifications", Access::Authenticated),
+    ("GET /v1/me/calendar", Access::Roles(PARTNER)),
+    ("DELETE /v1/me/calendar", Access::Roles(PARTNER)),
     ("GET /v1/users", Access::Roles(OWNER_MANAGER)),
     ("POST /v1/users", Access::Roles(OWNER)),
     ("PATCH /v1/users/{user_id}", Access::Roles(OWNER)),
@@ -166,6 +170,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("POST /v1/public/partners/{slug}/leads", Access::Public),
     ("POST /v1/public/feedback/{token}", Access::Public),
     ("POST /v1/public/unsubscribe/{token}", Access::Public),
+    // The calendar subscription: the token in the path (`<token>.ics`) is the credential.
+    ("GET /v1/calendar/{token}", Access::Public),
     (
         "POST /v1/admin/leads/{lead_id}/assign",
         Access::Roles(ADMIN),
@@ -180,6 +186,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ),
     ("GET /v1/payouts", Access::Roles(PAYOUT_READERS)),
     ("GET /v1/payouts/{payout_id}", Access::Roles(PAYOUT_READERS)),
+    ("POST /v1/exports", Access::Roles(MONEY_READERS)),
+    ("GET /v1/exports/{export_id}", Access::Roles(MONEY_READERS)),
     ("GET /v1/admin/commissions", Access::Roles(STAFF)),
     ("POST /v1/admin/commissions", Access::Roles(ADMIN)),
     (
@@ -271,6 +279,9 @@ pub enum Standing {
 
 const ANY_STANDING: &[&str] = &[
     "GET /v1/me",
+    "GET /v1/me/notifications",
+    "PUT /v1/me/notifications",
+    "DELETE /v1/me/calendar",
     "GET /v1/partner",
     "POST /v1/auth/logout",
     "POST /v1/auth/email/resend",

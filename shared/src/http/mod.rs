@@ -12,7 +12,7 @@ mod response;
 pub use problem::{FieldError, Problem};
 pub use request::{
     IfMatch, MAX_JSON_BODY, enum_query_param, idempotency_key, if_match, json_body, media_type,
-    page_limit, path_param, query_param, request_id, request_path, source_ip,
+    page_limit, path_param, path_token, query_param, request_id, request_path, source_ip,
 };
 pub use response::{etag, json, json_with_etag, no_content};
 

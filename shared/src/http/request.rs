@@ -209,6 +209,23 @@ pub const MAX_PATH_PARAM: usize = 128;
 /// any id ([`MAX_PATH_PARAM`]) or with control characters names no object: 404 too
 /// (the table would refuse such a key, which is not the client's 500 to get).
 pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, Problem> {
+    path_param_within(req, template, name, MAX_PATH_PARAM)
+}
+
+/// Signed links carry their claims: a token in a path is longer than an id.
+pub const MAX_PATH_TOKEN: usize = 512;
+
+/// A signed token from the path (see [`MAX_PATH_TOKEN`]); otherwise like [`path_param`].
+pub fn path_token(req: &Request, template: &str, name: &str) -> Result<String, Problem> {
+    path_param_within(req, template, name, MAX_PATH_TOKEN)
+}
+
+fn path_param_within(
+    req: &Request,
+    template: &str,
+    name: &str,
+    max: usize,
+) -> Result<String, Problem> {
     let value = match req.path_parameters().first(name) {
         Some(v) if !v.is_empty() => v.to_string(),
         _ => {
@@ -217,7 +234,7 @@ pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, P
                 .ok_or_else(|| Problem::route_not_found(req.method().as_str(), path))?
         }
     };
-    if value.len() > MAX_PATH_PARAM || value.chars().any(char::is_control) {
+    if value.len() > max || value.chars().any(char::is_control) {
         let what = name.strip_suffix("_id").unwrap_or(name);
         return Err(Problem::not_found(what));
     }

@@ -69,6 +69,27 @@ pub fn quarter_contributions(lead: &Lead) -> Vec<(String, &'static str)> {
     c
 }
 
+/// What one lead adds to its partner's week counters (the weekly summary): created in
+/// the ISO week it was registered, won or lost in the week it closed.
+pub fn week_contributions(lead: &Lead) -> Vec<(String, &'static str)> {
+    let mut c = Vec::new();
+    if let Some(w) = crate::validate::iso_week_of(&lead.created_at) {
+        c.push((w, "leads_created"));
+    }
+    if let Some(w) = lead
+        .closed_at
+        .as_deref()
+        .and_then(crate::validate::iso_week_of)
+    {
+        match lead.status {
+            LeadStatus::Won | LeadStatus::Converted => c.push((w, "leads_won")),
+            LeadStatus::Lost => c.push((w, "leads_lost")),
+            _ => {}
+        }
+    }
+    c
+}
+
 /// The quarter counters' change from `before` to `after` of one lead (no other counter).
 pub(crate) fn add_quarter_change<'a>(
     tx: TxBuilder<'a>,
@@ -96,6 +117,20 @@ fn add_quarters<'a>(
         tx = tx.add(
             &keys::partner_quarter(partner_id, &q),
             "partner_quarter",
+            &[(attr, delta)],
+        );
+    }
+    let mut w: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    for (week, attr) in before.map(week_contributions).unwrap_or_default() {
+        *w.entry((week, attr)).or_default() -= 1;
+    }
+    for (week, attr) in after.map(week_contributions).unwrap_or_default() {
+        *w.entry((week, attr)).or_default() += 1;
+    }
+    for ((week, attr), delta) in w.into_iter().filter(|(_, v)| *v != 0) {
+        tx = tx.add(
+            &keys::partner_week(partner_id, &week),
+            "partner_week",
             &[(attr, delta)],
         );
     }

@@ -418,6 +418,11 @@ pub fn partner_documents(partner_id: &str) -> String {
 
 /// A partner's counters for one calendar quarter (`2026-Q3`): leads created, won and lost,
 /// first-contact latencies, commission earned.
+/// A partner's counters of one ISO week (`2026-W48`): leads created, won, lost.
+pub fn partner_week(partner_id: &str, week: &str) -> Key {
+    Key::new(partner_partition(partner_id), format!("WEEK#{week}"))
+}
+
 pub fn partner_quarter(partner_id: &str, quarter: &str) -> Key {
     Key::new(partner_partition(partner_id), format!("QUARTER#{quarter}"))
 }
@@ -482,12 +487,7 @@ pub fn feedback(partner_id: &str, feedback_id: &str) -> Key {
     )
 }
 
-/// An address on the suppression list (by its hash).
-pub fn suppression(email_hash: &str) -> Key {
-    Key::new(format!("SUPPRESSED#{email_hash}"), "SUPPRESSED")
-}
-
-/// A one-click unsubscribe token, by its hash.
-pub fn unsubscribe(token_hash: &str) -> Key {
-    Key::new(format!("UNSUB#{token_hash}"), "UNSUBSCRIBE")
+/// The email preferences of an address (by its hash).
+pub fn email_preferences(email_hash: &str) -> Key {
+    Key::new(format!("EMAILPREFS#{email_hash}"), "EMAILPREFS")
 }

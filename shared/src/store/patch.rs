@@ -11,6 +11,7 @@ pub struct Patch {
     pub(crate) removes: Vec<String>,
     pub(crate) adds: Vec<(String, i64)>,
     pub(crate) set_adds: Vec<(String, String)>,
+    pub(crate) set_deletes: Vec<(String, String)>,
     pub(crate) conditions: Vec<(String, Vec<(String, AttributeValue)>)>,
     pub(crate) failure: Option<Failure>,
     pub(crate) error: Option<String>,
@@ -24,6 +25,7 @@ impl Patch {
             removes: Vec::new(),
             adds: Vec::new(),
             set_adds: Vec::new(),
+            set_deletes: Vec::new(),
             conditions: Vec::new(),
             failure: None,
             error: None,
@@ -58,6 +60,12 @@ impl Patch {
     /// `ADD attr {value}`: puts `value` into the string set `attr`.
     pub fn add_to_set(mut self, attr: &str, value: &str) -> Self {
         self.set_adds.push((attr.to_string(), value.to_string()));
+        self
+    }
+
+    /// `DELETE attr {value}`: takes `value` out of the string set `attr` (absent: no-op).
+    pub fn remove_from_set(mut self, attr: &str, value: &str) -> Self {
+        self.set_deletes.push((attr.to_string(), value.to_string()));
         self
     }
 
@@ -105,6 +113,19 @@ impl Patch {
     pub fn require_unset(mut self, attr: &str) -> Self {
         self.conditions
             .push((format!("attribute_not_exists(#{{{attr}}})"), Vec::new()));
+        self
+    }
+
+    /// `attr` must be one of the strings `values`.
+    pub fn require_in(mut self, attr: &str, values: &[&str]) -> Self {
+        let placeholders = vec![":{}"; values.len()].join(", ");
+        self.conditions.push((
+            format!("#{{{attr}}} IN ({placeholders})"),
+            values
+                .iter()
+                .map(|v| (attr.to_string(), AttributeValue::S(v.to_string())))
+                .collect(),
+        ));
         self
     }
 
@@ -187,6 +208,12 @@ impl Patch {
             values.insert(format!(":ss{i}"), AttributeValue::Ss(vec![member]));
             adds.push(format!("{n} :ss{i}"));
         }
+        let mut deletes = Vec::new();
+        for (i, (attr, member)) in self.set_deletes.into_iter().enumerate() {
+            let n = name_of(&attr, &mut names);
+            values.insert(format!(":sd{i}"), AttributeValue::Ss(vec![member]));
+            deletes.push(format!("{n} :sd{i}"));
+        }
         let removes: Vec<String> = self
             .removes
             .iter()
@@ -201,6 +228,9 @@ impl Patch {
         }
         if !adds.is_empty() {
             expr.push(format!("ADD {}", adds.join(", ")));
+        }
+        if !deletes.is_empty() {
+            expr.push(format!("DELETE {}", deletes.join(", ")));
         }
         let mut conditions = Vec::new();
         for (i, (template, operands)) in self.conditions.into_iter().enumerate() {
