@@ -365,12 +365,10 @@ impl Portal {
     }
 }
 
-/// The one-click unsubscribe token a sent email's footer links to.
+/// The unsubscribe token of the page a sent email's footer links to (`/unsubscribe/<token>`,
+/// which POSTs it to `/v1/public/unsubscribe/<token>`).
 pub fn unsubscribe_token(sent: &str) -> String {
-    let at = sent
-        .find("/v1/public/unsubscribe/")
-        .expect("an unsubscribe link")
-        + "/v1/public/unsubscribe/".len();
+    let at = sent.find("/unsubscribe/").expect("an unsubscribe link") + "/unsubscribe/".len();
     sent[at..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))

@@ -18,7 +18,8 @@ pub mod template;
 
 pub use preferences::{
     EmailPreferences, LinkRefused, Topic, UnsubscribeClaim, address_hash, preferences_key,
-    preferences_of, read_unsubscribe, suppress, unsubscribe_url,
+    preferences_of, read_unsubscribe, suppress, unsubscribe_page, unsubscribe_token,
+    unsubscribe_url,
 };
 pub use template::Rendered;
 
@@ -218,12 +219,9 @@ impl OutboxEmail {
             None => template::Footer::default(),
             Some(topic) => template::Footer {
                 preferences: topic.for_users().then(|| links.preferences_page()),
-                unsubscribe: Some(unsubscribe_url(
-                    &links.signer,
+                unsubscribe: Some(unsubscribe_page(
                     &links.portal_url,
-                    &self.to,
-                    topic,
-                    now,
+                    &unsubscribe_token(&links.signer, &self.to, topic, now),
                 )),
             },
         }

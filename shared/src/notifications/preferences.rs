@@ -184,8 +184,19 @@ pub enum LinkRefused {
     Expired,
 }
 
-/// The one-click unsubscribe URL that turns `topic` off for `email`, under `portal_url`
-/// (which serves the API at `/v1`). Nothing is stored: the link is signed.
+/// The signed token that turns `topic` off for `email` (nothing is stored).
+pub fn unsubscribe_token(signer: &Signer, email: &str, topic: Topic, now: DateTime<Utc>) -> String {
+    let claim = UnsubscribeClaim {
+        topic,
+        email_hash: address_hash(email),
+        expires_at: (now + chrono::Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp(),
+    };
+    let payload = serde_json::to_vec(&claim).expect("a claim serialises");
+    signer.sign(UNSUBSCRIBE_SCOPE, &payload)
+}
+
+/// The one-click unsubscribe URL (RFC 8058, for `List-Unsubscribe`) that turns `topic`
+/// off for `email`, under `portal_url` (which serves the API at `/v1`).
 pub fn unsubscribe_url(
     signer: &Signer,
     portal_url: &str,
@@ -193,17 +204,17 @@ pub fn unsubscribe_url(
     topic: Topic,
     now: DateTime<Utc>,
 ) -> String {
-    let claim = UnsubscribeClaim {
-        topic,
-        email_hash: address_hash(email),
-        expires_at: (now + chrono::Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp(),
-    };
-    let payload = serde_json::to_vec(&claim).expect("a claim serialises");
     format!(
         "{}/v1/public/unsubscribe/{}",
         portal_url.trim_end_matches('/'),
-        signer.sign(UNSUBSCRIBE_SCOPE, &payload)
+        unsubscribe_token(signer, email, topic, now)
     )
+}
+
+/// The web page a person opens from an email's footer to unsubscribe: it asks, then
+/// POSTs the same token (a link opened with GET never unsubscribes by itself).
+pub fn unsubscribe_page(portal_url: &str, token: &str) -> String {
+    format!("{}/unsubscribe/{token}", portal_url.trim_end_matches('/'))
 }
 
 /// The claim of an unsubscribe token, if it is genuine and not expired.

@@ -292,16 +292,16 @@ mod tests {
     fn the_footer_carries_the_preferences_and_unsubscribe_links() {
         let footer = Footer {
             preferences: Some("https://portal.test/app/settings/notifications".into()),
-            unsubscribe: Some("https://portal.test/v1/public/unsubscribe/a.b".into()),
+            unsubscribe: Some("https://portal.test/unsubscribe/a.b".into()),
         };
         let r = Message::new("S", "Hello,").text("Body").render(&footer);
         assert!(r.text.ends_with(
             "--\nChoose which emails you get: https://portal.test/app/settings/notifications\n\
-             Unsubscribe from emails like this one: https://portal.test/v1/public/unsubscribe/a.b\n"
+             Unsubscribe from emails like this one: https://portal.test/unsubscribe/a.b\n"
         ));
         assert!(
             r.html
-                .contains("href=\"https://portal.test/v1/public/unsubscribe/a.b\"")
+                .contains("href=\"https://portal.test/unsubscribe/a.b\"")
         );
         let bare = Message::new("S", "Hello,")
             .text("Body")

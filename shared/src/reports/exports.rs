@@ -797,12 +797,17 @@ impl Exporter<'_> {
                     .await?
             }
             Some(upload_id) => {
-                let n = parts.len() as i32 + 1;
-                let etag = self
-                    .documents
-                    .upload_part(object_key, &upload_id, n, csv.take())
-                    .await?;
-                parts.push((n, etag));
+                // The last part (any size but empty: the filters may leave the last pages
+                // without rows).
+                let rest = csv.take();
+                if !rest.is_empty() {
+                    let n = parts.len() as i32 + 1;
+                    let etag = self
+                        .documents
+                        .upload_part(object_key, &upload_id, n, rest)
+                        .await?;
+                    parts.push((n, etag));
+                }
                 self.documents
                     .finish_upload(object_key, &upload_id, &parts)
                     .await?;
