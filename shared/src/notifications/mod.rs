@@ -206,25 +206,23 @@ impl Links {
 }
 
 impl OutboxEmail {
-    /// The email as it is sent: its message, and a footer with the preferences page and
-    /// the one-click unsubscribe of its kind (non-transactional emails only).
-    pub fn render(&self, links: &Links, now: chrono::DateTime<chrono::Utc>) -> Rendered {
-        self.kind
-            .message(&links.portal_url)
-            .render(&self.footer(links, now))
+    /// The signed unsubscribe token of a non-transactional email, with its topic.
+    fn unsubscribe(&self, links: &Links, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+        let topic = self.kind.topic()?;
+        Some(unsubscribe_token(&links.signer, &self.to, topic, now))
     }
 
-    fn footer(&self, links: &Links, now: chrono::DateTime<chrono::Utc>) -> template::Footer {
-        match self.kind.topic() {
-            None => template::Footer::default(),
-            Some(topic) => template::Footer {
+    /// The email as it is sent: its message, and a footer with the preferences page and
+    /// the page of the unsubscribe `token` (non-transactional emails only).
+    pub fn render(&self, links: &Links, token: Option<&str>) -> Rendered {
+        let footer = match (self.kind.topic(), token) {
+            (Some(topic), Some(token)) => template::Footer {
                 preferences: topic.for_users().then(|| links.preferences_page()),
-                unsubscribe: Some(unsubscribe_page(
-                    &links.portal_url,
-                    &unsubscribe_token(&links.signer, &self.to, topic, now),
-                )),
+                unsubscribe: Some(unsubscribe_page(&links.portal_url, token)),
             },
-        }
+            _ => template::Footer::default(),
+        };
+        self.kind.message(&links.portal_url).render(&footer)
     }
 }
 
@@ -246,8 +244,9 @@ impl Mailer {
     }
 
     pub async fn send(&self, email: &OutboxEmail) -> Result<(), SendError> {
-        let now = chrono::Utc::now();
-        let rendered = email.render(&self.links, now);
+        // One token for the footer's page and the header's one-click URL.
+        let token = email.unsubscribe(&self.links, chrono::Utc::now());
+        let rendered = email.render(&self.links, token.as_deref());
         let content = |s: String| {
             Content::builder()
                 .data(s)
@@ -262,14 +261,8 @@ impl Mailer {
                 .build(),
         );
         // RFC 8058 one-click unsubscribe: mail apps show a button that POSTs to the URL.
-        if let Some(topic) = email.kind.topic() {
-            let url = unsubscribe_url(
-                &self.links.signer,
-                &self.links.portal_url,
-                &email.to,
-                topic,
-                now,
-            );
+        if let Some(token) = &token {
+            let url = unsubscribe_url(&self.links.portal_url, token);
             for (name, value) in [
                 ("List-Unsubscribe", format!("<{url}>")),
                 (

@@ -77,7 +77,8 @@ pub async fn settings(
     Ok((&preferences_of(store, &access.user.email).await?).into())
 }
 
-/// Changes the caller's settings; answers them as they now are.
+/// Changes the caller's settings; answers them as they now are, from the write itself
+/// (one round trip after the access check).
 pub async fn update_settings(
     store: &Store,
     access: &Access,
@@ -85,11 +86,14 @@ pub async fn update_settings(
     now: DateTime<Utc>,
 ) -> Result<NotificationSettings, ReportsError> {
     let changes = change.changes();
-    if !changes.is_empty() {
-        let hash = address_hash(&access.user.email);
-        store.apply(set_topics(&hash, &changes, now)).await?;
+    if changes.is_empty() {
+        return settings(store, access).await;
     }
-    settings(store, access).await
+    let hash = address_hash(&access.user.email);
+    let prefs: EmailPreferences = store
+        .apply_returning(set_topics(&hash, &changes, now))
+        .await?;
+    Ok((&prefs).into())
 }
 
 /// `POST /v1/public/unsubscribe/{token}`: takes one of the source's attempts, checks the

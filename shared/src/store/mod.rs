@@ -125,6 +125,24 @@ impl Store {
 
     /// Applies one [`Patch`] outside a transaction.
     pub async fn apply(&self, patch: Patch) -> Result<(), StoreError> {
+        self.update(patch, false).await.map(|_| ())
+    }
+
+    /// Applies one [`Patch`] and answers the item as it is after the write (the same round
+    /// trip: `ReturnValues=ALL_NEW`).
+    pub async fn apply_returning<T: DeserializeOwned>(
+        &self,
+        patch: Patch,
+    ) -> Result<T, StoreError> {
+        let item = self.update(patch, true).await?.unwrap_or_default();
+        from_item(item)
+    }
+
+    async fn update(
+        &self,
+        patch: Patch,
+        returning: bool,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let failure = patch.failure.clone();
         let (key, expr, names, values, condition) = patch.update_parts()?;
         let mut update = self
@@ -138,8 +156,11 @@ impl Store {
         if !values.is_empty() {
             update = update.set_expression_attribute_values(Some(values));
         }
+        if returning {
+            update = update.return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        }
         match update.send().await {
-            Ok(_) => Ok(()),
+            Ok(out) => Ok(out.attributes),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
