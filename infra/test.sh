@@ -67,6 +67,10 @@ export "CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUNNER=$root/infra/local
 echo "==> cargo test --workspace"
 if [ $# -gt 0 ]; then cargo test "$@"; else cargo test --workspace --no-fail-fast --quiet; fi
 
+# The fuzz stage brings its own emulator; this one's memory goes back first.
+stop_pid "$EMULATOR_PID"
+EMULATOR_PID=""
+
 if [ $# -eq 0 ]; then
   echo "==> API fuzzing against infra/openapi.yaml (schemathesis; infra/local/fuzz.sh)"
   "$root/infra/local/fuzz.sh"

@@ -52,7 +52,14 @@ set -a
 set +a
 
 echo "    building the functions (cargo build --bins)"
-build_functions >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; echo "the functions did not build" >&2; exit 1; }
+if ! build_functions >"$work/build.log" 2>&1; then
+  # A linker killed for memory or a full disk fails a build that compiles elsewhere: say
+  # which, then try once more one job at a time before giving up.
+  build_failure_report "$work/build.log"
+  echo "    building again, one job at a time"
+  CARGO_BUILD_JOBS=1 build_functions >"$work/build.log" 2>&1 \
+    || { build_failure_report "$work/build.log"; echo "the functions did not build" >&2; exit 1; }
+fi
 start_events "$work/state.json" "http://127.0.0.1:$watch_port" "$work/events.log"
 # The binaries built above, as they are: no reload when a file changes during the run, and
 # no watching of the workspace (every function instance would watch each of its

@@ -15,6 +15,20 @@ build_functions() {
   fi
 }
 
+# build_failure_report LOG: the lines of a failed build that say why (errors, and the last
+# lines, which name a killed linker), with the disk and memory left, on stderr.
+build_failure_report() {
+  {
+    echo "the functions did not build; what the build said:"
+    grep -E -A8 '^(error|warning: build failed)|Killed|signal: 9|No space left' "$1" | head -80 || true
+    echo "--- last lines"
+    tail -n 15 "$1"
+    echo "--- disk and memory"
+    df -h "$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')" . 2>/dev/null || df -h .
+    free -m 2>/dev/null || true
+  } >&2
+}
+
 # start_events STATE INVOKE_URL LOG: delivers queue, bucket, stream and schedule events to
 # the functions through watch's Lambda Invoke API (infra/local/events.py).
 start_events() {
