@@ -13,6 +13,7 @@
 #     CRM webhook at its Function URL path; it runs the binaries built above
 #   - serves the API on 127.0.0.1:${PORTAL_PORT:-9000} (and [::1]) through the local gateway
 #     (infra/local/gateway.py): requests go on to watch, bodies as API Gateway delivers them
+#   - builds the web portal (functions/web/app, npm; infra/local/web.sh), served at / by `web`
 #   - seeds a demo admin, an approved demo partner and leads through the API, and the
 #     partner's Vendors record in the fake Zoho (infra/local/seed.py)
 #   - prints the URLs and "ready"
@@ -44,6 +45,9 @@ fi
 
 "$root/infra/bootstrap.sh"
 export PATH="$VENV/bin:$PATH"
+# shellcheck source=local/web.sh
+. "$root/infra/local/web.sh"
+build_web
 
 for port in "$aws_port" "$api_port" "$zoho_port" "$strapi_port"; do
   if port_in_use "$port"; then
@@ -78,6 +82,7 @@ start_emulator "$aws_port" "$state_dir/emulator.log"
 echo "==> provisioning from template.yaml"
 python infra/local/provision.py --endpoint "http://127.0.0.1:$aws_port" --stack portal-local \
   --param Stage=local --param 'RateLimits={"source_factor":100}' \
+  --param "PortalUrl=http://127.0.0.1:$api_port" --param "AllowedOrigin=http://127.0.0.1:$api_port" \
   --param "StrapiUrl=http://127.0.0.1:$strapi_port" --env-out "$state_dir/env.template" --state-out "$state_dir/state.json"
 { cat "$state_dir/env.template"; aws_env_for "$aws_port"; echo "RUST_LOG=info"; echo "AWS_LAMBDA_LOG_FORMAT=Text"; } > "$state_dir/env"
 
@@ -138,6 +143,8 @@ PORTAL_PORT="$api_port" LAMBDA_INVOKE_URL="http://127.0.0.1:$watch_port" python 
 cat <<INFO
 
   Partner portal (local)
+    Web portal    http://127.0.0.1:$api_port/   (partner: owner@demo-solar.partners.local / demo-owner-password;
+                  operations: admin@demo.partners.local / demo-admin-password)
     API           http://127.0.0.1:$api_port/v1/health   (every route at its real path)
     Invoke API    http://127.0.0.1:$api_port/2015-03-31/functions/<function>/invocations
     AWS emulator  http://127.0.0.1:$aws_port   (moto; state: http://127.0.0.1:$aws_port/moto-api/)

@@ -7,7 +7,7 @@
 #   4. runs `cargo test --workspace` (unit, handler, consistency and end-to-end tests; each
 #      end-to-end test binary against a table of its own: infra/local/test-runner.sh);
 #      `infra/test.sh <cargo test args>` runs a subset instead, e.g. `-p portal-tests --test identity`
-#   5. fuzzes the API against infra/openapi.yaml (infra/local/fuzz.sh: schemathesis against
+#   5. fuzzes the API against infra/openapi.yaml (infra/local/served.sh: schemathesis against
 #      the functions served as `make dev` serves them, on a stack of its own; full runs only)
 #   6. stops everything it started, whatever happened; exits non-zero on any failure
 set -euo pipefail
@@ -19,6 +19,9 @@ VENV="$root/.venv"
 
 started=$(date +%s)
 "$root/infra/bootstrap.sh"
+# shellcheck source=local/web.sh
+. "$root/infra/local/web.sh"
+build_web
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
@@ -72,7 +75,7 @@ stop_pid "$EMULATOR_PID"
 EMULATOR_PID=""
 
 if [ $# -eq 0 ]; then
-  echo "==> API fuzzing against infra/openapi.yaml (schemathesis; infra/local/fuzz.sh)"
-  "$root/infra/local/fuzz.sh"
+  echo "==> API fuzzing against infra/openapi.yaml (schemathesis; infra/local/served.sh)"
+  "$root/infra/local/served.sh"
 fi
 echo "==> all checks passed in $(( $(date +%s) - started )) s"

@@ -9,8 +9,8 @@ the one part written directly); then makes sure the fake Zoho
 and the event delivery running (`make dev` builds every function before it runs this).
 
 `seed.py --fresh-partner FILE` instead onboards one new approved partner with a unique
-address (and an admin to approve it) and writes its owner's token and ids to FILE: the
-API fuzzer's account (infra/local/fuzz.sh)."""
+address (and an admin to approve it) and writes its owner's token, ids and both accounts'
+credentials to FILE: the API fuzzer's account and the browser tests' (infra/local/served.sh)."""
 
 from __future__ import annotations
 
@@ -328,7 +328,9 @@ def fresh_partner(out: str):
     owner = login(email, password)
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"access_token": owner, "partner_id": partner["partner_id"], "user_id": partner["user_id"],
-                   "slug": partner["slug"], "email": email}, f)
+                   "slug": partner["slug"], "email": email, "password": password,
+                   "business_name": f"Fuzz Partner {unique}",
+                   "admin_email": f"admin-{unique}@fuzz.partners.local", "admin_password": "fuzz-admin-password"}, f)
     print(f"    approved partner {partner['partner_id']} ({email})", flush=True)
 
 

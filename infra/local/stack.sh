@@ -1,4 +1,4 @@
-# Sourced by infra/dev.sh and infra/local/fuzz.sh (after emulator.sh): the pieces that
+# Sourced by infra/dev.sh and infra/local/served.sh (after emulator.sh): the pieces that
 # serve the functions locally the way `make dev` does. Each start_* sets its *_PID.
 
 # build_functions: one `cargo build --bins` of every function and the fake Zoho, so no

@@ -62,6 +62,16 @@ pub fn decode_event_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn only_signed_headers_are_handed_to_the_uploader() {
+        let uri = "https://b.s3.amazonaws.com/k?x-id=PutObject&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signature=ab";
+        assert_eq!(
+            super::signed_header_names(uri),
+            vec!["content-length", "content-type", "host"]
+        );
+        assert!(super::signed_header_names("https://b/k").is_empty());
+    }
+
+    #[test]
     fn event_keys_are_form_decoded() {
         assert_eq!(super::decode_event_key("kyc/P1/D1"), "kyc/P1/D1");
         assert_eq!(
@@ -70,6 +80,24 @@ mod tests {
         );
         assert_eq!(super::decode_event_key("100%"), "100%");
     }
+}
+
+/// The header names a presigned URL's signature covers (`X-Amz-SignedHeaders`).
+fn signed_header_names(uri: &str) -> Vec<String> {
+    uri.split_once('?')
+        .map(|(_, query)| query)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("X-Amz-SignedHeaders"))
+        .map(|(_, v)| {
+            v.replace("%3B", ";")
+                .replace("%3b", ";")
+                .split(';')
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What a browser needs to upload: `PUT url` with exactly these headers before `expires_at`.
@@ -149,9 +177,14 @@ impl Documents {
             .presigned(config)
             .await
             .map_err(|e| StorageError::Presign(e.to_string()))?;
+        // Only what the signature covers: the SDK also lists unsigned headers (in Lambda,
+        // `x-amzn-trace-id`), which a browser would have to send and the bucket's CORS
+        // rule does not allow.
+        let signed = signed_header_names(request.uri());
         let headers = request
             .headers()
             .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .filter(|(name, _)| signed.iter().any(|s| s.eq_ignore_ascii_case(name)))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
             .collect();
         Ok(PresignedUpload {

@@ -325,7 +325,7 @@ fn function_url_routes(t: &Yaml) -> BTreeSet<(String, String, String)> {
 
 /// The function API Gateway's `$default` route invokes; locally it also answers methods
 /// that have no route on a known path.
-const DEFAULT_ROUTE_FUNCTION: &str = "not-found";
+const DEFAULT_ROUTE_FUNCTION: &str = "web";
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 #[test]
@@ -1006,7 +1006,7 @@ fn each_handlers_route_is_its_template_route() {
         let http = f["Properties"]["Events"]
             .as_mapping()
             .is_some_and(|m| m.values().any(|e| e["Type"] == "HttpApi"));
-        if http && !["not-found", "health"].contains(&package.as_str()) {
+        if http && !["web", "health"].contains(&package.as_str()) {
             assert!(
                 listed.contains(package.as_str()),
                 "{package} is missing from HANDLER_ROUTES"

@@ -43,9 +43,10 @@ fn health_will_not_start_without_its_stage() {
 
 #[tokio::test]
 async fn an_unknown_route_is_a_problem_json_404_with_the_request_id() {
-    let deps = not_found::Deps::from_source(&[("PORTAL_STAGE", "local")]).unwrap();
-    let response = shared::http::respond(http_fixture("not-found", "unknown-route"), |r| {
-        not_found::handle(r, &deps)
+    let deps =
+        web::Deps::from_source(&[("PORTAL_STAGE", "local"), ("DOCUMENTS_BUCKET", "docs")]).unwrap();
+    let response = shared::http::respond(http_fixture("web", "unknown-route"), |r| {
+        web::handle(r, &deps)
     })
     .await;
     assert_eq!(response.status(), 404);
@@ -55,6 +56,6 @@ async fn an_unknown_route_is_a_problem_json_404_with_the_request_id() {
     );
     let body = body_json(&response);
     assert_eq!(body["code"], "route_not_found");
-    assert_eq!(body["request_id"], "not-found-0001");
+    assert_eq!(body["request_id"], "web-0001");
     assert_eq!(body["status"], 404);
 }

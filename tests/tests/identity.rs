@@ -7,6 +7,94 @@ use serde_json::{Value, json};
 use shared::app::Keys;
 use std::time::Duration;
 
+// ------------------------------------------------------------------ browser sessions
+
+/// The `portal_refresh=<token>` part of a response's `Set-Cookie`, and the whole header.
+fn refresh_cookie(response: &lambda_http::Response<lambda_http::Body>) -> (String, String) {
+    let header = response
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let pair = header.split(';').next().unwrap().trim().to_string();
+    (pair, header)
+}
+
+#[tokio::test]
+async fn a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie() {
+    let portal = Portal::new().await;
+    let (_, email) = portal.register_approved().await;
+
+    // Signing in from the portal's pages: the token pair without its refresh token, which
+    // comes as a cookie scripts cannot read, sent back to the auth endpoints only.
+    let req = with_header(
+        with_source_ip(
+            with_json(
+                http_fixture("auth-login", "password"),
+                &json!({"email": email, "password": PASSWORD}),
+            ),
+            &portal.source_ip,
+        ),
+        "x-portal-client",
+        "web",
+    );
+    let signed_in = shared::http::respond(req, |r| auth_login::handle(r, &portal.signer)).await;
+    assert_eq!(signed_in.status(), 200);
+    let body = body_json(&signed_in);
+    assert!(body["access_token"].is_string(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let (cookie, header) = refresh_cookie(&signed_in);
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/v1/auth"] {
+        assert!(header.contains(attribute), "{header} lacks {attribute}");
+    }
+
+    // Refreshing with the cookie alone (no body) rotates it.
+    let refresh = |cookie: String, site: &'static str| {
+        let mut req = http_fixture("auth-refresh", "browser");
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("sec-fetch-site", site.parse().unwrap());
+        let signer = &portal.signer;
+        async move { shared::http::respond(req, |r| auth_refresh::handle(r, signer)).await }
+    };
+    let refreshed = refresh(cookie.clone(), "same-origin").await;
+    assert_eq!(refreshed.status(), 200, "{}", body_json(&refreshed));
+    assert!(body_json(&refreshed).get("refresh_token").is_none());
+    let (rotated, _) = refresh_cookie(&refreshed);
+    assert_ne!(rotated, cookie, "the cookie rotates");
+
+    // The same request from another site is refused, and nothing rotates.
+    let cross = refresh(rotated.clone(), "cross-site").await;
+    assert_eq!(cross.status(), 403);
+    assert_eq!(body_json(&cross)["code"], "cross_site_request");
+
+    // An API client's refresh does not take the cookie in place of the body's token.
+    let mut req = with_json(
+        http_fixture("auth-refresh", "rotate"),
+        &json!({"refresh_token": "not-a-token"}),
+    );
+    req.headers_mut().insert("cookie", rotated.parse().unwrap());
+    let (status, _) = call(req, |r| auth_refresh::handle(r, &portal.signer)).await;
+    assert_eq!(status, 401);
+
+    // Signing out ends the session and removes the cookie; the cookie no longer refreshes.
+    let mut req = http_fixture("auth-logout", "signed-in");
+    req.headers_mut().remove("authorization");
+    req.headers_mut()
+        .insert("x-portal-client", "web".parse().unwrap());
+    req.headers_mut().insert("cookie", rotated.parse().unwrap());
+    let out = shared::http::respond(req, |r| auth_logout::handle(r, &portal.verifier)).await;
+    assert_eq!(out.status(), 204);
+    let (cleared, header) = refresh_cookie(&out);
+    assert_eq!(cleared, "portal_refresh=");
+    assert!(header.contains("Max-Age=0"), "{header}");
+    let after = refresh(rotated, "same-origin").await;
+    assert_eq!(after.status(), 401);
+    assert_eq!(body_json(&after)["code"], "invalid_refresh_token");
+}
+
 // ------------------------------------------------------------------ registration
 
 #[tokio::test]

@@ -36,9 +36,10 @@ async fn no_password_or_token_reaches_the_logs() {
 #[tokio::test]
 async fn invocation_logs_carry_the_request_id_but_no_body_query_or_token() {
     let logs = CapturedLogs::global();
-    let deps = not_found::Deps::from_source(&[("PORTAL_STAGE", "local")]).unwrap();
-    let response = shared::http::respond(http_fixture("not-found", "unknown-route"), |r| {
-        not_found::handle(r, &deps)
+    let deps =
+        web::Deps::from_source(&[("PORTAL_STAGE", "local"), ("DOCUMENTS_BUCKET", "docs")]).unwrap();
+    let response = shared::http::respond(http_fixture("web", "unknown-route"), |r| {
+        web::handle(r, &deps)
     })
     .await;
     assert_eq!(response.status(), 404);
@@ -46,11 +47,11 @@ async fn invocation_logs_carry_the_request_id_but_no_body_query_or_token() {
     let lines = logs.lines();
     let outcome = lines
         .iter()
-        .find(|l| l["message"] == "request handled" && l["span"]["request_id"] == "not-found-0001")
+        .find(|l| l["message"] == "request handled" && l["span"]["request_id"] == "web-0001")
         .unwrap_or_else(|| panic!("no outcome line in {lines:?}"));
     assert_eq!(outcome["status"], 404);
     assert_eq!(outcome["method"], "POST");
-    assert_eq!(outcome["span"]["request_id"], "not-found-0001");
+    assert_eq!(outcome["span"]["request_id"], "web-0001");
     assert!(outcome["timestamp"].is_string() && outcome["level"] == "INFO");
 
     let text = logs.text();

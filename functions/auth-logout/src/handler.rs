@@ -1,8 +1,10 @@
 //! `POST /v1/auth/logout`: ends a session (its whole refresh-token family, and its access
-//! tokens): the caller's, by bearer token, or the one a `{refresh_token}` body names.
+//! tokens): the caller's, by bearer token, or the one a `{refresh_token}` body names, or for
+//! the web portal the one in its cookie, which the answer removes.
 
 use lambda_http::{Body, Request, Response};
 use shared::app::Keys;
+use shared::config::Secret;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
 
@@ -12,6 +14,27 @@ pub const CURSORS: bool = false;
 shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+    if http::browser::web_client(&req)? {
+        if req
+            .headers()
+            .contains_key(lambda_http::http::header::AUTHORIZATION)
+        {
+            let principal = id.require(&req, ROUTE).await?;
+            service::logout(id, &principal).await?;
+        }
+        if let Some(token) = http::browser::cookie(&req, http::browser::REFRESH_COOKIE) {
+            service::logout_with_refresh_token(
+                id,
+                service::RefreshRequest {
+                    refresh_token: Secret::new(token),
+                },
+            )
+            .await?;
+        }
+        let mut response = http::no_content();
+        http::browser::clear_refresh_cookie(&mut response);
+        return Ok(response);
+    }
     let has_body = !(matches!(req.body(), Body::Empty) || req.body().is_empty());
     if req
         .headers()

@@ -1,9 +1,10 @@
-//! `POST /v1/auth/refresh`: rotates a refresh token for a new pair.
+//! `POST /v1/auth/refresh`: rotates a refresh token for a new pair: the body's, or for the
+//! web portal the one in its cookie (see [`shared::http::browser`]).
 
 use chrono::Utc;
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::Keys;
+use shared::config::Secret;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
 
@@ -13,7 +14,21 @@ pub const CURSORS: bool = false;
 shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
-    let body = http::json_body(&req, MAX_JSON_BODY)?;
+    let web = http::browser::web_client(&req)?;
+    let body = if web {
+        let token =
+            http::browser::cookie(&req, http::browser::REFRESH_COOKIE).ok_or_else(|| {
+                Problem::unauthorized_because(
+                    "invalid_refresh_token",
+                    "There is no session to refresh: sign in.",
+                )
+            })?;
+        service::RefreshRequest {
+            refresh_token: Secret::new(token),
+        }
+    } else {
+        http::json_body(&req, MAX_JSON_BODY)?
+    };
     let pair = service::refresh(id, body, Utc::now()).await?;
-    http::json(StatusCode::OK, &pair)
+    http::browser::sign_in_answer(&pair, web, service::SESSION_TTL_DAYS * 86_400)
 }

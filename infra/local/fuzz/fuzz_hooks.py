@@ -1,4 +1,4 @@
-"""Checks of the API fuzzer (infra/local/fuzz.sh) beyond schemathesis' own."""
+"""Checks of the API fuzzer (infra/local/served.sh) beyond schemathesis' own."""
 
 import schemathesis
 

@@ -5,6 +5,7 @@
 //! an `application/problem+json` response carrying the request id, so a client mistake is
 //! always a 4xx answer and never an `Err` that the gateway would turn into a 5xx.
 
+pub mod browser;
 mod problem;
 mod request;
 mod response;
