@@ -15,21 +15,27 @@ shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     if http::browser::web_client(&req)? {
+        let cookie = http::browser::cookie(&req, http::browser::REFRESH_COOKIE);
+        if let Some(token) = &cookie {
+            service::logout_with_refresh_token(
+                id,
+                service::RefreshRequest {
+                    refresh_token: Secret::new(token.clone()),
+                },
+            )
+            .await?;
+        }
         if req
             .headers()
             .contains_key(lambda_http::http::header::AUTHORIZATION)
         {
-            let principal = id.require(&req, ROUTE).await?;
-            service::logout(id, &principal).await?;
-        }
-        if let Some(token) = http::browser::cookie(&req, http::browser::REFRESH_COOKIE) {
-            service::logout_with_refresh_token(
-                id,
-                service::RefreshRequest {
-                    refresh_token: Secret::new(token),
-                },
-            )
-            .await?;
+            // An expired access token must not keep the cookie's session alive: with a
+            // cookie, that session is what signing out ends.
+            match id.require(&req, ROUTE).await {
+                Ok(principal) => service::logout(id, &principal).await?,
+                Err(refused) if cookie.is_none() => return Err(refused.into()),
+                Err(_) => {}
+            }
         }
         let mut response = http::no_content();
         http::browser::clear_refresh_cookie(&mut response);
