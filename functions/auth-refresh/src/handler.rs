@@ -26,6 +26,11 @@ pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Probl
         service::RefreshRequest {
             refresh_token: Secret::new(token),
         }
+    } else if matches!(req.body(), Body::Empty) || req.body().is_empty() {
+        return Err(Problem::unauthorized_because(
+            "invalid_refresh_token",
+            "Send the refresh token (from the portal's pages, the cookie holds it).",
+        ));
     } else {
         http::json_body(&req, MAX_JSON_BODY)?
     };

@@ -25,11 +25,21 @@ pub const REFRESH_COOKIE_PATH: &str = "/v1/auth";
 /// Whether the request comes from the web portal (and so deals in the cookie).
 /// A request from another site is refused rather than treated as an API client.
 pub fn web_client(req: &Request) -> Result<bool, Problem> {
-    let web = req
-        .headers()
-        .get(CLIENT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
+    let web = match req.headers().get(CLIENT_HEADER) {
+        None => false,
+        Some(v)
+            if v.to_str()
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("web")) =>
+        {
+            true
+        }
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "invalid_client_header",
+                "X-Portal-Client must be `web` when sent.",
+            ));
+        }
+    };
     if web {
         let site = req
             .headers()
@@ -140,6 +150,7 @@ mod tests {
             .unwrap()
         );
         assert!(!web_client(&request(&[])).unwrap());
+        assert!(web_client(&request(&[("x-portal-client", "AAA")])).is_err());
         assert!(
             web_client(&request(&[
                 ("x-portal-client", "web"),
