@@ -85,9 +85,18 @@ async fn pages_are_the_app_under_a_strict_policy_and_never_cached() {
         assert!(header(&page, "strict-transport-security").starts_with("max-age="));
         let html = text(&page);
         assert!(html.contains("<html"), "{html}");
+        // No inline script or style: every script is a file, and there is no style element
+        // or attribute (the policy would refuse them).
+        for script in html.split("<script").skip(1) {
+            let tag = script.split('>').next().unwrap_or("");
+            assert!(
+                tag.contains("src=\"/assets/"),
+                "an inline script: <script{tag}>"
+            );
+        }
         assert!(
-            !html.contains("<script>") && !html.contains("<style"),
-            "no inline script or style: {html}"
+            !html.contains("<style") && !html.contains("style=\""),
+            "inline style: {html}"
         );
     }
     // Locally (plain http): no HSTS, and uploads go to the emulator.

@@ -4,7 +4,6 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::app::Keys;
-use shared::config::Secret;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
 
@@ -15,15 +14,10 @@ shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     if http::browser::web_client(&req)? {
-        let cookie = http::browser::cookie(&req, http::browser::REFRESH_COOKIE);
-        if let Some(token) = &cookie {
-            service::logout_with_refresh_token(
-                id,
-                service::RefreshRequest {
-                    refresh_token: Secret::new(token.clone()),
-                },
-            )
-            .await?;
+        let cookie = service::RefreshRequest::from_cookie(&req);
+        let had_cookie = cookie.is_some();
+        if let Some(cookie) = cookie {
+            service::logout_with_refresh_token(id, cookie).await?;
         }
         if req
             .headers()
@@ -33,7 +27,7 @@ pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Probl
             // cookie, that session is what signing out ends.
             match id.require(&req, ROUTE).await {
                 Ok(principal) => service::logout(id, &principal).await?,
-                Err(refused) if cookie.is_none() => return Err(refused.into()),
+                Err(refused) if !had_cookie => return Err(refused.into()),
                 Err(_) => {}
             }
         }

@@ -4,7 +4,6 @@
 use chrono::Utc;
 use lambda_http::{Body, Request, Response};
 use shared::app::Keys;
-use shared::config::Secret;
 use shared::http::{self, MAX_JSON_BODY, Problem};
 use shared::identity::service::{self, Identity};
 
@@ -16,16 +15,12 @@ shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
     let web = http::browser::web_client(&req)?;
     let body = if web {
-        let token =
-            http::browser::cookie(&req, http::browser::REFRESH_COOKIE).ok_or_else(|| {
-                Problem::unauthorized_because(
-                    "invalid_refresh_token",
-                    "There is no session to refresh: sign in.",
-                )
-            })?;
-        service::RefreshRequest {
-            refresh_token: Secret::new(token),
-        }
+        service::RefreshRequest::from_cookie(&req).ok_or_else(|| {
+            Problem::unauthorized_because(
+                "invalid_refresh_token",
+                "There is no session to refresh: sign in.",
+            )
+        })?
     } else if matches!(req.body(), Body::Empty) || req.body().is_empty() {
         return Err(Problem::unauthorized_because(
             "invalid_refresh_token",

@@ -43,16 +43,18 @@ const PAGES: &[&str] = &[
 pub fn is_api(path: &str) -> bool {
     ["/v1", "/.well-known"]
         .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+        .any(|prefix| under(path, prefix))
+}
+
+/// `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A page of the app (its `index.html` answers with 200; other paths get it with 404).
 pub fn is_page(path: &str) -> bool {
-    path == "/"
-        || path == "/index.html"
-        || PAGES
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    path == "/" || path == "/index.html" || PAGES.iter().any(|page| under(path, page))
 }
 
 /// Where the build puts its hashed files.

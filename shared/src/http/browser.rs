@@ -72,7 +72,7 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 }
 
 /// Sets the refresh cookie on a response: `HttpOnly; Secure; SameSite=Strict`, scoped to
-/// the auth endpoints, for as long as the session may last.
+/// the auth endpoints, for as long as the session may last (an empty one for 0 s removes it).
 pub fn set_refresh_cookie(response: &mut Response<Body>, token: &str, max_age_secs: i64) {
     let value = format!(
         "{REFRESH_COOKIE}={token}; Path={REFRESH_COOKIE_PATH}; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict"
@@ -107,12 +107,7 @@ pub fn sign_in_answer<T: Serialize>(
 
 /// Removes the refresh cookie from the browser.
 pub fn clear_refresh_cookie(response: &mut Response<Body>) {
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "portal_refresh=; Path=/v1/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
-        ),
-    );
+    set_refresh_cookie(response, "", 0);
 }
 
 #[cfg(test)]

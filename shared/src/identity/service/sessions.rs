@@ -9,6 +9,15 @@ pub struct RefreshRequest {
     pub refresh_token: Secret<String>,
 }
 
+impl RefreshRequest {
+    /// The refresh token in a web portal request's cookie (see [`crate::http::browser`]).
+    pub fn from_cookie(req: &lambda_http::Request) -> Option<Self> {
+        crate::http::browser::cookie(req, crate::http::browser::REFRESH_COOKIE).map(|token| Self {
+            refresh_token: Secret::new(token),
+        })
+    }
+}
+
 pub(crate) fn invalid_refresh() -> IdentityError {
     IdentityError::InvalidRefreshToken
 }

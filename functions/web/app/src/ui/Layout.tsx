@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { personName } from './people';
 import { can, isStaff, signOut, useMe, useSession, type Me, type Role } from '../api/session';
 import { useLocation } from './location';
 import { PRODUCT_NAME } from './page';
@@ -71,8 +72,7 @@ function useDisclosure() {
 }
 
 function displayName(me: Me): string {
-  const n = [me.user.first_name, me.user.last_name].filter(Boolean).join(' ');
-  return n || me.user.email;
+  return personName(me.user);
 }
 
 function UserMenu({ me }: { me: Me }) {

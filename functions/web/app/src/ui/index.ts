@@ -28,8 +28,8 @@ export {
   type Option,
   type Errors,
 } from './form';
-export { DataTable, Pager, useCursorPages, type Column, type CursorPage, type CursorPages } from './table';
-export { StatusBadge, Alert, Tabs, Dialog, ProgressBar, humanize, type Tone, type Tab } from './widgets';
+export { DataTable, PagedTable, Pager, useCursorPages, type Column, type CursorPage, type CursorPages } from './table';
+export { StatusBadge, Alert, Tabs, Dialog, ConfirmDialog, ProgressBar, humanize, type Tone, type Tab } from './widgets';
 export { toast, ToastRegion } from './toast';
 export { BarChart, Sparkline, type Datum } from './charts';
 export {
@@ -46,3 +46,5 @@ export {
 } from './format';
 export { putFile, uploadFile, uploadKycDocument, findKycDocument, poll, useUpload, type Progress, type UploadPhase } from './upload';
 export { type NavItem } from './Layout';
+export { FilterBar, type FilterDef } from './filters';
+export { personName, ifMatch, loadStaff, useStaff, type StaffUser } from './people';

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiProblem, toProblem } from '../api/problem';
+import { ErrorState, Loading } from './async';
 
 export interface Column<T> {
   /** Stable key (also the default cell value: `row[key]`). */
@@ -174,5 +175,46 @@ export function Pager<T>({ pages, label = 'Pages' }: { pages: CursorPages<T>; la
         Next<span aria-hidden="true"> →</span>
       </button>
     </nav>
+  );
+}
+
+/**
+ * A cursor-paged list in one piece: its error (with a retry), the first load, the table
+ * (or `empty` when there is nothing; nothing when the first page failed), and the pager.
+ *
+ *   <PagedTable pages={leads} caption="Leads" rowKey={(l) => l.id} columns={columns}
+ *     empty={<EmptyState title="No leads yet" />} loadingLabel="Loading leads…" pagerLabel="Lead pages" />
+ */
+export function PagedTable<T>(props: {
+  pages: CursorPages<T>;
+  caption: ComponentChildren;
+  showCaption?: boolean;
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  empty?: ComponentChildren;
+  loadingLabel: string;
+  pagerLabel: string;
+  /** The error state's heading. */
+  errorTitle?: string;
+}) {
+  const { pages } = props;
+  return (
+    <>
+      {pages.error ? <ErrorState error={pages.error} onRetry={pages.reload} title={props.errorTitle} /> : null}
+      {pages.loading && pages.items.length === 0 ? (
+        <Loading label={props.loadingLabel} />
+      ) : pages.error && pages.items.length === 0 ? null : (
+        <DataTable
+          caption={props.caption}
+          showCaption={props.showCaption}
+          rows={pages.items}
+          rowKey={props.rowKey}
+          columns={props.columns}
+          busy={pages.loading}
+          empty={props.empty}
+        />
+      )}
+      <Pager pages={pages} label={props.pagerLabel} />
+    </>
   );
 }

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ErrorState } from './async';
 
 /* ---------------------------------------------------------------- StatusBadge */
 
@@ -194,6 +195,58 @@ export function Dialog(props: {
         </>
       ) : null}
     </dialog>
+  );
+}
+
+/**
+ * A dialog that asks to confirm one action: its button (busy and disabled while the action
+ * runs), Cancel, and the action's failure (the problem's detail) above the question.
+ *
+ *   <ConfirmDialog open={!!deleting} title="Delete task" confirmLabel="Delete task" busyLabel="Deleting…"
+ *     danger busy={busy} error={error} errorTitle="The task was not deleted" onConfirm={remove} onClose={close}>
+ *     <p>Delete “{deleting?.title}”? This cannot be undone.</p>
+ *   </ConfirmDialog>
+ */
+export function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  confirmLabel: string;
+  busyLabel: string;
+  busy: boolean;
+  danger?: boolean;
+  error?: unknown;
+  errorTitle?: string;
+  onConfirm: () => void;
+  onClose: () => void;
+  children?: ComponentChildren;
+}) {
+  const close = () => !props.busy && props.onClose();
+  return (
+    <Dialog
+      open={props.open}
+      title={props.title}
+      onClose={close}
+      footer={
+        <>
+          <button
+            type="button"
+            class={props.danger ? 'danger' : undefined}
+            aria-busy={props.busy ? 'true' : undefined}
+            disabled={props.busy}
+            onClick={props.onConfirm}
+          >
+            {props.busy ? <span class="spinner spinner-inline" aria-hidden="true" /> : null}
+            {props.busy ? props.busyLabel : props.confirmLabel}
+          </button>
+          <button type="button" class="secondary" onClick={close}>
+            Cancel
+          </button>
+        </>
+      }
+    >
+      {props.error ? <ErrorState error={props.error} title={props.errorTitle} /> : null}
+      {props.children}
+    </Dialog>
   );
 }
 

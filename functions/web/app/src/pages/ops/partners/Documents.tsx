@@ -1,28 +1,27 @@
 import { useState } from 'preact/hooks';
 import { ApiProblem, api, can, toProblem, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  AsyncState,
-  DataTable,
-  Dialog,
+  type Column,
+  ConfirmDialog,
   EmptyState,
   Field,
   Form,
-  Pager,
+  formatBytes,
+  formatDate,
+  PagedTable,
+  poll,
   ProgressBar,
+  putFile,
   RadioGroupField,
   StatusBadge,
   SubmitButton,
   TextField,
-  formatBytes,
-  formatDate,
-  poll,
-  putFile,
   toast,
   useCursorPages,
   useForm,
-  type Column,
+  useStaff,
 } from '../../../ui';
-import { actorName, pagesState, useStaff } from './shared';
+import { actorName } from './shared';
 
 type Doc = Schemas['InternalDocument'];
 type FileType = Schemas['InternalFileDeclaration']['content_type'];
@@ -178,7 +177,7 @@ export function DocumentsTab({ partnerId }: { partnerId: string }) {
   const canDelete = can(me, 'DELETE /v1/admin/documents/{document_id}');
   const [deleting, setDeleting] = useState<Doc | null>(null);
   const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
   const pages = useCursorPages(
     (cursor) =>
       unwrap(api.GET('/v1/admin/partners/{partner_id}/documents', { params: { path: { partner_id: partnerId }, query: { cursor, limit: 25 } } })),
@@ -194,7 +193,7 @@ export function DocumentsTab({ partnerId }: { partnerId: string }) {
       setDeleting(null);
       pages.reload();
     } catch (e) {
-      setDeleteError(toProblem(e).detail);
+      setDeleteError(e);
     } finally {
       setBusy(false);
     }
@@ -271,32 +270,29 @@ export function DocumentsTab({ partnerId }: { partnerId: string }) {
           }}
         />
       ) : null}
-      <AsyncState state={pagesState(pages)} loadingLabel="Loading documents…" isEmpty={(d) => d.length === 0} empty={<EmptyState title="No documents yet" />}>
-        {(items) => <DataTable caption="Internal documents" columns={columns} rows={items} rowKey={(d) => d.id} busy={pages.loading} />}
-      </AsyncState>
-      <Pager pages={pages} label="Document pages" />
-      <Dialog
+      <PagedTable
+        pages={pages}
+        caption="Internal documents"
+        columns={columns}
+        rowKey={(d) => d.id}
+        empty={<EmptyState title="No documents yet" />}
+        loadingLabel="Loading documents…"
+        pagerLabel="Document pages"
+      />
+      <ConfirmDialog
         open={deleting !== null}
         title="Delete document"
+        confirmLabel="Delete document"
+        busyLabel="Deleting…"
+        danger
+        busy={busy}
+        error={deleteError}
+        errorTitle="The document was not deleted"
+        onConfirm={() => void remove()}
         onClose={() => setDeleting(null)}
-        footer={
-          <>
-            <button type="button" class="danger" aria-busy={busy ? 'true' : undefined} disabled={busy} onClick={() => void remove()}>
-              {busy ? 'Deleting…' : 'Delete document'}
-            </button>
-            <button type="button" class="secondary" onClick={() => setDeleting(null)}>
-              Cancel
-            </button>
-          </>
-        }
       >
         <p>Delete “{deleting?.title}”{deleting?.file ? ' and its file' : ''}? This cannot be undone.</p>
-        {deleteError ? (
-          <div class="alert alert-error" role="alert">
-            {deleteError}
-          </div>
-        ) : null}
-      </Dialog>
+      </ConfirmDialog>
     </div>
   );
 }

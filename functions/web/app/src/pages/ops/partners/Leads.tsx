@@ -1,21 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api, can, toProblem, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  AsyncState,
-  DataTable,
+  type Column,
   EmptyState,
-  Link,
-  Pager,
-  StatusBadge,
   formatDate,
   formatDateTime,
+  Link,
   money,
+  PagedTable,
+  StatusBadge,
   toast,
   useCursorPages,
   withQuery,
-  type Column,
 } from '../../../ui';
-import { pagesState } from './shared';
 
 type Lead = Schemas['Lead'];
 
@@ -88,15 +85,15 @@ export function LeadsTab({ partnerId }: { partnerId: string }) {
       <p>
         <Link href={withQuery('/app/ops/leads', { partner_id: partnerId })}>Open these leads in the lead pool</Link>
       </p>
-      <AsyncState
-        state={pagesState(pages)}
-        loadingLabel="Loading leads…"
-        isEmpty={(d) => d.length === 0}
+      <PagedTable
+        pages={pages}
+        caption="The partner's leads"
+        columns={columns}
+        rowKey={(l) => l.id}
         empty={<EmptyState title="No leads yet" />}
-      >
-        {(items) => <DataTable caption="The partner's leads" columns={columns} rows={items} rowKey={(l) => l.id} busy={pages.loading} />}
-      </AsyncState>
-      <Pager pages={pages} label="Lead pages" />
+        loadingLabel="Loading leads…"
+        pagerLabel="Lead pages"
+      />
     </div>
   );
 }

@@ -4,16 +4,19 @@ import { api, can, unwrap, unwrapResponse, useMe, type Schemas } from '../../../
 import {
   Dialog,
   Form,
+  formatDate,
+  formatDateTime,
+  humanize,
+  ifMatch,
+  personName,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextAreaField,
   TextField,
-  formatDate,
-  formatDateTime,
-  humanize,
   toast,
   useForm,
+  useStaff,
 } from '../../../ui';
 import { ActivityList } from './Timeline';
 import {
@@ -23,10 +26,7 @@ import {
   allowedDecisions,
   bpsText,
   bpsToPercentInput,
-  etagOf,
   percentToBps,
-  personName,
-  useStaff,
   type Decision,
   type Tier,
 } from './shared';
@@ -143,7 +143,7 @@ function TermsForm({ state, onSaved }: { state: RecordState; onSaved: () => void
         .filter(Boolean);
       const r = await unwrapResponse(
         api.PATCH('/v1/admin/partners/{partner_id}', {
-          params: { path: { partner_id: p.id }, header: { 'If-Match': state.etag ?? etagOf(record.version) } },
+          params: { path: { partner_id: p.id }, header: { 'If-Match': state.etag ?? ifMatch(record.version) } },
           body: {
             business_name: v.business_name.trim(),
             tier: v.tier as Tier,

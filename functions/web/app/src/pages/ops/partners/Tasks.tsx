@@ -1,25 +1,26 @@
 import { useState } from 'preact/hooks';
 import { api, can, toProblem, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  AsyncState,
-  DataTable,
-  Dialog,
+  type Column,
+  ConfirmDialog,
   EmptyState,
   Form,
-  Pager,
+  formatDate,
+  humanize,
+  ifMatch,
+  PagedTable,
+  personName,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextAreaField,
   TextField,
-  formatDate,
-  humanize,
   toast,
   useCursorPages,
   useForm,
-  type Column,
+  useStaff,
 } from '../../../ui';
-import { actorName, etagOf, pagesState, personName, useStaff } from './shared';
+import { actorName } from './shared';
 
 type Task = Schemas['Task'];
 
@@ -80,7 +81,7 @@ export function TasksTab({ partnerId }: { partnerId: string }) {
   const canDelete = can(me, 'DELETE /v1/admin/tasks/{task_id}');
   const [busy, setBusy] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Task | null>(null);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
   const pages = useCursorPages(
     (cursor) =>
       unwrap(api.GET('/v1/admin/partners/{partner_id}/tasks', { params: { path: { partner_id: partnerId }, query: { cursor, limit: 25 } } })),
@@ -93,7 +94,7 @@ export function TasksTab({ partnerId }: { partnerId: string }) {
     try {
       await unwrap(
         api.PATCH('/v1/admin/tasks/{task_id}', {
-          params: { path: { task_id: t.id }, header: { 'If-Match': etagOf(t.version) } },
+          params: { path: { task_id: t.id }, header: { 'If-Match': ifMatch(t.version) } },
           body: { status },
         }),
       );
@@ -117,7 +118,7 @@ export function TasksTab({ partnerId }: { partnerId: string }) {
       setDeleting(null);
       pages.reload();
     } catch (e) {
-      setDeleteError(toProblem(e).detail);
+      setDeleteError(e);
     } finally {
       setBusy(null);
     }
@@ -204,32 +205,29 @@ export function TasksTab({ partnerId }: { partnerId: string }) {
           }}
         />
       ) : null}
-      <AsyncState state={pagesState(pages)} loadingLabel="Loading tasks…" isEmpty={(d) => d.length === 0} empty={<EmptyState title="No tasks yet" />}>
-        {(items) => <DataTable caption="Tasks about this partner" columns={columns} rows={items} rowKey={(t) => t.id} busy={pages.loading} />}
-      </AsyncState>
-      <Pager pages={pages} label="Task pages" />
-      <Dialog
+      <PagedTable
+        pages={pages}
+        caption="Tasks about this partner"
+        columns={columns}
+        rowKey={(t) => t.id}
+        empty={<EmptyState title="No tasks yet" />}
+        loadingLabel="Loading tasks…"
+        pagerLabel="Task pages"
+      />
+      <ConfirmDialog
         open={deleting !== null}
         title="Delete task"
+        confirmLabel="Delete task"
+        busyLabel="Deleting…"
+        danger
+        busy={busy !== null}
+        error={deleteError}
+        errorTitle="The task was not deleted"
+        onConfirm={() => void remove()}
         onClose={() => setDeleting(null)}
-        footer={
-          <>
-            <button type="button" class="danger" aria-busy={busy ? 'true' : undefined} disabled={busy !== null} onClick={() => void remove()}>
-              {busy ? 'Deleting…' : 'Delete task'}
-            </button>
-            <button type="button" class="secondary" onClick={() => setDeleting(null)}>
-              Cancel
-            </button>
-          </>
-        }
       >
         <p>Delete “{deleting?.title}”? This cannot be undone.</p>
-        {deleteError ? (
-          <div class="alert alert-error" role="alert">
-            {deleteError}
-          </div>
-        ) : null}
-      </Dialog>
+      </ConfirmDialog>
     </div>
   );
 }

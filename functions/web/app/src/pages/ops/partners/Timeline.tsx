@@ -4,18 +4,20 @@ import {
   EmptyState,
   Field,
   Form,
-  Pager,
-  SubmitButton,
-  TextAreaField,
   formatDateTime,
   formatRelative,
+  Pager,
   setQuery,
+  type StaffUser,
+  SubmitButton,
+  TextAreaField,
   toast,
   useCursorPages,
   useForm,
   useQuery,
+  useStaff,
 } from '../../../ui';
-import { actorName, pagesState, useStaff, type StaffUser } from './shared';
+import { actorName, pagesState } from './shared';
 
 type Entry = Pick<Schemas['ActivityEntry'], 'id' | 'actor' | 'action' | 'target' | 'at'> & { before?: unknown; after?: unknown };
 

@@ -1,12 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, unwrap, type Schemas } from '../../../api';
-import { optionsOf, type AsyncResult, type CursorPages, type Option } from '../../../ui';
+import type { Schemas } from '../../../api';
+import { optionsOf, personName, type AsyncResult, type CursorPages, type Option, type StaffUser } from '../../../ui';
 
 export type Partner = Schemas['Partner'];
 export type PartnerStatus = Schemas['PartnerStatus'];
 export type KycStatus = Schemas['KycStatus'];
 export type Tier = Schemas['Tier'];
-export type StaffUser = Schemas['User'];
 
 export const PARTNER_STATUS_LABELS: Record<PartnerStatus, string> = {
   pending: 'Pending',
@@ -88,50 +86,6 @@ export function bpsToPercentInput(bps: number | null | undefined): string {
   return bpsText(bps).replace('%', '');
 }
 
-export function personName(u: { first_name?: string | null; last_name?: string | null; email: string }): string {
-  const n = [u.first_name, u.last_name].filter(Boolean).join(' ').trim();
-  return n || u.email;
-}
-
-let staffCache: Promise<StaffUser[]> | null = null;
-
-/** Every staff user (admins and support), read once per page load. */
-export function loadStaff(): Promise<StaffUser[]> {
-  if (!staffCache) {
-    staffCache = (async () => {
-      const all: StaffUser[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 10; i++) {
-        const page = await unwrap(api.GET('/v1/admin/staff', { params: { query: { limit: 100, cursor } } }));
-        all.push(...page.items);
-        if (!page.next_cursor) break;
-        cursor = page.next_cursor;
-      }
-      return all;
-    })();
-    staffCache.catch(() => {
-      staffCache = null;
-    });
-  }
-  return staffCache;
-}
-
-/** Staff users for pickers and names (an empty list while loading or when not readable). */
-export function useStaff(): StaffUser[] {
-  const [staff, setStaff] = useState<StaffUser[]>([]);
-  useEffect(() => {
-    let live = true;
-    loadStaff().then(
-      (s) => live && setStaff(s),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-  return staff;
-}
-
 /** A user id as a name when it is a known staff member, else the id (or `system` / `crm`). */
 export function actorName(id: string | null | undefined, staff: StaffUser[], extra: StaffUser[] = []): string {
   if (!id) return '—';
@@ -139,11 +93,6 @@ export function actorName(id: string | null | undefined, staff: StaffUser[], ext
   if (id === 'crm') return 'CRM';
   const u = staff.find((s) => s.id === id) ?? extra.find((s) => s.id === id);
   return u ? personName(u) : id;
-}
-
-/** `"v3"`: the ETag of a resource at a version (tasks carry their version). */
-export function etagOf(version: number): string {
-  return `"v${version}"`;
 }
 
 /** A cursor-paged list as the state AsyncState shows (loading, error, empty, data). */

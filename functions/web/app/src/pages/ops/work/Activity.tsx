@@ -1,6 +1,16 @@
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
-import { DataTable, EmptyState, ErrorState, Loading, Page, Pager, formatDateTime, formatRelative, useCursorPages, useQuery, type Column } from '../../../ui';
-import { FilterBar, PartnerLink, q, shortId, useStaffNames } from './shared';
+import {
+  type Column,
+  EmptyState,
+  FilterBar,
+  formatDateTime,
+  formatRelative,
+  Page,
+  PagedTable,
+  useCursorPages,
+  useQuery,
+} from '../../../ui';
+import { PartnerLink, q, shortId, useStaffNames } from './shared';
 
 type Entry = Schemas['ActivityEntry'];
 
@@ -83,20 +93,15 @@ export default function Activity() {
         Action takes an exact action (<code>lead.updated</code>) or a prefix (<code>lead.</code>); actor takes a user id,{' '}
         <code>system</code> or <code>crm</code>.
       </p>
-      {feed.error ? <ErrorState error={feed.error} onRetry={feed.reload} /> : null}
-      {feed.loading && feed.items.length === 0 ? (
-        <Loading label="Loading activity…" />
-      ) : (
-        <DataTable
-          caption="Activity"
-          rows={feed.items}
-          rowKey={(e) => e.id}
-          columns={columns}
-          busy={feed.loading}
-          empty={feed.error ? null : <EmptyState title="No activity matches these filters" />}
-        />
-      )}
-      <Pager pages={feed} label="Activity pages" />
+      <PagedTable
+        pages={feed}
+        caption="Activity"
+        rowKey={(e) => e.id}
+        columns={columns}
+        empty={<EmptyState title="No activity matches these filters" />}
+        loadingLabel="Loading activity…"
+        pagerLabel="Activity pages"
+      />
     </Page>
   );
 }

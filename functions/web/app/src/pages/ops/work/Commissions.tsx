@@ -2,45 +2,30 @@ import { useState } from 'preact/hooks';
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
   Alert,
+  type Column,
   DataTable,
   EmptyState,
-  ErrorState,
+  FilterBar,
   Form,
-  Loading,
+  formatDate,
+  formatDateTime,
+  humanize,
+  ifMatch,
+  money,
   Page,
-  Pager,
+  PagedTable,
   RadioGroupField,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextAreaField,
   TextField,
-  formatDate,
-  formatDateTime,
-  humanize,
-  money,
   toast,
   useCursorPages,
   useForm,
   useQuery,
-  type Column,
 } from '../../../ui';
-import {
-  ActionProblem,
-  FilterBar,
-  ItemDialog,
-  PartnerLink,
-  PartnerPicker,
-  currencyOptions,
-  enumOptions,
-  ifMatch,
-  localDateTimeToIso,
-  parseMajorToMinor,
-  q,
-  shortId,
-  useIdempotencyKey,
-  useRowAction,
-} from './shared';
+import { ActionProblem, ItemDialog, PartnerLink, PartnerPicker, currencyOptions, enumOptions, localDateTimeToIso, parseMajorToMinor, q, shortId, useIdempotencyKey, useRowAction } from './shared';
 
 type Line = Schemas['AdminCommissionLine'];
 type Payout = Schemas['AdminPayout'];
@@ -103,21 +88,17 @@ function NewLineForm({ onCreated, onCancel }: { onCreated: (l: Line) => void; on
         earned_at: localDateTimeToIso(v.earned_at),
       };
       const body: NewLineBody = v.kind === 'earning' ? { ...base, kind: 'earning' } : { ...base, kind: v.kind, corrects: v.corrects.trim() };
-      try {
-        const line = await unwrap(
+      const line = await key.send((k) =>
+        unwrap(
           api.POST('/v1/admin/commissions', {
-            params: { header: { 'Idempotency-Key': key.get() } },
+            params: { header: { 'Idempotency-Key': k } },
             // The generated type of this body (anyOf branches) is stricter than its schema: checked above as NewLineBody.
             body: body as never,
           }),
-        );
-        key.renew();
-        toast.success(`Commission line of ${money(line.amount)} created (pending).`);
-        onCreated(line);
-      } catch (e) {
-        key.afterFailure(e);
-        throw e;
-      }
+        ),
+      );
+      toast.success(`Commission line of ${money(line.amount)} created (pending).`);
+      onCreated(line);
     },
   });
   form.register('partner_id');
@@ -216,20 +197,16 @@ function NewPayoutForm({ onCreated, onCancel }: { onCreated: (p: Payout) => void
     },
     onSubmit: async (v) => {
       const ids = splitIds(v.commission_ids);
-      try {
-        const payout = await unwrap(
+      const payout = await key.send((k) =>
+        unwrap(
           api.POST('/v1/admin/payouts', {
-            params: { header: { 'Idempotency-Key': key.get() } },
+            params: { header: { 'Idempotency-Key': k } },
             body: { partner_id: v.partner_id, currency: v.currency, commission_ids: ids.length ? ids : null },
           }),
-        );
-        key.renew();
-        toast.success(`Payout of ${money(payout.amount)} created (${payout.line_count} lines).`);
-        onCreated(payout);
-      } catch (e) {
-        key.afterFailure(e);
-        throw e;
-      }
+        ),
+      );
+      toast.success(`Payout of ${money(payout.amount)} created (${payout.line_count} lines).`);
+      onCreated(payout);
     },
   });
   form.register('partner_id');
@@ -504,20 +481,15 @@ export default function Commissions() {
         <Alert tone="info">You can read commission lines; only administrators approve, hold, cancel or pay them.</Alert>
       ) : null}
       <ActionProblem problem={action.problem} onDismiss={action.clear} />
-      {lines.error ? <ErrorState error={lines.error} onRetry={lines.reload} /> : null}
-      {lines.loading && lines.items.length === 0 ? (
-        <Loading label="Loading commission lines…" />
-      ) : (
-        <DataTable
-          caption="Commission lines"
-          rows={lines.items}
-          rowKey={(l) => l.id}
-          columns={columns}
-          busy={lines.loading}
-          empty={lines.error ? null : <EmptyState title="No commission lines match these filters" />}
-        />
-      )}
-      <Pager pages={lines} label="Commission pages" />
+      <PagedTable
+        pages={lines}
+        caption="Commission lines"
+        rowKey={(l) => l.id}
+        columns={columns}
+        empty={<EmptyState title="No commission lines match these filters" />}
+        loadingLabel="Loading commission lines…"
+        pagerLabel="Commission pages"
+      />
 
       <ItemDialog item={creating || null} title={() => 'New commission line'} onClose={() => setCreating(false)}>
         {() => (

@@ -1,25 +1,23 @@
 import { useState } from 'preact/hooks';
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  DataTable,
+  type Column,
   EmptyState,
-  ErrorState,
+  FilterBar,
   Form,
-  Loading,
+  formatDate,
+  formatDateTime,
+  money,
   Page,
-  Pager,
+  PagedTable,
   StatusBadge,
   SubmitButton,
-  formatDateTime,
-  formatDate,
-  money,
   toast,
   useCursorPages,
   useForm,
   useQuery,
-  type Column,
 } from '../../../ui';
-import { FilterBar, ItemDialog, PartnerLink, PartnerPicker, enumOptions, q } from './shared';
+import { ItemDialog, PartnerLink, PartnerPicker, enumOptions, q } from './shared';
 
 type Lead = Schemas['Lead'];
 
@@ -129,20 +127,15 @@ export default function LeadPool() {
           { name: 'created_to', label: 'Created to', type: 'date' },
         ]}
       />
-      {leads.error ? <ErrorState error={leads.error} onRetry={leads.reload} /> : null}
-      {leads.loading && leads.items.length === 0 ? (
-        <Loading label="Loading leads…" />
-      ) : (
-        <DataTable
-          caption="Leads"
-          rows={leads.items}
-          rowKey={(l) => l.id}
-          columns={columns}
-          busy={leads.loading}
-          empty={leads.error ? null : <EmptyState title="No leads match these filters" />}
-        />
-      )}
-      <Pager pages={leads} label="Lead pages" />
+      <PagedTable
+        pages={leads}
+        caption="Leads"
+        rowKey={(l) => l.id}
+        columns={columns}
+        empty={<EmptyState title="No leads match these filters" />}
+        loadingLabel="Loading leads…"
+        pagerLabel="Lead pages"
+      />
       <ItemDialog item={assigning} title={(l) => `Assign ${l.first_name} ${l.last_name}`} onClose={() => setAssigning(null)}>
         {(l) => (
           <AssignForm

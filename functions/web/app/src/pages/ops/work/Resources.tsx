@@ -2,34 +2,33 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, can, unwrap, useMe, ApiProblem, toProblem, type Schemas } from '../../../api';
 import {
   CheckboxField,
-  DataTable,
+  type Column,
   EmptyState,
-  ErrorState,
   Field,
+  FilterBar,
   Form,
-  Loading,
+  type FormApi,
+  formatBytes,
+  formatDate,
+  formatNumber,
+  humanize,
+  ifMatch,
   Page,
-  Pager,
+  PagedTable,
   ProgressBar,
+  putFile,
   RadioGroupField,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextAreaField,
   TextField,
-  formatBytes,
-  formatDate,
-  formatNumber,
-  humanize,
-  putFile,
   toast,
   useCursorPages,
   useForm,
   useQuery,
-  type Column,
-  type FormApi,
 } from '../../../ui';
-import { ActionProblem, FilterBar, ItemDialog, enumOptions, ifMatch, q, useRowAction } from './shared';
+import { ActionProblem, ItemDialog, enumOptions, q, useRowAction } from './shared';
 
 type Resource = Schemas['AdminResource'];
 type ResourceType = Schemas['ResourceType'];
@@ -442,20 +441,15 @@ export default function Resources() {
     >
       <FilterBar label="Filter resources" filters={[{ name: 'status', label: 'Status', type: 'select', options: enumOptions(STATUSES) }]} />
       <ActionProblem problem={action.problem} onDismiss={action.clear} />
-      {list.error ? <ErrorState error={list.error} onRetry={list.reload} /> : null}
-      {list.loading && list.items.length === 0 ? (
-        <Loading label="Loading resources…" />
-      ) : (
-        <DataTable
-          caption="Resources"
-          rows={list.items}
-          rowKey={(r) => r.id}
-          columns={columns}
-          busy={list.loading}
-          empty={list.error ? null : <EmptyState title="No resources yet" />}
-        />
-      )}
-      <Pager pages={list} label="Resource pages" />
+      <PagedTable
+        pages={list}
+        caption="Resources"
+        rowKey={(r) => r.id}
+        columns={columns}
+        empty={<EmptyState title="No resources yet" />}
+        loadingLabel="Loading resources…"
+        pagerLabel="Resource pages"
+      />
       <ItemDialog item={creating || null} title={() => 'New resource'} onClose={() => setCreating(false)}>
         {() => (
           <NewResourceForm

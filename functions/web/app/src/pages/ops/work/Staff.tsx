@@ -1,25 +1,23 @@
 import { useState } from 'preact/hooks';
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  DataTable,
+  type Column,
   EmptyState,
-  ErrorState,
   Form,
-  Loading,
+  formatDate,
+  humanize,
   Page,
-  Pager,
+  PagedTable,
+  personName,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextField,
-  formatDate,
-  humanize,
   toast,
   useCursorPages,
   useForm,
-  type Column,
 } from '../../../ui';
-import { ActionProblem, ItemDialog, useRowAction, userName } from './shared';
+import { ActionProblem, ItemDialog, useRowAction } from './shared';
 
 type User = Schemas['User'];
 
@@ -96,7 +94,7 @@ export default function Staff() {
       primary: true,
       render: (u) => (
         <>
-          {userName(u)}
+          {personName(u)}
           {u.id === me?.user.id ? <span class="muted small"> (you)</span> : null}
         </>
       ),
@@ -115,7 +113,7 @@ export default function Staff() {
         const other = u.role === 'admin' ? 'support' : 'admin';
         const roleKey = `${u.id}:role`;
         const activeKey = `${u.id}:active`;
-        const name = userName(u);
+        const name = personName(u);
         return (
           <div class="row-actions">
             <button
@@ -161,20 +159,15 @@ export default function Staff() {
       }
     >
       <ActionProblem problem={action.problem} onDismiss={action.clear} />
-      {staff.error ? <ErrorState error={staff.error} onRetry={staff.reload} /> : null}
-      {staff.loading && staff.items.length === 0 ? (
-        <Loading label="Loading staff…" />
-      ) : (
-        <DataTable
-          caption="Staff"
-          rows={staff.items}
-          rowKey={(u) => u.id}
-          columns={columns}
-          busy={staff.loading}
-          empty={staff.error ? null : <EmptyState title="No staff yet" />}
-        />
-      )}
-      <Pager pages={staff} label="Staff pages" />
+      <PagedTable
+        pages={staff}
+        caption="Staff"
+        rowKey={(u) => u.id}
+        columns={columns}
+        empty={<EmptyState title="No staff yet" />}
+        loadingLabel="Loading staff…"
+        pagerLabel="Staff pages"
+      />
       <ItemDialog item={inviting || null} title={() => 'Invite a staff member'} onClose={() => setInviting(false)}>
         {() => (
           <InviteForm

@@ -1,18 +1,18 @@
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
-  DataTable,
+  type Column,
   EmptyState,
-  ErrorState,
-  Loading,
-  Page,
-  Pager,
-  StatusBadge,
+  FilterBar,
   formatDate,
+  ifMatch,
+  Page,
+  PagedTable,
+  personName,
+  StatusBadge,
   useCursorPages,
   useQuery,
-  type Column,
 } from '../../../ui';
-import { ActionProblem, FilterBar, PartnerLink, ifMatch, q, shortId, useRowAction, useStaffNames, userName } from './shared';
+import { ActionProblem, PartnerLink, q, shortId, useRowAction, useStaffNames } from './shared';
 
 type Task = Schemas['Task'];
 
@@ -61,7 +61,7 @@ export default function Tasks() {
   const assigneeOptions = [
     { value: 'me', label: 'Me' },
     { value: 'none', label: 'Unassigned' },
-    ...staff.users.filter((u) => u.id !== me?.user.id).map((u) => ({ value: u.id, label: userName(u) })),
+    ...staff.users.filter((u) => u.id !== me?.user.id).map((u) => ({ value: u.id, label: personName(u) })),
   ];
 
   const columns: Column<Task>[] = [
@@ -135,20 +135,15 @@ export default function Tasks() {
         ]}
       />
       <ActionProblem problem={action.problem} onDismiss={action.clear} />
-      {tasks.error ? <ErrorState error={tasks.error} onRetry={tasks.reload} /> : null}
-      {tasks.loading && tasks.items.length === 0 ? (
-        <Loading label="Loading tasks…" />
-      ) : (
-        <DataTable
-          caption="Tasks"
-          rows={tasks.items}
-          rowKey={(t) => t.id}
-          columns={columns}
-          busy={tasks.loading}
-          empty={tasks.error ? null : <EmptyState title="No tasks match these filters" />}
-        />
-      )}
-      <Pager pages={tasks} label="Task pages" />
+      <PagedTable
+        pages={tasks}
+        caption="Tasks"
+        rowKey={(t) => t.id}
+        columns={columns}
+        empty={<EmptyState title="No tasks match these filters" />}
+        loadingLabel="Loading tasks…"
+        pagerLabel="Task pages"
+      />
     </Page>
   );
 }

@@ -1,15 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, unwrap, ApiProblem, toProblem, type Schemas } from '../../../api';
-import { Dialog, Field, Link, minorDigits, setQuery, toast, useQuery, type Option } from '../../../ui';
+import { Dialog, Field, Link, minorDigits, personName, toast, useStaff, type Option, type StaffUser } from '../../../ui';
 import './ops-work.css';
 
 /* ------------------------------------------------------------ versions and keys */
 
-/** The `If-Match` value for a record read at `version` (the API's ETag form). */
-export function ifMatch(version: number): string {
-  return `"v${version}"`;
-}
 
 /** A fresh idempotency key (a UUID; a fallback where crypto.randomUUID is missing). */
 export function newIdempotencyKey(): string {
@@ -23,18 +19,24 @@ export function newIdempotencyKey(): string {
  * One idempotency key per form: kept across retries (a network failure or a server error may
  * have created the record, so the retry must carry the same key), replaced after a success
  * or after an answer that proves nothing was created (a 4xx refusal).
+ *
+ *   const key = useIdempotencyKey();
+ *   const line = await key.send((k) => unwrap(api.POST('/v1/admin/commissions', { params: { header: { 'Idempotency-Key': k } }, body })));
  */
 export function useIdempotencyKey() {
   const key = useRef<string>(newIdempotencyKey());
   return {
-    get: () => key.current,
-    renew: () => {
-      key.current = newIdempotencyKey();
-    },
-    /** Call with the failure of a create: renews the key when the request was certainly refused. */
-    afterFailure: (e: unknown) => {
-      if (e instanceof ApiProblem && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409) {
+    /** Runs a create with the form's key, then keeps or replaces the key as its outcome says. */
+    send: async <T,>(create: (key: string) => Promise<T>): Promise<T> => {
+      try {
+        const created = await create(key.current);
         key.current = newIdempotencyKey();
+        return created;
+      } catch (e) {
+        if (e instanceof ApiProblem && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409) {
+          key.current = newIdempotencyKey();
+        }
+        throw e;
       }
     },
   };
@@ -214,98 +216,6 @@ export function PartnerPicker(props: {
   );
 }
 
-/* ------------------------------------------------------------ URL filters */
-
-export interface FilterDef {
-  name: string;
-  label: string;
-  type: 'text' | 'search' | 'select' | 'date';
-  options?: Option[];
-  /** Text of the empty option of a select ("Any"). */
-  any?: string;
-}
-
-/**
- * A filter bar kept in the URL query. Selects and dates apply at once; text applies on
- * Enter or the "Apply filters" button. Changing a filter returns to the first page.
- */
-export function FilterBar({ label, filters }: { label: string; filters: FilterDef[] }) {
-  const query = useQuery();
-  const base = useId();
-  const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(filters.map((f) => [f.name, query.get(f.name) ?? ''])));
-  const search = query.toString();
-  useEffect(() => {
-    setDraft(Object.fromEntries(filters.map((f) => [f.name, query.get(f.name) ?? ''])));
-  }, [search]);
-  const apply = (patch: Record<string, string> = {}) => {
-    const next = { ...draft, ...patch };
-    setQuery(Object.fromEntries(filters.map((f) => [f.name, next[f.name]?.trim() || null])));
-  };
-  const active = filters.some((f) => query.get(f.name));
-  return (
-    <form
-      class="filter-bar card"
-      role="search"
-      aria-label={label}
-      onSubmit={(e) => {
-        e.preventDefault();
-        apply();
-      }}
-    >
-      <div class="filter-fields">
-        {filters.map((f) => {
-          const id = `${base}-${f.name}`;
-          const value = draft[f.name] ?? '';
-          return (
-            <div class="field" key={f.name}>
-              <label for={id}>{f.label}</label>
-              {f.type === 'select' ? (
-                <select
-                  id={id}
-                  name={f.name}
-                  value={value}
-                  onChange={(e) => {
-                    const v = e.currentTarget.value;
-                    setDraft((d) => ({ ...d, [f.name]: v }));
-                    apply({ [f.name]: v });
-                  }}
-                >
-                  <option value="">{f.any ?? 'Any'}</option>
-                  {(f.options ?? []).map((o) => (
-                    <option key={o.value} value={o.value}>
-                      {o.label}
-                    </option>
-                  ))}
-                </select>
-              ) : (
-                <input
-                  id={id}
-                  name={f.name}
-                  type={f.type as 'text'}
-                  value={value}
-                  onInput={(e) => {
-                    const v = e.currentTarget.value;
-                    setDraft((d) => ({ ...d, [f.name]: v }));
-                  }}
-                  onChange={f.type === 'date' ? (e) => apply({ [f.name]: e.currentTarget.value }) : undefined}
-                />
-              )}
-            </div>
-          );
-        })}
-      </div>
-      <div class="button-row">
-        <button type="submit">Apply filters</button>
-        {active ? (
-          <button type="button" class="secondary" onClick={() => setQuery(Object.fromEntries(filters.map((f) => [f.name, null])))}>
-            Clear filters
-          </button>
-        ) : null}
-      </div>
-    </form>
-  );
-}
-
 /** A query value, or undefined when absent or empty (the API refuses empty parameters). */
 export function q(query: URLSearchParams, name: string): string | undefined {
   const v = query.get(name);
@@ -381,32 +291,14 @@ export function ActionProblem({ problem, onDismiss }: { problem: ApiProblem | nu
 
 /* ------------------------------------------------------------ staff names */
 
-type User = Schemas['User'];
-
-export function userName(u: Pick<User, 'first_name' | 'last_name' | 'email'>): string {
-  return [u.first_name, u.last_name].filter(Boolean).join(' ') || u.email;
-}
-
-/** The first page of staff (100 people), to show names instead of user ids. */
-export function useStaffNames(enabled: boolean): { users: User[]; name: (id: string | null | undefined) => string | undefined } {
-  const [users, setUsers] = useState<User[]>([]);
-  useEffect(() => {
-    if (!enabled) return;
-    let live = true;
-    unwrap(api.GET('/v1/admin/staff', { params: { query: { limit: 100 } } })).then(
-      (page) => live && setUsers(page.items),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [enabled]);
+/** The first staff users' names instead of their ids (see `useStaff`). */
+export function useStaffNames(enabled: boolean): { users: StaffUser[]; name: (id: string | null | undefined) => string | undefined } {
+  const users = useStaff(enabled);
   return {
     users,
     name: (id) => {
-      if (!id) return undefined;
-      const u = users.find((x) => x.id === id);
-      return u ? userName(u) : undefined;
+      const u = id ? users.find((x) => x.id === id) : undefined;
+      return u ? personName(u) : undefined;
     },
   };
 }

@@ -1,6 +1,13 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, can, toProblem, unwrap, useMe, type ApiProblem } from '../../../api';
-import { AsyncState, Dialog, Link, Page, toast, useAsync } from '../../../ui';
+import {
+  AsyncState,
+  ConfirmDialog,
+  Link,
+  Page,
+  toast,
+  useAsync,
+} from '../../../ui';
 import './account.css';
 
 function CalendarFeed() {
@@ -78,35 +85,23 @@ function CalendarFeed() {
           </div>
         )}
       </AsyncState>
-      <Dialog
+      <ConfirmDialog
         open={confirming}
         title="Revoke the calendar link?"
-        onClose={() => !revoking && setConfirming(false)}
-        footer={
-          <>
-            <button type="button" class="danger" onClick={revoke} aria-busy={revoking ? 'true' : undefined}>
-              {revoking ? <span class="spinner spinner-inline" aria-hidden="true" /> : null}
-              {revoking ? 'Revoking…' : 'Revoke'}
-            </button>
-            <button type="button" class="secondary" onClick={() => !revoking && setConfirming(false)}>
-              Cancel
-            </button>
-          </>
-        }
+        confirmLabel="Revoke"
+        busyLabel="Revoking…"
+        danger
+        busy={revoking}
+        error={problem}
+        errorTitle="The link was not revoked"
+        onConfirm={() => void revoke()}
+        onClose={() => setConfirming(false)}
       >
-        {problem ? (
-          <div class="alert alert-error" role="alert">
-            <p>
-              <strong>{problem.title}</strong>
-            </p>
-            {problem.detail !== problem.title ? <p>{problem.detail}</p> : null}
-          </div>
-        ) : null}
         <p>
           Calendars subscribed to the current link stop getting updates. A new link is made at once; add it to your
           calendar app again.
         </p>
-      </Dialog>
+      </ConfirmDialog>
     </section>
   );
 }

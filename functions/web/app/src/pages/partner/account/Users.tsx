@@ -6,15 +6,16 @@ import {
   EmptyState,
   ErrorState,
   Form,
+  formatDate,
   Loading,
+  optionsOf,
   Page,
   Pager,
+  personName,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextField,
-  formatDate,
-  optionsOf,
   toast,
   useCursorPages,
   useForm,
@@ -33,11 +34,6 @@ const ROLES: Record<PartnerRole, string> = {
 
 const ROLE_HINT =
   'Owners manage users, banking and KYC; managers run the business and leads; sales work their own leads; finance sees commissions and payouts.';
-
-function nameOf(u: User): string {
-  const n = [u.first_name, u.last_name].filter(Boolean).join(' ');
-  return n || u.email;
-}
 
 function InviteForm({ onInvited }: { onInvited: () => void }) {
   const form = useForm({
@@ -115,10 +111,10 @@ function ActionDialog({ action, onClose, onDone }: { action: Action | null; onCl
       onDone(u);
       toast.success(
         action.kind === 'role'
-          ? `${nameOf(u)} is now ${ROLES[u.role as PartnerRole] ?? u.role}.`
+          ? `${personName(u)} is now ${ROLES[u.role as PartnerRole] ?? u.role}.`
           : action.kind === 'deactivate'
-            ? `${nameOf(u)} is deactivated.`
-            : `${nameOf(u)} is active again.`,
+            ? `${personName(u)} is deactivated.`
+            : `${personName(u)} is active again.`,
       );
     } catch (e) {
       setProblem(toProblem(e));
@@ -175,15 +171,15 @@ function ActionDialog({ action, onClose, onDone }: { action: Action | null; onCl
                   </option>
                 ))}
               </select>
-              <p class="muted small">For {nameOf(user)} ({user.email}).</p>
+              <p class="muted small">For {personName(user)} ({user.email}).</p>
             </div>
           ) : action?.kind === 'deactivate' ? (
             <p>
-              {nameOf(user)} ({user.email}) will no longer be able to sign in. You can reactivate the account later.
+              {personName(user)} ({user.email}) will no longer be able to sign in. You can reactivate the account later.
             </p>
           ) : (
             <p>
-              {nameOf(user)} ({user.email}) will be able to sign in again.
+              {personName(user)} ({user.email}) will be able to sign in again.
             </p>
           )}
         </div>
@@ -231,7 +227,7 @@ export default function Users() {
                   primary: true,
                   render: (u) => (
                     <span id={`user-${u.id}`}>
-                      {nameOf(u)}
+                      {personName(u)}
                       {u.id === selfId ? <span class="muted"> (you)</span> : null}
                     </span>
                   ),

@@ -3,35 +3,36 @@ import { useState } from 'preact/hooks';
 import { api, can, toProblem, unwrap, unwrapResponse, useMe, type Me, type Schemas } from '../../../api';
 import {
   Alert,
+  type AsyncResult,
   AsyncState,
   DataTable,
   EmptyState,
   ErrorState,
   Field,
   Form,
+  formatBytes,
+  formatDateTime,
+  formatRelative,
   Link,
   Loading,
+  money,
+  optionsOf,
   Page,
   Pager,
+  personName,
   ProgressBar,
+  type RouteProps,
   SelectField,
   StatusBadge,
   SubmitButton,
   TextAreaField,
   TextField,
-  formatBytes,
-  formatDateTime,
-  formatRelative,
-  money,
-  optionsOf,
   toast,
   uploadFile,
   useAsync,
   useCursorPages,
   useForm,
   useUpload,
-  type AsyncResult,
-  type RouteProps,
 } from '../../../ui';
 import {
   ACTIVITY_LABELS,
@@ -48,7 +49,6 @@ import {
   partnerMoves,
   toLocalInput,
   useUsers,
-  userName,
   validateContact,
   who,
   type ActivityType,
@@ -240,7 +240,7 @@ function PipelineForm({ lead, patch, users, canAssign }: { lead: Lead; patch: Pa
       if (await patch(body)) toast.success('The lead is updated.');
     },
   });
-  const assignees = users.filter((u) => u.is_active || u.id === lead.assigned_to).map((u) => ({ value: u.id, label: userName(u) }));
+  const assignees = users.filter((u) => u.is_active || u.id === lead.assigned_to).map((u) => ({ value: u.id, label: personName(u) }));
   if (lead.assigned_to && !assignees.some((a) => a.value === lead.assigned_to)) assignees.push({ value: lead.assigned_to, label: lead.assigned_to });
   return (
     <section class="card" aria-labelledby="lead-pipeline-head">

@@ -1,28 +1,28 @@
 import { useState } from 'preact/hooks';
 import { api, can, toProblem, unwrap, useMe } from '../../../api';
 import {
-  DataTable,
+  type AsyncResult,
+  type Column,
   EmptyState,
   ErrorState,
   Field,
-  Link,
-  Loading,
-  Page,
-  Pager,
-  StatusBadge,
   formatDate,
   formatDateTime,
   formatNumber,
   formatPercent,
   formatRelative,
+  Link,
+  Loading,
+  Page,
+  PagedTable,
+  personName,
   setQuery,
+  StatusBadge,
   useAsync,
   useCursorPages,
   useQuery,
-  type AsyncResult,
-  type Column,
 } from '../../../ui';
-import { STATUS_LABELS, STATUS_OPTIONS, dayBoundary, useUsers, userName, type Lead, type LeadStatus } from './shared';
+import { STATUS_LABELS, STATUS_OPTIONS, dayBoundary, useUsers, type Lead, type LeadStatus } from './shared';
 import './leads.css';
 
 const FILTER_KEYS = ['status', 'stage', 'follow_up', 'created_from', 'created_to', 'assigned_to', 'q'] as const;
@@ -207,7 +207,7 @@ export default function LeadsList() {
 
   const filtered = FILTER_KEYS.some((k) => filters[k]);
   const listErrors = leads.error ? toProblem(leads.error).fieldErrors : {};
-  const assignees = canList ? users.filter((u) => u.is_active).map((u) => ({ value: u.id, label: userName(u) })) : null;
+  const assignees = canList ? users.filter((u) => u.is_active).map((u) => ({ value: u.id, label: personName(u) })) : null;
   const mayCreate = can(me, 'POST /v1/leads');
 
   const columns: Column<Lead>[] = [
@@ -263,36 +263,32 @@ export default function LeadsList() {
         <h2 id="leads-results" class="visually-hidden">
           Results
         </h2>
-        {leads.error ? <ErrorState error={leads.error} onRetry={leads.reload} title="Could not load leads" /> : null}
-        {leads.loading && leads.items.length === 0 && !leads.error ? (
-          <Loading label="Loading leads…" />
-        ) : !leads.error || leads.items.length > 0 ? (
-          <DataTable
-            caption={filtered ? 'Leads matching the filters' : 'Leads'}
-            rows={leads.items}
-            rowKey={(l) => l.id}
-            columns={columns}
-            busy={leads.loading}
-            empty={
-              leads.loading ? null : filtered ? (
-                <EmptyState title="No leads match these filters">
+        <PagedTable
+          pages={leads}
+          loadingLabel="Loading leads…"
+          pagerLabel="Lead pages"
+          errorTitle="Could not load leads"
+          caption={filtered ? 'Leads matching the filters' : 'Leads'}
+          rowKey={(l) => l.id}
+          columns={columns}
+          empty={
+            leads.loading ? null : filtered ? (
+              <EmptyState title="No leads match these filters">
+                <p>
+                  <Link href="/app/leads">Show all leads</Link>
+                </p>
+              </EmptyState>
+            ) : (
+              <EmptyState title="No leads yet">
+                {mayCreate ? (
                   <p>
-                    <Link href="/app/leads">Show all leads</Link>
+                    <Link href="/app/leads/new">Register your first lead</Link>
                   </p>
-                </EmptyState>
-              ) : (
-                <EmptyState title="No leads yet">
-                  {mayCreate ? (
-                    <p>
-                      <Link href="/app/leads/new">Register your first lead</Link>
-                    </p>
-                  ) : null}
-                </EmptyState>
-              )
-            }
-          />
-        ) : null}
-        <Pager pages={leads} label="Lead pages" />
+                ) : null}
+              </EmptyState>
+            )
+          }
+        />
       </section>
     </Page>
   );

@@ -1,5 +1,13 @@
 import { api, can, unwrap, useMe, type Me, type Schemas } from '../../../api';
-import { TextAreaField, TextField, minorDigits, useAsync, type FormApi, type Option } from '../../../ui';
+import {
+  type FormApi,
+  minorDigits,
+  type Option,
+  personName,
+  TextAreaField,
+  TextField,
+  useAsync,
+} from '../../../ui';
 
 export type Lead = Schemas['Lead'];
 export type LeadStatus = Schemas['LeadStatus'];
@@ -121,12 +129,6 @@ export function minorToInput(minor: number, currency: string): string {
 
 /* ------------------------------------------------------------------ users */
 
-/** A person's display name. */
-export function userName(u: Pick<User, 'first_name' | 'last_name' | 'email'>): string {
-  const name = [u.first_name, u.last_name].filter(Boolean).join(' ').trim();
-  return name || u.email;
-}
-
 /**
  * The partner's users (owners and managers may list them), for assignee choices and
  * showing who did what. Empty for roles that cannot list users.
@@ -155,7 +157,7 @@ export function who(id: string | undefined, byId: Map<string, User>, me: Me | nu
   if (!id) return '—';
   if (me && id === me.user.id) return 'You';
   const u = byId.get(id);
-  if (u) return userName(u);
+  if (u) return personName(u);
   if (id === 'crm' || id === 'system' || id === 'public_form') return id === 'crm' ? 'CRM' : id === 'system' ? 'System' : 'Public form';
   return id;
 }

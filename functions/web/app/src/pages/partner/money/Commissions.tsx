@@ -1,28 +1,25 @@
 import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
   AsyncState,
-  DataTable,
   EmptyState,
-  ErrorState,
-  Link,
-  Loading,
-  Page,
-  Pager,
-  StatusBadge,
+  FilterBar,
+  type FilterDef,
   formatDate,
+  Link,
   money,
   optionsOf,
+  Page,
+  PagedTable,
+  type RouteProps,
+  StatusBadge,
   useAsync,
   useCursorPages,
-  type RouteProps,
 } from '../../../ui';
 import {
   COMMISSION_KINDS,
   COMMISSION_STATUSES,
-  QueryFilters,
   dateOnly,
   oneOf,
-  type FilterDef,
 } from './shared';
 import './money.css';
 
@@ -100,47 +97,42 @@ function Ledger({ query }: { query: URLSearchParams }) {
   return (
     <section class="money-section" aria-labelledby="commission-ledger-h">
       <h2 id="commission-ledger-h">Ledger</h2>
-      <QueryFilters filters={FILTERS} label="Filter commissions" />
+      <FilterBar filters={FILTERS} label="Filter commissions" />
       <div class="stack">
-        {pages.error ? <ErrorState error={pages.error} onRetry={pages.reload} /> : null}
-        {pages.loading && pages.items.length === 0 ? (
-          <Loading label="Loading commissions…" />
-        ) : !pages.error || pages.items.length ? (
-          <DataTable<Line>
-            caption="Commission lines"
-            rows={pages.items}
-            rowKey={(l) => l.id}
-            busy={pages.loading}
-            empty={
-              <EmptyState title={filtered ? 'No commission lines match these filters' : 'No commission lines yet'}>
-                {filtered ? <p>Try other filters, or clear them.</p> : null}
-              </EmptyState>
-            }
-            columns={[
-              {
-                key: 'description',
-                header: 'Description',
-                primary: true,
-                render: (l) => <Link href={`/app/commissions/${encodeURIComponent(l.id)}`}>{l.description || 'Commission line'}</Link>,
-              },
-              { key: 'earned_at', header: 'Earned', render: (l) => formatDate(l.earned_at) },
-              { key: 'kind', header: 'Kind', render: (l) => COMMISSION_KINDS[l.kind] ?? l.kind },
-              {
-                key: 'status',
-                header: 'Status',
-                render: (l) => <StatusBadge status={l.status} label={COMMISSION_STATUSES[l.status]} />,
-              },
-              { key: 'deal_ref', header: 'Deal', hideNarrow: true, render: (l) => l.deal_ref ?? '—' },
-              {
-                key: 'amount',
-                header: 'Amount',
-                align: 'end',
-                render: (l) => <span class="money-amount">{money(l.amount)}</span>,
-              },
-            ]}
-          />
-        ) : null}
-        <Pager pages={pages} label="Commission pages" />
+        <PagedTable<Line>
+          pages={pages}
+          loadingLabel="Loading commissions…"
+          pagerLabel="Commission pages"
+          caption="Commission lines"
+          rowKey={(l) => l.id}
+          empty={
+            <EmptyState title={filtered ? 'No commission lines match these filters' : 'No commission lines yet'}>
+              {filtered ? <p>Try other filters, or clear them.</p> : null}
+            </EmptyState>
+          }
+          columns={[
+            {
+              key: 'description',
+              header: 'Description',
+              primary: true,
+              render: (l) => <Link href={`/app/commissions/${encodeURIComponent(l.id)}`}>{l.description || 'Commission line'}</Link>,
+            },
+            { key: 'earned_at', header: 'Earned', render: (l) => formatDate(l.earned_at) },
+            { key: 'kind', header: 'Kind', render: (l) => COMMISSION_KINDS[l.kind] ?? l.kind },
+            {
+              key: 'status',
+              header: 'Status',
+              render: (l) => <StatusBadge status={l.status} label={COMMISSION_STATUSES[l.status]} />,
+            },
+            { key: 'deal_ref', header: 'Deal', hideNarrow: true, render: (l) => l.deal_ref ?? '—' },
+            {
+              key: 'amount',
+              header: 'Amount',
+              align: 'end',
+              render: (l) => <span class="money-amount">{money(l.amount)}</span>,
+            },
+          ]}
+        />
       </div>
     </section>
   );

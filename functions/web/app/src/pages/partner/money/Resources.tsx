@@ -3,22 +3,24 @@ import { api, can, toProblem, unwrap, useMe, type ApiProblem, type Schemas } fro
 import {
   EmptyState,
   ErrorState,
-  Loading,
-  Page,
-  Pager,
-  StatusBadge,
+  FilterBar,
+  type FilterDef,
   formatBytes,
   formatDate,
   formatDateTime,
   formatNumber,
   humanize,
+  Loading,
   optionsOf,
+  Page,
+  Pager,
+  type RouteProps,
+  StatusBadge,
   toast,
   useAsync,
   useCursorPages,
-  type RouteProps,
 } from '../../../ui';
-import { QueryFilters, oneOf, type FilterDef } from './shared';
+import { oneOf } from './shared';
 import './money.css';
 
 type Resource = Schemas['Resource'];
@@ -187,7 +189,7 @@ export default function Resources({ query }: RouteProps) {
     <Page title="Resources" lead="Brochures, presentations, price lists and training for selling with us.">
       <div class="stack">
         {facets.error ? <ErrorState error={facets.error} onRetry={facets.reload} title="Categories could not be loaded" /> : null}
-        <QueryFilters filters={filters} label="Filter resources" />
+        <FilterBar filters={filters} label="Filter resources" />
         {pages.error ? <ErrorState error={pages.error} onRetry={pages.reload} /> : null}
         {pages.loading && pages.items.length === 0 ? (
           <Loading label="Loading resources…" />

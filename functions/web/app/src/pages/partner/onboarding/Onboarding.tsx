@@ -3,18 +3,18 @@ import { ApiProblem, api, can, loadMe, toProblem, unwrap, useMe, type Me, type S
 import {
   Alert,
   AsyncState,
+  ConfirmDialog,
   DataTable,
-  Dialog,
   ErrorState,
+  formatBytes,
+  formatDate,
+  formatDateTime,
+  humanize,
   Link,
   Page,
   Pager,
   ProgressBar,
   StatusBadge,
-  formatBytes,
-  formatDate,
-  formatDateTime,
-  humanize,
   toast,
   uploadKycDocument,
   useAsync,
@@ -348,26 +348,22 @@ function DocumentRow(props: {
         ) : null}
         {!mayUpload && !doc ? <p class="muted small">The account owner uploads this document.</p> : null}
       </div>
-      <Dialog
+      <ConfirmDialog
         open={confirmRemove}
         title={`Remove ${label}?`}
+        confirmLabel="Remove"
+        busyLabel="Removing…"
+        danger
+        busy={removing}
+        error={removeError}
+        errorTitle="The document could not be removed"
+        onConfirm={() => void remove()}
         onClose={() => setConfirmRemove(false)}
-        footer={
-          <>
-            <button type="button" class="danger" onClick={remove} disabled={removing} aria-busy={removing ? 'true' : undefined}>
-              {removing ? 'Removing…' : 'Remove'}
-            </button>
-            <button type="button" class="secondary" onClick={() => setConfirmRemove(false)}>
-              Cancel
-            </button>
-          </>
-        }
       >
         <p>
           {doc?.file_name} will be deleted. {required ? 'This document is required: upload another one before you submit.' : ''}
         </p>
-        {removeError ? <ErrorState error={removeError} title="The document could not be removed" /> : null}
-      </Dialog>
+      </ConfirmDialog>
     </li>
   );
 }
