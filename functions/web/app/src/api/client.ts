@@ -18,11 +18,8 @@ import { ApiProblem, toProblem } from './problem';
 
 export type Schemas = components['schemas'];
 
-/** The web flavour of a token pair: the refresh token travels in an HttpOnly cookie instead. */
-export type WebTokenResponse = Omit<Schemas['TokenPair'], 'refresh_token' | 'expires_in'> & {
-  expires_in: number;
-  refresh_token?: string;
-};
+/** A token pair as the web portal gets it: without `refresh_token`, which travels in an HttpOnly cookie. */
+export type WebTokenResponse = Schemas['TokenPair'];
 
 const CLIENT_HEADER = 'X-Portal-Client';
 const CLIENT_VALUE = 'web';
@@ -141,7 +138,7 @@ export function refreshSession(): Promise<boolean> {
 
 /** Signs in; throws an ApiProblem (401 invalid_credentials, 403 partner_suspended, 429...). */
 export async function login(email: string, password: string): Promise<WebTokenResponse> {
-  const tokens = (await unwrap(api.POST('/v1/auth/login', { body: { email, password } }))) as WebTokenResponse;
+  const tokens = await unwrap(api.POST('/v1/auth/login', { body: { email, password } }));
   setTokens(tokens);
   return tokens;
 }
@@ -153,7 +150,7 @@ export async function acceptInvitation(body: {
   first_name?: string | null;
   last_name?: string | null;
 }): Promise<WebTokenResponse> {
-  const tokens = (await unwrap(api.POST('/v1/auth/invitations/accept', { body }))) as WebTokenResponse;
+  const tokens = await unwrap(api.POST('/v1/auth/invitations/accept', { body }));
   setTokens(tokens);
   return tokens;
 }
