@@ -18,22 +18,24 @@ VENV="$root/.venv"
 . "$root/infra/local/emulator.sh"
 
 started=$(date +%s)
+# Each stage's heading says when it started, so a slow run shows where its time went.
+stage() { echo "==> $* (at $(( $(date +%s) - started )) s)"; }
 "$root/infra/bootstrap.sh"
 # shellcheck source=local/web.sh
 . "$root/infra/local/web.sh"
 build_web
 
-echo "==> cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all --check
 echo "    the code is formatted"
 
 if [ $# -eq 0 ]; then
-  echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+  stage "cargo clippy --workspace --all-targets -- -D warnings"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   echo "    no lints"
 fi
 
-echo "==> cfn-lint template.yaml"
+stage "cfn-lint template.yaml"
 "$VENV/bin/cfn-lint" template.yaml
 echo "    template.yaml is clean"
 
@@ -46,7 +48,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port="$(free_port)"
-echo "==> starting the AWS emulator on 127.0.0.1:$port"
+stage "starting the AWS emulator on 127.0.0.1:$port"
 # S3_UPLOAD_PART_MIN_SIZE (read by moto from its environment; S3's own minimum, and
 # moto's default, is 5 MiB for every part but the last): the export tests upload 64 KiB
 # parts to exercise the multipart upload and its continuation without 5 MiB of data; the
@@ -67,7 +69,7 @@ export PORTAL_PYTHON="$VENV/bin/python"
 host="$(rustc -vV | sed -n 's/^host: //p')"
 export "CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUNNER=$root/infra/local/test-runner.sh"
 
-echo "==> cargo test --workspace"
+stage "cargo test --workspace"
 if [ $# -gt 0 ]; then cargo test "$@"; else cargo test --workspace --no-fail-fast --quiet; fi
 
 # The fuzz stage brings its own emulator; this one's memory goes back first.
@@ -75,7 +77,7 @@ stop_pid "$EMULATOR_PID"
 EMULATOR_PID=""
 
 if [ $# -eq 0 ]; then
-  echo "==> API fuzzing against infra/openapi.yaml (schemathesis; infra/local/served.sh)"
+  stage "the served stage: API fuzzing and browser tests (infra/local/served.sh)"
   "$root/infra/local/served.sh"
 fi
 echo "==> all checks passed in $(( $(date +%s) - started )) s"

@@ -74,6 +74,7 @@ if ! build_functions >"$work/build.log" 2>&1; then
   CARGO_BUILD_JOBS=1 build_functions >"$work/build.log" 2>&1 \
     || { build_failure_report "$work/build.log"; echo "the functions did not build" >&2; exit 1; }
 fi
+grep -h "built in" "$work/build.log" || true
 start_events "$work/state.json" "http://127.0.0.1:$watch_port" "$work/events.log"
 # The binaries built above, as they are: no reload when a file changes during the run, and
 # no watching of the workspace (every function instance would watch each of its

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -32,12 +33,39 @@ export async function launch() {
   });
 }
 
+const openContexts = new Set();
+
+/**
+ * Runs a browser test; when it fails, every window still open is saved as a screenshot
+ * (`failed-<test>-<n>.png` under target/browser/) and closed before the failure is reported.
+ */
+export function browserTest(name, body) {
+  return test(name, async (t) => {
+    try {
+      await body(t);
+    } catch (e) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      let n = 0;
+      for (const context of openContexts) {
+        for (const page of context.pages()) {
+          n += 1;
+          await page.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${n}.png`), fullPage: true }).catch(() => {});
+        }
+        await context.close().catch(() => {});
+      }
+      throw e;
+    }
+  });
+}
+
 /**
  * A browser context (one user's window) that fails the test on any page error or
  * Content-Security-Policy violation: the app must work under its own strict policy.
  */
 export async function windowFor(browser, options = {}) {
   const context = await browser.newContext({ baseURL: PORTAL, ...options });
+  openContexts.add(context);
+  context.on('close', () => openContexts.delete(context));
   const problems = [];
   context.on('page', (page) => watch(page, problems));
   const page = await context.newPage();

@@ -1,8 +1,8 @@
 // Every main page: an accessibility scan (axe-core, WCAG 2.x A and AA) with no serious or
 // critical violation, and screenshots at desktop size and 375 px under target/browser/.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { accessibilityViolations, freshPartner, launch, screenshots, signInPage, windowFor } from './lib.mjs';
+import { after, before } from 'node:test';
+import { accessibilityViolations, browserTest, freshPartner, launch, screenshots, signInPage, windowFor } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -44,11 +44,12 @@ const OPERATIONS = [
 async function settled(page) {
   await page.locator('h1').first().waitFor();
   // Not "network idle": some pages poll (documents being checked, exports being built).
-  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), null, { timeout: 15_000 }).catch(() => {});
+  // Loaded: no loading indicator (the kit's `.loading`) and nothing marked busy.
+  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'), null, { timeout: 15_000 }).catch(() => {});
   await page.waitForTimeout(500);
 }
 
-test('the_main_pages_have_no_serious_or_critical_accessibility_violations', async () => {
+browserTest('the_main_pages_have_no_serious_or_critical_accessibility_violations', async () => {
   const account = await freshPartner();
   const found = {};
   // The scan injects axe-core, which the pages' own policy would refuse: this window only.

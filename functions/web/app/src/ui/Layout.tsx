@@ -126,7 +126,7 @@ function StandingBanner({ me }: { me: Me }) {
   );
 }
 
-/** The signed-in frame: header, role-aware navigation (a menu button under ~800 px), main. */
+/** The signed-in frame: header, role-aware navigation (a menu button under 1024 px), main. */
 export function AppLayout({ nav, opsNav, children }: { nav: NavItem[]; opsNav: NavItem[]; children: ComponentChildren }) {
   const me = useMe();
   const menu = useDisclosure();
