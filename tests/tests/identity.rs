@@ -70,6 +70,21 @@ async fn a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie() {
     assert_eq!(cross.status(), 403);
     assert_eq!(body_json(&cross)["code"], "cross_site_request");
 
+    // A sign-out with a malformed body is refused before anything ends: the cookie still
+    // refreshes afterwards.
+    let mut req = with_json(
+        http_fixture("auth-logout", "signed-in"),
+        &json!({"refresh_token": 5}),
+    );
+    req.headers_mut()
+        .insert("x-portal-client", "web".parse().unwrap());
+    req.headers_mut().insert("cookie", rotated.parse().unwrap());
+    let malformed = shared::http::respond(req, |r| auth_logout::handle(r, &portal.verifier)).await;
+    assert_eq!(malformed.status(), 400);
+    let still = refresh(rotated.clone(), "same-origin").await;
+    assert_eq!(still.status(), 200, "{}", body_json(&still));
+    let (rotated, _) = refresh_cookie(&still);
+
     // An API client's refresh does not take the cookie in place of the body's token.
     let mut req = with_json(
         http_fixture("auth-refresh", "rotate"),

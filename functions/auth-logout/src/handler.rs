@@ -13,6 +13,14 @@ pub const CURSORS: bool = false;
 shared::function_deps!(shared::app::Needs::of(KEYS, CURSORS));
 
 pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Problem> {
+    let has_body = !(matches!(req.body(), Body::Empty) || req.body().is_empty());
+    // A body names a refresh token whose session ends too; it is read (and refused when
+    // malformed) before anything is ended.
+    let body: Option<service::RefreshRequest> = if has_body {
+        Some(http::json_body(&req, MAX_JSON_BODY)?)
+    } else {
+        None
+    };
     if http::browser::web_client(&req)? {
         let cookie = service::RefreshRequest::from_cookie(&req);
         let had_cookie = cookie.is_some();
@@ -31,33 +39,25 @@ pub async fn handle(req: Request, id: &Identity) -> Result<Response<Body>, Probl
                 Err(_) => {}
             }
         }
+        if let Some(body) = body {
+            service::logout_with_refresh_token(id, body).await?;
+        }
         let mut response = http::no_content();
         http::browser::clear_refresh_cookie(&mut response);
         return Ok(response);
     }
-    let has_body = !(matches!(req.body(), Body::Empty) || req.body().is_empty());
     if req
         .headers()
         .contains_key(lambda_http::http::header::AUTHORIZATION)
     {
         let principal = id.require(&req, ROUTE).await?;
-        // A body sent along names a refresh token too (well-formed, like any body): its
-        // session ends as well.
-        let body = if has_body {
-            Some(http::json_body(&req, MAX_JSON_BODY)?)
-        } else {
-            None
-        };
         service::logout(id, &principal).await?;
-        if let Some(body) = body {
-            service::logout_with_refresh_token(id, body).await?;
-        }
-    } else if !has_body {
+    } else if body.is_none() {
         return Err(Problem::unauthorized(
             "Send a bearer access token or the refresh token to sign out.",
         ));
-    } else {
-        let body = http::json_body(&req, MAX_JSON_BODY)?;
+    }
+    if let Some(body) = body {
         service::logout_with_refresh_token(id, body).await?;
     }
     Ok(http::no_content())
