@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { crc32, deflateSync } from 'node:zlib';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
@@ -20,7 +21,8 @@ function need(name) {
 
 export const PORTAL = need('PORTAL_URL').replace(/\/$/, '');
 const EMULATOR = need('AWS_EMULATOR_URL').replace(/\/$/, '');
-const SCREENSHOTS = process.env.SCREENSHOTS || join(process.cwd(), 'screenshots');
+/** Where screenshots and measurements go (target/browser/ under served.sh). */
+export const SCREENSHOTS = process.env.SCREENSHOTS || join(process.cwd(), 'screenshots');
 
 /** Headless Chromium as this machine's closed network needs it. */
 export async function launch() {
@@ -203,6 +205,29 @@ export async function freshAdmin() {
 }
 
 export const PDF = Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+/** A real `width`×`height` PNG of one opaque colour (8-bit RGB), made here: a decodable logo. */
+export function png(width, height, [r, g, b] = [0x1f, 0x6f, 0xb2]) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits a sample, truecolour, deflate, no filter, no interlace
+  const row = Buffer.alloc(1 + width * 3);
+  for (let x = 0; x < width; x += 1) row.set([r, g, b], 1 + x * 3);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 export const KYC_TYPES = ['id_document', 'proof_of_address', 'bank_statement', 'business_registration'];
 
 /** A registration body for a company applicant. */

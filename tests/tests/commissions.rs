@@ -5,7 +5,7 @@
 // Deeply nested futures (handlers inside test helpers).
 #![recursion_limit = "256"]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -1140,4 +1140,234 @@ async fn status_moves_payouts_and_settlements_read_in_bounded_round_trips_and_wr
         ],
         "access with the locator, the payout with its partner, its lines, one transaction"
     );
+}
+
+async fn list_payouts_with(
+    ctx: &shared::app::Context,
+    token: &str,
+    query: &[(&str, &str)],
+) -> (u16, Value) {
+    as_user(
+        api_request("GET /v1/admin/payouts", "/v1/admin/payouts", query),
+        token,
+        |r| admin_payouts_list::handle(r, ctx),
+    )
+    .await
+}
+
+/// Operations' payout list under `query`, newest first, followed page by page until it
+/// reaches payouts created before `since` (other tests add payouts to the same table).
+async fn payouts_since(p: &Portal, admin: &str, query: &[(&str, &str)], since: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..50 {
+        let mut q = query.to_vec();
+        q.push(("limit", "100"));
+        if let Some(c) = &cursor {
+            q.push(("cursor", c));
+        }
+        let (status, page) = list_payouts_with(&p.ctx, admin, &q).await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            if item["created_at"].as_str().unwrap() < since {
+                return out;
+            }
+            out.push(item.clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+    panic!("the payout list did not reach {since} in 50 pages");
+}
+
+fn ids(items: &[Value], of: &[&Value]) -> Vec<String> {
+    let wanted: Vec<&str> = of.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    items
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .filter(|id| wanted.contains(id))
+        .map(str::to_string)
+        .collect()
+}
+
+fn id_list(of: &[&Value]) -> Vec<String> {
+    of.iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn operations_list_payouts_across_partners_by_status_and_partner() {
+    let p = Portal::new().await;
+    let a = p.approved_partner().await;
+    let b = p.approved_partner().await;
+    let admin = p.admin_token().await;
+    let mut payouts = Vec::new();
+    for (partner, amount) in [(&a, 4_000), (&b, 6_000), (&a, 2_500)] {
+        approved(&p, &admin, &partner.id, amount).await;
+        let (status, payout) = create_payout(
+            &p,
+            &admin,
+            &unique("k-"),
+            json!({"partner_id": partner.id, "currency": "ZAR"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{payout}");
+        payouts.push(payout);
+    }
+    let [a1, b1, a2] = [&payouts[0], &payouts[1], &payouts[2]];
+    let since = a1["created_at"].as_str().unwrap().to_string();
+
+    // Every payout, newest first, each as the partner's listing shows it plus its partner.
+    let all = payouts_since(&p, &admin, &[], &since).await;
+    assert_eq!(ids(&all, &[a1, b1, a2]), id_list(&[a2, b1, a1]));
+    let shown = all.iter().find(|i| i["id"] == a2["id"]).unwrap();
+    let fields: BTreeSet<&str> = shown
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "id",
+        "amount",
+        "currency",
+        "line_count",
+        "status",
+        "reference",
+        "failure_reason",
+        "created_at",
+        "paid_at",
+        "version",
+        "partner_id",
+    ]
+    .into();
+    assert_eq!(fields, expected);
+    assert_eq!(
+        (&shown["partner_id"], &shown["amount"]["amount_minor"]),
+        (&json!(a.id), &json!(2_500))
+    );
+    let (_, own) = as_user(
+        api_request("GET /v1/payouts", "/v1/payouts", &[]),
+        a.token(),
+        |r| payouts_list::handle(r, &p.ctx),
+    )
+    .await;
+    let mut partner_view = shown.clone();
+    partner_view.as_object_mut().unwrap().remove("partner_id");
+    assert_eq!(
+        own["items"][0], partner_view,
+        "the partner's own listing of it"
+    );
+
+    // By status, across partners.
+    let processing = payouts_since(&p, &admin, &[("status", "processing")], &since).await;
+    assert_eq!(ids(&processing, &[a1, b1, a2]), id_list(&[a2, b1, a1]));
+    assert!(processing.iter().all(|i| i["status"] == "processing"));
+
+    // By partner: exactly that partner's payouts, from its own partition.
+    let (status, of_a) = list_payouts_with(&p.ctx, &admin, &[("partner_id", &a.id)]).await;
+    assert_eq!(status, 200, "{of_a}");
+    assert_eq!(
+        ids(of_a["items"].as_array().unwrap(), &[a1, b1, a2]),
+        id_list(&[a2, a1])
+    );
+    assert_eq!(of_a["items"].as_array().unwrap().len(), 2);
+
+    // Settling moves a payout between the status lists.
+    let (status, paid) = settle_payout(
+        &p,
+        &admin,
+        a1["id"].as_str().unwrap(),
+        json!({"status": "paid", "reference": "EFT-2026-0042"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    let (status, failed) = settle_payout(
+        &p,
+        &admin,
+        b1["id"].as_str().unwrap(),
+        json!({"status": "failed", "reason": "Bank rejected the account number"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{failed}");
+    let processing = payouts_since(&p, &admin, &[("status", "processing")], &since).await;
+    assert_eq!(ids(&processing, &[a1, b1, a2]), id_list(&[a2]));
+    let paid = payouts_since(&p, &admin, &[("status", "paid")], &since).await;
+    assert_eq!(ids(&paid, &[a1, b1, a2]), id_list(&[a1]));
+    let listed = paid.iter().find(|i| i["id"] == a1["id"]).unwrap();
+    assert_eq!(
+        (&listed["reference"], &listed["version"]),
+        (&json!("EFT-2026-0042"), &json!(2))
+    );
+    let failed = payouts_since(&p, &admin, &[("status", "failed")], &since).await;
+    assert_eq!(ids(&failed, &[a1, b1, a2]), id_list(&[b1]));
+    assert!(failed.iter().all(|i| i["status"] == "failed"));
+    let all = payouts_since(&p, &admin, &[], &since).await;
+    assert_eq!(
+        ids(&all, &[a1, b1, a2]),
+        id_list(&[a2, b1, a1]),
+        "still listed once each"
+    );
+    for (status, expected) in [("paid", vec![a1]), ("processing", vec![a2])] {
+        let (code, page) =
+            list_payouts_with(&p.ctx, &admin, &[("partner_id", &a.id), ("status", status)]).await;
+        assert_eq!(code, 200, "{page}");
+        assert_eq!(
+            ids(page["items"].as_array().unwrap(), &[a1, b1, a2]),
+            id_list(&expected),
+            "{status} of partner a"
+        );
+        assert!(page["items"].as_array().unwrap().len() <= expected.len());
+    }
+
+    // One round trip for the access check, one Query per page, whatever the filter.
+    let counter = CallCounter::default();
+    let ctx = counted_context(&counter, &p.stack).await;
+    let a_id = a.id.clone();
+    let queries: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("status", "paid")],
+        &[("partner_id", &a_id)],
+        &[("partner_id", &a_id), ("status", "processing")],
+    ];
+    for query in queries {
+        counter.reset();
+        let (status, page) = list_payouts_with(&ctx, &admin, query).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(
+            counter.calls(),
+            vec!["BatchGetItem", "Query"],
+            "{query:?}: the access check, then one Query"
+        );
+    }
+
+    // A page's cursor pages that list only; a bad status is a 400 naming it.
+    let (_, first) = list_payouts_with(&p.ctx, &admin, &[("limit", "1")]).await;
+    let cursor = first["next_cursor"].as_str().expect("more than one payout");
+    let (status, _) = list_payouts_with(
+        &p.ctx,
+        &admin,
+        &[("status", "paid"), ("limit", "1"), ("cursor", cursor)],
+    )
+    .await;
+    assert_eq!(
+        status, 400,
+        "a cursor of the whole list does not page the paid one"
+    );
+    let (status, problem) = list_payouts_with(&p.ctx, &admin, &[("status", "approved")]).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (400, Some("status")),
+        "{problem}"
+    );
+
+    // Partners cannot use it, not even for their own payouts.
+    let finance = p.member(a.token(), "finance").await;
+    for token in [a.token(), access(&finance)] {
+        let (status, _) = list_payouts_with(&p.ctx, token, &[("partner_id", &a.id)]).await;
+        assert_eq!(status, 403);
+    }
 }

@@ -930,6 +930,7 @@ const HANDLER_ROUTES: &[(&str, &str)] = &[
     ("admin-commissions-create", admin_commissions_create::ROUTE),
     ("admin-commission-status", admin_commission_status::ROUTE),
     ("admin-payouts-create", admin_payouts_create::ROUTE),
+    ("admin-payouts-list", admin_payouts_list::ROUTE),
     ("admin-payout-status", admin_payout_status::ROUTE),
     ("admin-partner-update", admin_partner_update::ROUTE),
     (

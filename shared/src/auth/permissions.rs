@@ -194,6 +194,7 @@ pub const ROUTES: &[(&str, Access)] = &[
         "POST /v1/admin/commissions/{commission_id}/status",
         Access::Roles(ADMIN),
     ),
+    ("GET /v1/admin/payouts", Access::Roles(STAFF)),
     ("POST /v1/admin/payouts", Access::Roles(ADMIN)),
     (
         "POST /v1/admin/payouts/{payout_id}/status",

@@ -186,11 +186,35 @@ pub struct Payout {
     pub version: u64,
 }
 
+/// Sort key of payouts in the cross-partner listings: newest first by creation.
+fn payout_order(payout: &Payout) -> String {
+    format!("{}#{}", payout.created_at, payout.id)
+}
+
 impl Entity for Payout {
     const KIND: &'static str = "payout";
 
     fn key(&self) -> Key {
         keys::payout(&self.partner_id, &self.id)
+    }
+
+    /// Every payout, newest first (`Lookup`), and by status (`ByState`): operations' list
+    /// across partners. Written with the whole item, so a settled payout moves between
+    /// status partitions in the same write.
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![
+            (
+                Index::Lookup,
+                Key::new(keys::PAYOUTS_ALL, payout_order(self)),
+            ),
+            (
+                Index::ByState,
+                Key::new(
+                    keys::payouts_by_status(self.status.as_str()),
+                    payout_order(self),
+                ),
+            ),
+        ]
     }
 }
 
@@ -257,5 +281,50 @@ impl Entity for IdempotencyRecord {
 
     fn key(&self) -> Key {
         keys::idempotency(&self.scope, &self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn payout(status: PayoutStatus) -> Payout {
+        Payout {
+            id: "01JD0000000000000000000PAY".into(),
+            partner_id: "01JD00000000000000000000PT".into(),
+            amount: Money::new(9_000, Currency::ZAR),
+            line_ids: vec!["01JD0000000000000000000LN1".into()],
+            status,
+            reference: None,
+            failure_reason: None,
+            created_by: "admin".into(),
+            created_at: "2026-11-20T10:00:00Z".into(),
+            paid_at: None,
+            crm_sync: CrmSync::pending(),
+            updated_at: "2026-11-20T10:00:00Z".into(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_payout_is_listed_across_partners_and_under_its_current_status_only() {
+        let sort = "2026-11-20T10:00:00Z#01JD0000000000000000000PAY";
+        for status in [
+            PayoutStatus::Processing,
+            PayoutStatus::Paid,
+            PayoutStatus::Failed,
+        ] {
+            assert_eq!(
+                payout(status).index_keys(),
+                vec![
+                    (Index::Lookup, Key::new("PAYOUTS", sort)),
+                    (
+                        Index::ByState,
+                        Key::new(format!("PAYOUTS#{}", status.as_str()), sort)
+                    ),
+                ]
+            );
+        }
     }
 }

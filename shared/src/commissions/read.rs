@@ -1,6 +1,6 @@
 //! Reading the ledger: a partner's lines, one line with its history, the summary (one
-//! item), payouts; operations' cross-partner list. Every read is one Query page or one or
-//! two batched gets, whatever the ledger holds.
+//! item), payouts; operations' cross-partner lists of lines and of payouts. Every read is
+//! one Query page or one or two batched gets, whatever the ledger holds.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CommissionError;
-use super::model::{CommissionLine, LineKind, Payout};
+use super::model::{CommissionLine, LineKind, Payout, PayoutStatus};
 use super::settings::CommissionSettings;
 use super::status::LineStatus;
 use super::totals::{CurrencyTotals, summarise};
@@ -46,7 +46,8 @@ pub fn admin_view(line: &CommissionLine) -> Value {
     api_value(line)
 }
 
-pub fn page_view(page: &Page<CommissionLine>, f: fn(&CommissionLine) -> Value) -> Value {
+/// A page as the API answers it, each item shown by `f`.
+pub fn page_view<T>(page: &Page<T>, f: fn(&T) -> Value) -> Value {
     serde_json::json!({
         "items": page.items.iter().map(f).collect::<Vec<_>>(),
         "next_cursor": page.next_cursor,
@@ -239,12 +240,26 @@ pub fn payout_view(p: &Payout) -> Value {
     })
 }
 
-/// A payout as operations see it: the listing's fields, its partner and its lines' ids.
-pub fn admin_payout_view(p: &Payout) -> Value {
+/// A payout in operations' list across partners: the partner listing's fields and its
+/// partner.
+pub fn admin_payout_item(p: &Payout) -> Value {
     let mut v = payout_view(p);
     v["partner_id"] = p.partner_id.clone().into();
+    v
+}
+
+/// A payout as operations see it: the listing's fields, its partner and its lines' ids.
+pub fn admin_payout_view(p: &Payout) -> Value {
+    let mut v = admin_payout_item(p);
     v["commission_ids"] = serde_json::json!(p.line_ids);
     v
+}
+
+/// A partner's payouts from its own partition, newest first.
+fn partner_payouts(partner_id: &str, limit: i32) -> Query {
+    Query::partition(None, keys::partner_partition(partner_id), limit)
+        .prefix(keys::PAYOUT_PREFIX)
+        .newest_first()
 }
 
 /// `GET /v1/payouts`: one Query page, newest first.
@@ -255,9 +270,72 @@ pub async fn payouts(
     cursor: Option<&str>,
 ) -> Result<Page<Payout>, CommissionError> {
     let partner_id = principal.partner_id()?;
-    let query = Query::partition(None, keys::partner_partition(partner_id), limit)
-        .prefix(keys::PAYOUT_PREFIX)
-        .newest_first();
+    Ok(store
+        .query(&partner_payouts(partner_id, limit), cursor)
+        .await?)
+}
+
+/// The query of operations' payout list as sent.
+#[derive(Debug, Default, Clone)]
+pub struct PayoutListQuery {
+    pub status: Option<String>,
+    pub partner_id: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PayoutFilters {
+    pub status: Option<PayoutStatus>,
+    pub partner_id: Option<String>,
+}
+
+impl PayoutListQuery {
+    /// The filters, or a 400 naming the parameter that is not one.
+    pub fn filters(self) -> Result<PayoutFilters, Invalid> {
+        let mut e = Vec::new();
+        let status = self.status.and_then(|s| {
+            serde_json::from_value(Value::String(s))
+                .map_err(|_| {
+                    e.push(FieldError::new(
+                        "status",
+                        "must be processing, paid or failed",
+                    ))
+                })
+                .ok()
+        });
+        Invalid::check(e, || PayoutFilters {
+            status,
+            partner_id: self.partner_id.filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// `GET /v1/admin/payouts`: with `partner_id`, that partner's partition (the read of
+/// `GET /v1/payouts`, `status` applied to the page read); else with `status`, the status
+/// index; else every payout. One Query page, newest first.
+pub async fn admin_payouts(
+    store: &Store,
+    filters: &PayoutFilters,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<Payout>, CommissionError> {
+    let query = match (&filters.partner_id, filters.status) {
+        (Some(p), status) => {
+            let mut filter = Filter::new();
+            if let Some(s) = status {
+                filter = filter.eq(&["status"], s.as_str());
+            }
+            partner_payouts(p, limit).filter(filter)
+        }
+        (None, Some(s)) => Query::partition(
+            Some(Index::ByState),
+            keys::payouts_by_status(s.as_str()),
+            limit,
+        )
+        .newest_first(),
+        (None, None) => {
+            Query::partition(Some(Index::Lookup), keys::PAYOUTS_ALL, limit).newest_first()
+        }
+    };
     Ok(store.query(&query, cursor).await?)
 }
 
@@ -292,4 +370,28 @@ pub async fn payout_with_lines(
     let mut v = payout_view(&payout);
     v["lines"] = Value::Array(lines.iter().map(view).collect());
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payout_filters_take_a_payout_status_and_ignore_an_empty_partner() {
+        let f = PayoutListQuery {
+            status: Some("paid".into()),
+            partner_id: Some(String::new()),
+        }
+        .filters()
+        .unwrap();
+        assert_eq!((f.status, f.partner_id), (Some(PayoutStatus::Paid), None));
+        let refused = PayoutListQuery {
+            status: Some("approved".into()),
+            partner_id: None,
+        }
+        .filters()
+        .unwrap_err();
+        assert_eq!(refused.0.len(), 1);
+        assert_eq!(refused.0[0].field, "status");
+    }
 }

@@ -68,8 +68,9 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
         Err(e) => {
             let attempts = item.attempts + 1;
             let dead = attempts >= crm.settings.max_push_attempts;
-            let error = e.to_string();
-            tracing::warn!(outbox_id = %item.id, attempts, error = %error, "CRM push failed");
+            // Operations read the plain reason; the log keeps the error itself.
+            let error = e.reason();
+            tracing::warn!(outbox_id = %item.id, attempts, error = %e, "CRM push failed");
             crm.store
                 .apply(
                     Patch::new(&key)
@@ -96,17 +97,25 @@ pub async fn process(crm: &Crm, item_id: &str, now: DateTime<Utc>) -> Result<Out
                     set_sync(crm, &k, None, |s| {
                         if dead {
                             s.state = SyncState::Failed;
-                            s.last_error =
-                                Some(format!("gave up after {attempts} attempts: {error}"));
-                        } else {
-                            s.last_error = Some(format!("will retry: {error}"));
                         }
+                        s.last_error = Some(failure_note(&e, attempts, dead));
                     })
                     .await?;
                 }
             }
             Ok(if dead { "gave_up" } else { "will_retry" })
         }
+    }
+}
+
+/// What a record shows while its push fails: the error's plain reason, never its own text
+/// (which may name a URL or a secret).
+fn failure_note(error: &ZohoError, attempts: u32, dead: bool) -> String {
+    let reason = error.reason();
+    if dead {
+        format!("gave up after {attempts} attempts: {reason}")
+    } else {
+        format!("will retry: {reason}")
     }
 }
 
@@ -701,4 +710,50 @@ async fn push_activity(
     } else {
         Pushed::Rejected("failed")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::zoho::tests::assert_plain;
+    use crate::secrets::SecretError;
+
+    #[test]
+    fn a_failing_push_shows_the_record_a_plain_reason() {
+        let unreadable = ZohoError::Secret(SecretError::Fetch {
+            id: "arn:aws:secretsmanager:af-south-1:123456789012:secret:zoho".into(),
+            cause: "dispatch failure: https://secretsmanager.af-south-1.amazonaws.com/".into(),
+        });
+        for dead in [false, true] {
+            assert_plain(&failure_note(&unreadable, 3, dead));
+        }
+        assert_eq!(
+            failure_note(
+                &ZohoError::Unavailable("Zoho failed (HTTP 503)".into()),
+                1,
+                false
+            ),
+            "will retry: Zoho failed (HTTP 503)"
+        );
+        assert_eq!(
+            failure_note(&unreadable, 8, true),
+            "gave up after 8 attempts: the Zoho credentials could not be read"
+        );
+    }
+
+    #[test]
+    fn a_refused_record_shows_zohos_code_message_and_field() {
+        let refused: RecordResult = serde_json::from_value(json!({
+            "code": "INVALID_DATA", "status": "error", "message": "invalid data",
+            "details": {"api_name": "Phone"}
+        }))
+        .unwrap();
+        let (sync, outcome) = sync_from(&refused, "2026-11-20T10:00:00.000Z", &CrmSync::pending());
+        assert_eq!(outcome, "failed");
+        assert_eq!(
+            sync.last_error.as_deref(),
+            Some("INVALID_DATA: invalid data (Phone)")
+        );
+        assert_plain(sync.last_error.as_deref().unwrap());
+    }
 }

@@ -31,16 +31,20 @@ pub struct Credentials {
     pub accounts_url: String,
 }
 
+/// A failed Zoho call. The texts of `Unavailable`, `Credentials` and `Rejected` are plain
+/// reasons (operations read them as a record's `crm_sync.last_error`): they never carry a
+/// URL, a token or a secret. The HTTP client's own error, with the URL, is logged where it
+/// happens.
 #[derive(Debug, thiserror::Error)]
 pub enum ZohoError {
     /// 429, 5xx, timeouts: worth retrying later.
-    #[error("Zoho is unavailable: {0}")]
+    #[error("{0}")]
     Unavailable(String),
     /// The credentials were refused (refresh failed, or 401 after a fresh token).
-    #[error("Zoho refused the credentials: {0}")]
+    #[error("{0}")]
     Credentials(String),
-    /// Zoho refused the request itself (4xx other than 401/429).
-    #[error("Zoho rejected the request ({status} {code}): {message}")]
+    /// Zoho refused the request itself (4xx other than 401/429): Zoho's code and message.
+    #[error("Zoho refused the request (HTTP {status} {code}): {message}")]
     Rejected {
         status: u16,
         code: String,
@@ -56,6 +60,39 @@ impl ZohoError {
     /// Whether trying again later may succeed.
     pub fn retryable(&self) -> bool {
         !matches!(self, ZohoError::Rejected { .. })
+    }
+
+    /// What went wrong in plain words, to store on the record and show operations: no URL,
+    /// token or secret name (the error's `Display` may name the secret or the table: log
+    /// that).
+    pub fn reason(&self) -> String {
+        match self {
+            ZohoError::Secret(_) => "the Zoho credentials could not be read".into(),
+            ZohoError::Store(_) => "the portal's table could not be read or written".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A request that got no answer, in plain words: `who` (`Zoho`, `Zoho's token endpoint`)
+/// did not answer and why, without the URL the client's error names.
+fn no_answer(who: &str, e: reqwest::Error) -> String {
+    let why = if e.is_timeout() {
+        "timeout".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        e.without_url().to_string()
+    };
+    format!("{who} did not answer ({why})")
+}
+
+/// ` CODE` when Zoho's answer named an error code.
+fn code_suffix(code: &str) -> String {
+    if code.is_empty() {
+        String::new()
+    } else {
+        format!(" {code}")
     }
 }
 
@@ -256,7 +293,7 @@ impl Zoho {
             }
         }
         Err(ZohoError::Unavailable(
-            "timed out waiting for the token refresh".into(),
+            "Zoho's access token was still being refreshed by another instance".into(),
         ))
     }
 
@@ -318,17 +355,22 @@ impl Zoho {
             ])
             .send()
             .await
-            .map_err(|e| ZohoError::Unavailable(format!("token endpoint: {e}")))?;
+            .map_err(|e| {
+                tracing::warn!(error = ?e, "Zoho's token endpoint did not answer");
+                ZohoError::Unavailable(no_answer("Zoho's token endpoint", e))
+            })?;
         let status = response.status().as_u16();
         if status == 429 || status >= 500 {
             return Err(ZohoError::Unavailable(format!(
-                "token endpoint answered {status}"
+                "Zoho's token endpoint failed (HTTP {status})"
             )));
         }
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|e| ZohoError::Unavailable(format!("token endpoint: {e}")))?;
+        let body: Value = response.json().await.map_err(|e| {
+            tracing::warn!(status, error = ?e, "Zoho's token endpoint answered unreadably");
+            ZohoError::Unavailable(format!(
+                "Zoho's token endpoint answered unreadably (HTTP {status})"
+            ))
+        })?;
         match (
             body.get("access_token").and_then(Value::as_str),
             body.get("api_domain").and_then(Value::as_str),
@@ -342,7 +384,7 @@ impl Zoho {
                 })
             }
             _ => Err(ZohoError::Credentials(format!(
-                "token refresh refused: {}",
+                "Zoho refused the token refresh (HTTP {status} {})",
                 body.get("error")
                     .and_then(Value::as_str)
                     .unwrap_or("no token")
@@ -367,9 +409,10 @@ impl Zoho {
         loop {
             let left = time_left();
             if left.is_some_and(|l| l.is_zero()) {
-                return Err(ZohoError::Unavailable(format!(
-                    "{method} {path}: no time left in this invocation"
-                )));
+                tracing::warn!(%method, path, "no time left in this invocation to call Zoho");
+                return Err(ZohoError::Unavailable(
+                    "no time was left in this invocation to call Zoho".into(),
+                ));
             }
             let token = self.token(refused.as_deref()).await?;
             let mut request = self
@@ -390,7 +433,10 @@ impl Zoho {
                 request = request.timeout(left.min(Duration::from_millis(self.retry.timeout_ms)));
             }
             let failure = match request.send().await {
-                Err(e) => ZohoError::Unavailable(format!("{method} {path}: {e}")),
+                Err(e) => {
+                    tracing::warn!(%method, path, error = ?e, "Zoho did not answer");
+                    ZohoError::Unavailable(no_answer("Zoho", e))
+                }
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let bytes = response.bytes().await.unwrap_or_default();
@@ -408,9 +454,18 @@ impl Zoho {
                             refused = Some(token.token.expose().clone());
                             continue;
                         }
-                        401 => ZohoError::Credentials(format!("{path}: {code}")),
-                        429 => ZohoError::Unavailable(format!("{path}: 429 {code}")),
-                        s if s >= 500 => ZohoError::Unavailable(format!("{path}: {s} {code}")),
+                        401 => ZohoError::Credentials(format!(
+                            "Zoho refused the token (HTTP 401{})",
+                            code_suffix(&code)
+                        )),
+                        429 => ZohoError::Unavailable(format!(
+                            "Zoho is limiting requests (HTTP 429{})",
+                            code_suffix(&code)
+                        )),
+                        s if s >= 500 => ZohoError::Unavailable(format!(
+                            "Zoho failed (HTTP {s}{})",
+                            code_suffix(&code)
+                        )),
                         s if (400..500).contains(&s) && !has_records(&json) => {
                             return Err(ZohoError::Rejected {
                                 status: s,
@@ -427,6 +482,7 @@ impl Zoho {
                     }
                 }
             };
+            tracing::warn!(attempt, %method, path, error = %failure, "Zoho call failed");
             if !failure.retryable() || attempt + 1 >= self.retry.attempts {
                 return Err(failure);
             }
@@ -440,7 +496,6 @@ impl Zoho {
             if time_left().is_some_and(|l| l < pause + Duration::from_secs(1)) {
                 return Err(failure);
             }
-            tracing::warn!(attempt, error = %failure, "Zoho call failed; retrying");
             tokio::time::sleep(pause).await;
             attempt += 1;
         }
@@ -561,7 +616,7 @@ fn url_encode(s: &str) -> String {
 pub type SharedZoho = Arc<Zoho>;
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -570,6 +625,95 @@ mod tests {
             assert!(jitter(250) <= 250);
         }
         assert_eq!(jitter(0), 0);
+    }
+
+    /// What no stored reason may contain: a URL (or its host or path), a token, a secret.
+    pub(crate) fn assert_plain(reason: &str) {
+        for leak in [
+            "://",
+            "http:",
+            "https:",
+            "127.0.0.1",
+            "amazonaws",
+            "zoho.eu",
+            "/oauth",
+            "/crm/",
+            "token=",
+            "arn:",
+        ] {
+            assert!(
+                !reason.to_lowercase().contains(leak),
+                "`{reason}` shows {leak}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_without_an_answer_is_told_without_its_url() {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        // A listener that never answers: the connection opens, the answer times out.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/oauth/v2/token?refresh_token=1000.secret",
+            silent.local_addr().unwrap()
+        );
+        let e = client.post(&url).send().await.unwrap_err();
+        assert!(
+            e.to_string().contains("127.0.0.1"),
+            "the client names it: {e}"
+        );
+        let reason = no_answer("Zoho's token endpoint", e);
+        assert_eq!(reason, "Zoho's token endpoint did not answer (timeout)");
+        assert_plain(&reason);
+        // A closed port: the connection is refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/crm/v8/Leads/upsert",
+            closed.local_addr().unwrap()
+        );
+        drop(closed);
+        let e = client.get(&url).send().await.unwrap_err();
+        let reason = no_answer("Zoho", e);
+        assert_eq!(reason, "Zoho did not answer (connection failed)");
+        assert_plain(&reason);
+        drop(silent);
+    }
+
+    #[test]
+    fn every_reason_is_plain() {
+        let errors = [
+            ZohoError::Unavailable("Zoho failed (HTTP 503)".into()),
+            ZohoError::Credentials(format!(
+                "Zoho refused the token (HTTP 401{})",
+                code_suffix("INVALID_TOKEN")
+            )),
+            ZohoError::Rejected {
+                status: 400,
+                code: "INVALID_DATA".into(),
+                message: "invalid data".into(),
+            },
+            ZohoError::Secret(SecretError::Fetch {
+                id: "arn:aws:secretsmanager:af-south-1:123456789012:secret:zoho".into(),
+                cause: "dispatch failure: https://secretsmanager.af-south-1.amazonaws.com/".into(),
+            }),
+            ZohoError::Store(StoreError::Dynamo(
+                "error sending request for url (https://dynamodb.af-south-1.amazonaws.com/)".into(),
+            )),
+        ];
+        for e in &errors {
+            assert_plain(&e.reason());
+        }
+        assert_eq!(
+            errors[1].reason(),
+            "Zoho refused the token (HTTP 401 INVALID_TOKEN)"
+        );
+        assert_eq!(
+            errors[2].reason(),
+            "Zoho refused the request (HTTP 400 INVALID_DATA): invalid data"
+        );
     }
 
     #[test]

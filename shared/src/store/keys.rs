@@ -326,6 +326,14 @@ pub fn payout(partner_id: &str, payout_id: &str) -> Key {
 /// Sort-key prefix of a partner's payouts.
 pub const PAYOUT_PREFIX: &str = "PAYOUT#";
 
+/// Every payout across partners (index `Lookup`), by creation time.
+pub const PAYOUTS_ALL: &str = "PAYOUTS";
+
+/// Payouts across partners in one status (index `ByState`), by creation time.
+pub fn payouts_by_status(status: &str) -> String {
+    format!("PAYOUTS#{status}")
+}
+
 /// The accrual guard of a lead: one commission accrual per won lead.
 pub fn accrual(lead_id: &str) -> Key {
     Key::new(format!("ACCRUAL#{lead_id}"), "ACCRUAL")

@@ -3,7 +3,6 @@ import { api, can, unwrap, useMe, type Schemas } from '../../../api';
 import {
   Alert,
   type Column,
-  DataTable,
   EmptyState,
   FilterBar,
   Form,
@@ -29,6 +28,11 @@ import { ActionProblem, ItemDialog, PartnerLink, PartnerPicker, currencyOptions,
 
 type Line = Schemas['AdminCommissionLine'];
 type Payout = Schemas['AdminPayout'];
+type PayoutItem = Schemas['AdminPayoutListItem'];
+type PayoutStatus = Schemas['PayoutStatus'];
+type Outcome = 'paid' | 'failed';
+/** The payout to settle: from a payout row (with its amount and partner) or from a line in it. */
+type SettleTarget = { id: string; payout?: PayoutItem; outcome: Outcome };
 type Currency = Schemas['Currency'];
 type Kind = Schemas['CommissionKind'];
 type NewLineBody = Schemas['NewCommissionLine'];
@@ -36,6 +40,7 @@ type LineAction = 'approve' | 'hold' | 'release' | 'cancel';
 
 const STATUSES: Schemas['CommissionStatus'][] = ['pending', 'approved', 'held', 'paid', 'cancelled'];
 const KINDS: Kind[] = ['earning', 'adjustment', 'clawback'];
+const PAYOUT_STATUSES: PayoutStatus[] = ['processing', 'paid', 'failed'];
 
 /** The moves the status machine allows from each status. */
 const ALLOWED: Record<string, LineAction[]> = {
@@ -238,11 +243,10 @@ function splitIds(text: string): string[] {
   return [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
 }
 
-function SettleForm({ payoutId, onDone, onCancel }: { payoutId: string; onDone: (p: Payout) => void; onCancel: () => void }) {
+function SettleForm({ target, onDone, onCancel }: { target: SettleTarget; onDone: (p: Payout) => void; onCancel: () => void }) {
   const form = useForm({
-    initial: { payout_id: payoutId, status: 'paid' as 'paid' | 'failed', reference: '', paid_at: '', reason: '' },
+    initial: { status: target.outcome, reference: '', paid_at: '', reason: '' },
     validate: (v) => ({
-      payout_id: v.payout_id.trim() ? undefined : 'Enter the payout id.',
       reason: v.status === 'failed' && !v.reason.trim() ? 'Say why the payout failed.' : undefined,
     }),
     onSubmit: async (v) => {
@@ -250,16 +254,23 @@ function SettleForm({ payoutId, onDone, onCancel }: { payoutId: string; onDone: 
         v.status === 'paid'
           ? { status: 'paid' as const, reference: v.reference.trim() || null, paid_at: localDateTimeToIso(v.paid_at) }
           : { status: 'failed' as const, reason: v.reason.trim() };
-      const payout = await unwrap(
-        api.POST('/v1/admin/payouts/{payout_id}/status', { params: { path: { payout_id: v.payout_id.trim() } }, body }),
-      );
+      const payout = await unwrap(api.POST('/v1/admin/payouts/{payout_id}/status', { params: { path: { payout_id: target.id } }, body }));
       toast.success(payout.status === 'paid' ? 'The payout is marked paid; the partner is emailed a statement.' : 'The payout is marked failed; its lines are released.');
       onDone(payout);
     },
   });
+  const p = target.payout;
   return (
     <Form form={form} class="stack">
-      <TextField form={form} name="payout_id" label="Payout ID" readOnly={!!payoutId} required />
+      <p>
+        Payout <code class="break">{target.id}</code>
+        {p ? (
+          <>
+            {' '}
+            · <strong>{money(p.amount)}</strong> to <PartnerLink id={p.partner_id} /> · {p.line_count} {p.line_count === 1 ? 'line' : 'lines'}
+          </>
+        ) : null}
+      </p>
       <RadioGroupField
         form={form}
         name="status"
@@ -279,7 +290,7 @@ function SettleForm({ payoutId, onDone, onCancel }: { payoutId: string; onDone: 
         <TextAreaField form={form} name="reason" label="Reason" rows={2} maxLength={500} required hint="Its lines are released for another payout." />
       )}
       <div class="button-row">
-        <SubmitButton form={form} busyLabel="Saving…">
+        <SubmitButton form={form} busyLabel="Saving…" class={form.values.status === 'failed' ? 'danger' : undefined}>
           {form.values.status === 'paid' ? 'Mark paid' : 'Mark failed'}
         </SubmitButton>
         <button type="button" class="secondary" onClick={onCancel}>
@@ -302,9 +313,8 @@ export default function Commissions() {
   const action = useRowAction();
   const [creating, setCreating] = useState(false);
   const [paying, setPaying] = useState(false);
-  const [settling, setSettling] = useState<{ id: string } | null>(null);
+  const [settling, setSettling] = useState<SettleTarget | null>(null);
   const [reasonFor, setReasonFor] = useState<{ line: Line; action: 'hold' | 'cancel' } | null>(null);
-  const [payouts, setPayouts] = useState<Payout[]>([]);
 
   const filters = {
     status: q(query, 'status') as Schemas['CommissionStatus'] | undefined,
@@ -316,6 +326,15 @@ export default function Commissions() {
   const lines = useCursorPages(
     (cursor) => unwrap(api.GET('/v1/admin/commissions', { params: { query: { ...filters, cursor, limit: 25 } } })),
     [filters],
+  );
+  // The payout list has filters of its own (`payout_*` in the address).
+  const payoutFilters = {
+    status: q(query, 'payout_status') as PayoutStatus | undefined,
+    partner_id: q(query, 'payout_partner_id'),
+  };
+  const payouts = useCursorPages(
+    (cursor) => unwrap(api.GET('/v1/admin/payouts', { params: { query: { ...payoutFilters, cursor, limit: 25 } } })),
+    [payoutFilters],
   );
 
   const move = (line: Line, act: 'approve' | 'release') =>
@@ -333,7 +352,60 @@ export default function Commissions() {
       )
       .then((ok) => ok && lines.reload());
 
-  const rememberPayout = (p: Payout) => setPayouts((list) => [p, ...list.filter((x) => x.id !== p.id)]);
+  const payoutColumns: Column<PayoutItem>[] = [
+    {
+      key: 'id',
+      header: 'Payout',
+      primary: true,
+      render: (p) => (
+        <>
+          <code title={p.id}>{shortId(p.id)}</code>
+          <div class="muted small">
+            {p.line_count} {p.line_count === 1 ? 'line' : 'lines'}
+          </div>
+        </>
+      ),
+    },
+    { key: 'partner', header: 'Partner', render: (p) => <PartnerLink id={p.partner_id} /> },
+    { key: 'amount', header: 'Amount', align: 'end', render: (p) => money(p.amount) },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (p) => (
+        <>
+          <StatusBadge status={p.status} />
+          {p.status === 'paid' && p.reference ? <div class="muted small">Reference {p.reference}</div> : null}
+          {p.status === 'failed' && p.failure_reason ? <div class="muted small">{p.failure_reason}</div> : null}
+        </>
+      ),
+    },
+    { key: 'created', header: 'Created', hideNarrow: true, render: (p) => <span title={formatDateTime(p.created_at)}>{formatDate(p.created_at)}</span> },
+    {
+      key: 'paid',
+      header: 'Paid',
+      hideNarrow: true,
+      render: (p) => (p.paid_at ? <span title={formatDateTime(p.paid_at)}>{formatDate(p.paid_at)}</span> : <span class="muted">—</span>),
+    },
+  ];
+  if (maySettle) {
+    payoutColumns.push({
+      key: 'actions',
+      header: 'Actions',
+      render: (p) =>
+        p.status === 'processing' ? (
+          <div class="row-actions">
+            <button type="button" class="secondary" title={`Mark payout ${shortId(p.id)} paid`} onClick={() => setSettling({ id: p.id, payout: p, outcome: 'paid' })}>
+              Mark paid
+            </button>
+            <button type="button" class="secondary danger-text" title={`Mark payout ${shortId(p.id)} failed`} onClick={() => setSettling({ id: p.id, payout: p, outcome: 'failed' })}>
+              Mark failed
+            </button>
+          </div>
+        ) : (
+          <span class="muted small">—</span>
+        ),
+    });
+  }
 
   const columns: Column<Line>[] = [
     {
@@ -404,7 +476,7 @@ export default function Commissions() {
               );
             })}
             {maySettle && inPayout ? (
-              <button type="button" class="secondary" onClick={() => setSettling({ id: l.payout_id! })}>
+              <button type="button" class="secondary" onClick={() => setSettling({ id: l.payout_id!, outcome: 'paid' })}>
                 Settle payout
               </button>
             ) : null}
@@ -430,11 +502,6 @@ export default function Commissions() {
               Create payout
             </button>
           ) : null}
-          {maySettle ? (
-            <button type="button" class="secondary" onClick={() => setSettling({ id: '' })}>
-              Settle a payout
-            </button>
-          ) : null}
         </>
       }
     >
@@ -448,35 +515,6 @@ export default function Commissions() {
           { name: 'to', label: 'Earned to', type: 'date' },
         ]}
       />
-      {payouts.length ? (
-        <section class="ops-section" aria-labelledby="new-payouts">
-          <h2 id="new-payouts">Payouts created just now</h2>
-          <DataTable
-            caption="Payouts created just now"
-            rows={payouts}
-            rowKey={(p) => p.id}
-            columns={[
-              { key: 'id', header: 'Payout', primary: true, render: (p) => <code class="break">{p.id}</code> },
-              { key: 'partner', header: 'Partner', render: (p) => <PartnerLink id={p.partner_id} /> },
-              { key: 'amount', header: 'Amount', align: 'end', render: (p) => money(p.amount) },
-              { key: 'lines', header: 'Lines', align: 'end', render: (p) => String(p.line_count) },
-              { key: 'status', header: 'Status', render: (p) => <StatusBadge status={p.status} /> },
-              {
-                key: 'actions',
-                header: 'Actions',
-                render: (p) =>
-                  maySettle && p.status === 'processing' ? (
-                    <button type="button" class="secondary" onClick={() => setSettling({ id: p.id })}>
-                      Settle payout
-                    </button>
-                  ) : (
-                    <span class="muted small">{p.reference ? `Reference ${p.reference}` : '—'}</span>
-                  ),
-              },
-            ]}
-          />
-        </section>
-      ) : null}
       {!mayMove ? (
         <Alert tone="info">You can read commission lines; only administrators approve, hold, cancel or pay them.</Alert>
       ) : null}
@@ -490,6 +528,26 @@ export default function Commissions() {
         loadingLabel="Loading commission lines…"
         pagerLabel="Commission pages"
       />
+
+      <section class="ops-section" aria-labelledby="payouts-heading">
+        <h2 id="payouts-heading">Payouts</h2>
+        <FilterBar
+          label="Filter payouts"
+          filters={[
+            { name: 'payout_status', label: 'Status', type: 'select', options: enumOptions(PAYOUT_STATUSES) },
+            { name: 'payout_partner_id', label: 'Partner ID', type: 'text' },
+          ]}
+        />
+        <PagedTable
+          pages={payouts}
+          caption="Payouts"
+          rowKey={(p) => p.id}
+          columns={payoutColumns}
+          empty={<EmptyState title="No payouts match these filters" />}
+          loadingLabel="Loading payouts…"
+          pagerLabel="Payout pages"
+        />
+      </section>
 
       <ItemDialog item={creating || null} title={() => 'New commission line'} onClose={() => setCreating(false)}>
         {() => (
@@ -519,22 +577,22 @@ export default function Commissions() {
         {() => (
           <NewPayoutForm
             onCancel={() => setPaying(false)}
-            onCreated={(p) => {
+            onCreated={() => {
               setPaying(false);
-              rememberPayout(p);
+              payouts.reload();
               lines.reload();
             }}
           />
         )}
       </ItemDialog>
-      <ItemDialog item={settling} title={() => 'Settle payout'} onClose={() => setSettling(null)}>
+      <ItemDialog item={settling} title={(s) => `Settle payout ${shortId(s.id)}`} onClose={() => setSettling(null)}>
         {(s) => (
           <SettleForm
-            payoutId={s.id}
+            target={s}
             onCancel={() => setSettling(null)}
-            onDone={(p) => {
+            onDone={() => {
               setSettling(null);
-              rememberPayout(p);
+              payouts.reload();
               lines.reload();
             }}
           />
