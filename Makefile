@@ -1,5 +1,5 @@
 # The two commands (see README.md). Everything they need is installed by infra/bootstrap.sh.
-.PHONY: dev test lint
+.PHONY: dev test lint bench
 
 ## make dev: run the portal locally (AWS emulator, resources from template.yaml, demo data, cargo lambda watch)
 dev:
@@ -12,3 +12,7 @@ test:
 ## make lint: template lint only (also part of make test)
 lint:
 	@infra/bootstrap.sh && .venv/bin/cfn-lint template.yaml
+
+## make bench: the performance budgets as ratios against baselines measured in the same run (README "Benchmarks"; not part of make test)
+bench:
+	@infra/bench.sh

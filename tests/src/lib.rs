@@ -95,6 +95,18 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// The shared secret Zoho's webhooks carry (from Secrets Manager).
+    pub async fn webhook_secret(&self) -> String {
+        self.secrets_manager()
+            .get_secret_value()
+            .secret_id(env("CRM_WEBHOOK_SECRET_ARN"))
+            .send()
+            .await
+            .unwrap()
+            .secret_string
+            .unwrap()
+    }
+
     /// One item exactly as stored (to check what is at rest, not what the API shows).
     pub async fn raw_item(
         &self,
@@ -196,9 +208,9 @@ impl std::io::Write for CapturedLogs {
 
 // ------------------------------------------------------------------ requests
 
-/// An API Gateway HTTP request for `route` (`"GET /v1/payouts/{payout_id}"`) at `path`
-/// with its path parameters and `query` (`a=1&b=2`), as the gateway hands it a handler.
-pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
+/// The API Gateway HTTP API event (JSON) for `route` at `path` with its path parameters
+/// and `query`, as the gateway hands it a function.
+pub fn api_event(route: &str, path: &str, query: &[(&str, &str)]) -> Value {
     let (method, template) = route.split_once(' ').expect("METHOD /path");
     let mut params = serde_json::Map::new();
     for (t, v) in template.split('/').zip(path.split('/')) {
@@ -211,7 +223,7 @@ pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
-    let event = serde_json::json!({
+    serde_json::json!({
         "version": "2.0",
         "routeKey": route,
         "rawPath": path,
@@ -228,7 +240,13 @@ pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
         },
         "isBase64Encoded": false,
         "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) }
-    });
+    })
+}
+
+/// An API Gateway HTTP request for `route` (`"GET /v1/payouts/{payout_id}"`) at `path`
+/// with its path parameters and `query` (`a=1&b=2`), as the gateway hands it a handler.
+pub fn api_request(route: &str, path: &str, query: &[(&str, &str)]) -> Request {
+    let event = api_event(route, path, query);
     lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP event")
 }
 

@@ -493,3 +493,40 @@ pub async fn counted_context(counter: &CallCounter, stack: &Stack) -> shared::ap
     ctx.identity = identity_with(counter.client(stack), stack, Keys::Verify, true).await;
     ctx
 }
+
+/// Writes `n` approved partners (copies of `template` with new ids) with lead counters and
+/// `quarter`'s figures, varied by a fixed pattern: data for the nightly score job.
+pub async fn seed_scored_partners(
+    store: &shared::store::Store,
+    template: &shared::partners::Partner,
+    quarter: &str,
+    n: usize,
+) {
+    for chunk in (0..n).collect::<Vec<_>>().chunks(30) {
+        let mut tx = store.tx();
+        for i in chunk {
+            let partner = shared::partners::Partner {
+                id: ulid::Ulid::new().to_string(),
+                ..template.clone()
+            };
+            let (won, lost, fast) = ((i % 13) as i64, (i % 7) as i64, (i % 5) as i64);
+            tx = tx
+                .put(&partner)
+                .add(
+                    &keys::partner_counters(&partner.id),
+                    "partner_counters",
+                    &[
+                        ("leads_total", won + lost),
+                        ("status_won", won),
+                        ("status_lost", lost),
+                    ],
+                )
+                .add(
+                    &keys::partner_quarter(&partner.id, quarter),
+                    "partner_quarter",
+                    &[("leads_created", won + lost), ("first_contact_1h", fast)],
+                );
+        }
+        store.commit(tx.build()).await.unwrap();
+    }
+}

@@ -9,15 +9,7 @@ use shared::crm::webhook::WebhookAuth;
 async fn receiver(stack: &Stack) -> (crm_webhook::Deps, String, String) {
     let sqs = stack.sqs();
     let url = stack.fifo_queue("webhook-", &[]).await;
-    let secret = stack
-        .secrets_manager()
-        .get_secret_value()
-        .secret_id(env("CRM_WEBHOOK_SECRET_ARN"))
-        .send()
-        .await
-        .unwrap()
-        .secret_string
-        .unwrap();
+    let secret = stack.webhook_secret().await;
     let deps = crm_webhook::Deps {
         queue: shared::queue::Queue::new(sqs, &url),
         auth: WebhookAuth {

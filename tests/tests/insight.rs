@@ -1063,33 +1063,7 @@ async fn nightly_job_time_per_thousand_partners() {
     let day = own_day();
     let quarter = leads::quarter_of(&format!("{day}T12:00:00Z")).unwrap();
     let seeding = std::time::Instant::now();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(30) {
-        let mut tx = store.tx();
-        for i in chunk {
-            let partner = shared::partners::Partner {
-                id: ulid::Ulid::new().to_string(),
-                ..template.clone()
-            };
-            let (won, lost, fast) = ((i % 13) as i64, (i % 7) as i64, (i % 5) as i64);
-            tx = tx
-                .put(&partner)
-                .add(
-                    &keys::partner_counters(&partner.id),
-                    "partner_counters",
-                    &[
-                        ("leads_total", won + lost),
-                        ("status_won", won),
-                        ("status_lost", lost),
-                    ],
-                )
-                .add(
-                    &keys::partner_quarter(&partner.id, &quarter),
-                    "partner_quarter",
-                    &[("leads_created", won + lost), ("first_contact_1h", fast)],
-                );
-        }
-        store.commit(tx.build()).await.unwrap();
-    }
+    portal_tests::portal::seed_scored_partners(&store, &template, &quarter, n).await;
     eprintln!("seeded {n} partners in {:?}", seeding.elapsed());
     let job = Nightly::new(store.clone());
     let started = std::time::Instant::now();

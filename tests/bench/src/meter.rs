@@ -1,0 +1,150 @@
+//! Counts what a DynamoDB client does, through the SDK's interceptor hooks: operations
+//! (round trips asked for), attempts (retries included) and items read.
+
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsOutput;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// Operations, by name, in order.
+    pub operations: Vec<String>,
+    pub attempts: u64,
+    pub items_read: u64,
+    /// Attempts answered with a transaction conflict or a throttle (then retried or failed).
+    pub conflicts: u64,
+    /// Write request units on paper: 1 per item put, updated or deleted (items ≤ 1 KB),
+    /// 2 per item in a transaction.
+    pub write_units: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Meter(Arc<Mutex<Counts>>);
+
+impl Meter {
+    pub fn take(&self) -> Counts {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    pub fn client(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+}
+
+impl Intercept for Meter {
+    fn name(&self) -> &'static str {
+        "Meter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown");
+        let name = target.rsplit('.').next().unwrap_or(target).to_string();
+        let units = write_units(&name, context.request().body().bytes().unwrap_or_default());
+        let mut c = self.0.lock().unwrap();
+        c.attempts += 1;
+        c.write_units += units;
+        // One entry per operation: a retry repeats the last name with the same operation.
+        c.operations.push(name);
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        if response.status().as_u16() == 400 {
+            let body = response.body().bytes().unwrap_or_default();
+            let text = String::from_utf8_lossy(body);
+            if text.contains("TransactionConflict")
+                || text.contains("ThrottlingException")
+                || text.contains("ProvisionedThroughputExceeded")
+            {
+                self.0.lock().unwrap().conflicts += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Ok(output)) = context.output_or_error() else {
+            return Ok(());
+        };
+        let items = if let Some(o) = output.downcast_ref::<GetItemOutput>() {
+            u64::from(o.item.is_some())
+        } else if let Some(o) = output.downcast_ref::<QueryOutput>() {
+            o.scanned_count.max(0) as u64
+        } else if let Some(o) = output.downcast_ref::<ScanOutput>() {
+            o.scanned_count.max(0) as u64
+        } else if let Some(o) = output.downcast_ref::<BatchGetItemOutput>() {
+            o.responses
+                .as_ref()
+                .map_or(0, |r| r.values().map(|v| v.len() as u64).sum())
+        } else if let Some(o) = output.downcast_ref::<TransactGetItemsOutput>() {
+            o.responses
+                .as_ref()
+                .map_or(0, |r| r.iter().filter(|i| i.item.is_some()).count() as u64)
+        } else {
+            0
+        };
+        self.0.lock().unwrap().items_read += items;
+        Ok(())
+    }
+}
+
+impl Counts {
+    /// Round trips: attempts that were not retries of a conflict. (Operations as sent.)
+    pub fn round_trips(&self) -> usize {
+        self.operations.len()
+    }
+}
+
+fn write_units(operation: &str, body: &[u8]) -> u64 {
+    let count = |field: &str| -> u64 {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        match field {
+            "TransactItems" => v[field].as_array().map_or(0, |a| a.len() as u64),
+            _ => v[field].as_object().map_or(0, |m| {
+                m.values()
+                    .map(|a| a.as_array().map_or(0, |a| a.len() as u64))
+                    .sum()
+            }),
+        }
+    };
+    match operation {
+        "PutItem" | "UpdateItem" | "DeleteItem" => 1,
+        "TransactWriteItems" => 2 * count("TransactItems"),
+        "BatchWriteItem" => count("RequestItems"),
+        _ => 0,
+    }
+}
