@@ -8,7 +8,8 @@
 #   2. starts a private AWS emulator provisioned from template.yaml, and the fake Zoho
 #   3. runs the harness (tests/bench): function binaries under a Lambda Runtime API stub,
 #      handlers in-process, seeded data, counted DynamoDB calls
-# BENCH_ONLY=cold,overhead,ingest,writes,scale picks sections; BENCH_SIZES=all builds and
+# BENCH_ONLY=cold,overhead,ingest,writes,scale picks sections, BENCH_COLD_SET=me,... the
+# cold-started functions and BENCH_BIN_DIR where their binaries are; BENCH_SIZES=all builds and
 # sizes every function (about 2 minutes of linking each with the release profile's
 # whole-program LTO on this machine); BENCH_CLEAN_BUILD=1 also times a clean build of the
 # workspace in a target directory of its own (tens of minutes; removed afterwards).
@@ -138,7 +139,7 @@ set -a
 eval "$(aws_env_for "$aws_port")"
 set +a
 export RUST_LOG="${RUST_LOG:-info}" AWS_LAMBDA_LOG_FORMAT=JSON
-export BENCH_BIN_DIR="$target_dir/release" BENCH_OUT="$out"
+export BENCH_BIN_DIR="${BENCH_BIN_DIR:-$target_dir/release}" BENCH_OUT="$out"
 
 echo "==> measuring (sections: ${BENCH_ONLY:-all})"
 "$target_dir/debug/portal-bench"

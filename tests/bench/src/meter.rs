@@ -1,5 +1,6 @@
 //! Counts what a DynamoDB client does, through the SDK's interceptor hooks: operations
-//! (round trips asked for), attempts (retries included) and items read.
+//! called, attempts sent (an SDK retry is a second attempt of one operation), items read,
+//! operations that ended in a conflict or throttle, and write units on paper.
 
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
@@ -9,7 +10,7 @@ use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsOutput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
     FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -18,11 +19,13 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts {
-    /// Operations, by name, in order.
+    /// Attempts sent, by operation name, in order (each a round trip).
     pub operations: Vec<String>,
+    /// Operations called (an operation retried by the SDK counts once).
+    pub executions: u64,
     pub attempts: u64,
     pub items_read: u64,
-    /// Attempts answered with a transaction conflict or a throttle (then retried or failed).
+    /// Operations that failed with a transaction conflict, a failed condition or a throttle.
     pub conflicts: u64,
     /// Write request units on paper: 1 per item put, updated or deleted (items ≤ 1 KB),
     /// 2 per item in a transaction.
@@ -66,28 +69,16 @@ impl Intercept for Meter {
         let mut c = self.0.lock().unwrap();
         c.attempts += 1;
         c.write_units += units;
-        // One entry per operation: a retry repeats the last name with the same operation.
         c.operations.push(name);
         Ok(())
     }
 
-    fn read_before_deserialization(
+    fn read_before_execution(
         &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let response = context.response();
-        if response.status().as_u16() == 400 {
-            let body = response.body().bytes().unwrap_or_default();
-            let text = String::from_utf8_lossy(body);
-            if text.contains("TransactionConflict")
-                || text.contains("ThrottlingException")
-                || text.contains("ProvisionedThroughputExceeded")
-            {
-                self.0.lock().unwrap().conflicts += 1;
-            }
-        }
+        self.0.lock().unwrap().executions += 1;
         Ok(())
     }
 
@@ -97,8 +88,24 @@ impl Intercept for Meter {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(Ok(output)) = context.output_or_error() else {
-            return Ok(());
+        let output = match context.output_or_error() {
+            Some(Ok(output)) => output,
+            Some(Err(error)) => {
+                let text = format!("{error:?}");
+                if [
+                    "TransactionConflict",
+                    "ConditionalCheckFailed",
+                    "Throttl",
+                    "ProvisionedThroughputExceeded",
+                ]
+                .iter()
+                .any(|c| text.contains(c))
+                {
+                    self.0.lock().unwrap().conflicts += 1;
+                }
+                return Ok(());
+            }
+            None => return Ok(()),
         };
         let items = if let Some(o) = output.downcast_ref::<GetItemOutput>() {
             u64::from(o.item.is_some())
@@ -123,9 +130,14 @@ impl Intercept for Meter {
 }
 
 impl Counts {
-    /// Round trips: attempts that were not retries of a conflict. (Operations as sent.)
+    /// Round trips: every attempt sent.
     pub fn round_trips(&self) -> usize {
         self.operations.len()
+    }
+
+    /// Attempts the SDK sent again.
+    pub fn retries(&self) -> u64 {
+        self.attempts.saturating_sub(self.executions)
     }
 }
 
