@@ -377,6 +377,13 @@ fn rebuild_store(
     original.with_client(client, table)
 }
 
+/// The DynamoDB operation a request calls, from its `X-Amz-Target`
+/// (`DynamoDB_20120810.GetItem` → `GetItem`).
+pub fn operation_name(headers: &aws_smithy_runtime_api::http::Headers) -> String {
+    let target = headers.get("x-amz-target").unwrap_or("unknown");
+    target.rsplit('.').next().unwrap_or(target).to_string()
+}
+
 /// Counts DynamoDB operations by name, through the SDK's interceptor hook.
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter(Arc<Mutex<Vec<String>>>);
@@ -412,12 +419,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {
         _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("unknown");
-        let name = target.rsplit('.').next().unwrap_or(target).to_string();
+        let name = operation_name(context.request().headers());
         self.0.lock().unwrap().push(name);
         Ok(())
     }

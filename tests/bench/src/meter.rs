@@ -59,12 +59,7 @@ impl Intercept for Meter {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("unknown");
-        let name = target.rsplit('.').next().unwrap_or(target).to_string();
+        let name = portal_tests::operation_name(context.request().headers());
         let units = write_units(&name, context.request().body().bytes().unwrap_or_default());
         let mut c = self.0.lock().unwrap();
         c.attempts += 1;

@@ -640,6 +640,20 @@ async fn futures_join_all<F: std::future::Future>(tasks: Vec<F>) -> Vec<F::Outpu
 
 // ------------------------------------------------------------------ write concurrency
 
+/// "3.0 calls a create, 0 SDK retries, 0 conflicts" for `n` writes.
+fn calls_note(counts: &Counts, n: usize, what: &str) -> String {
+    format!(
+        "{:.1} calls a {what}, {} SDK retries, {} conflicts",
+        counts.executions as f64 / n as f64,
+        counts.retries(),
+        counts.conflicts
+    )
+}
+
+fn none_lost(ok: bool) -> String {
+    format!("0 lost: {}", if ok { "met" } else { "NOT met" })
+}
+
 pub async fn writes(report: &mut Report, mut p: Portal) {
     let meter = Meter::default();
     p.ctx.identity =
@@ -689,20 +703,11 @@ pub async fn writes(report: &mut Report, mut p: Portal) {
         "writes",
         format!("200 lead creates, one partner, concurrency {CONCURRENCY}"),
         format!(
-            "{created} created; counter {counted} {} recount {recount}; {:.1} calls a create, {} SDK retries, {} conflicts",
+            "{created} created; counter {counted} {} recount {recount}; {}",
             if counted == recount { "=" } else { "≠" },
-            counts.executions as f64 / 200.0,
-            counts.retries(),
-            counts.conflicts
+            calls_note(&counts, 200, "create")
         ),
-        format!(
-            "0 lost: {}",
-            if counted == recount && created == 200 {
-                "met"
-            } else {
-                "NOT met"
-            }
-        ),
+        none_lost(counted == recount && created == 200),
     );
 
     // 200 commission lines moved pending → approved at once; the totals against a recount.
@@ -787,20 +792,11 @@ pub async fn writes(report: &mut Report, mut p: Portal) {
         "writes",
         format!("200 commission moves pending → approved, concurrency {CONCURRENCY}"),
         format!(
-            "{moved} moved; approved {approved} {} sum {expected}, pending {pending}; {:.1} calls a move, {} SDK retries, {} conflicts",
+            "{moved} moved; approved {approved} {} sum {expected}, pending {pending}; {}",
             if approved == expected { "=" } else { "≠" },
-            counts.executions as f64 / 200.0,
-            counts.retries(),
-            counts.conflicts
+            calls_note(&counts, 200, "move")
         ),
-        format!(
-            "0 lost: {}",
-            if approved == expected && pending == 0 && moved == 200 {
-                "met"
-            } else {
-                "NOT met"
-            }
-        ),
+        none_lost(approved == expected && pending == 0 && moved == 200),
     );
 }
 
