@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::crm::inbound;
 use shared::crm::reconcile;
 use shared::leads::{LeadStatus, NewActivity};
-use shared::store::{Query, keys};
+use shared::store::{Patch, Query, keys};
 
 fn sqs_event(messages: &[(String, String, String)]) -> SqsEvent {
     let records: Vec<Value> = messages
@@ -474,6 +474,37 @@ async fn the_shared_zoho_token_is_stored_encrypted_and_still_shared() {
 }
 
 #[tokio::test]
+async fn a_cold_start_takes_the_stored_zoho_token_before_its_first_event() {
+    let world = CrmWorld::new().await;
+    let (_, owner) = world.approved_partner().await;
+    world.drain().await;
+    assert_eq!(world.zoho.refresh_count(), 1);
+    // A new execution environment prepares at cold start (the CRM workers' `Deps`)...
+    let prepared = world.instance();
+    prepared.zoho.prepare().await;
+    let unprepared = world.instance();
+    // ...so when the stored token is gone by its first event, it still has the token and
+    // does not refresh; one that did not prepare has to.
+    let forget = || Patch::new(&keys::crm_token()).remove("access_token");
+    world.store.apply(forget()).await.unwrap();
+    for (crm, refreshes) in [(&prepared, 1), (&unprepared, 2)] {
+        world.lead(&owner, "Ayanda").await;
+        let item = world.outbox().await.pop().unwrap();
+        assert_eq!(
+            shared::crm::outbound::process(crm, &item.id, Utc::now())
+                .await
+                .unwrap(),
+            "synced"
+        );
+        assert_eq!(world.zoho.refresh_count(), refreshes);
+    }
+    // Preparing never calls Zoho, even with no token stored.
+    world.store.apply(forget()).await.unwrap();
+    world.instance().zoho.prepare().await;
+    assert_eq!(world.zoho.refresh_count(), 2);
+}
+
+#[tokio::test]
 async fn twenty_concurrent_pushes_with_an_expired_token_refresh_it_once() {
     let world = CrmWorld::new().await;
     let (_, owner) = world.approved_partner().await;
@@ -810,9 +841,7 @@ async fn an_accrual_happens_once_per_won_lead_under_redelivery_and_flips() {
     let (partner, owner) = world.approved_partner().await;
     world
         .store
-        .apply(
-            shared::store::Patch::new(&keys::partner(&partner.id)).set("commission_rate_bps", 1250),
-        )
+        .apply(Patch::new(&keys::partner(&partner.id)).set("commission_rate_bps", 1250))
         .await
         .unwrap();
     let (lead, crm_id) = synced_lead(&world, &owner).await;
@@ -1085,7 +1114,7 @@ async fn an_approval_is_not_reverted_by_a_zoho_read_before_its_push_lands() {
     // Operations verify and approve in the portal; the push of the approval is queued.
     world
         .store
-        .apply(shared::store::Patch::new(&keys::partner(&partner.id)).set("kyc_status", "verified"))
+        .apply(Patch::new(&keys::partner(&partner.id)).set("kyc_status", "verified"))
         .await
         .unwrap();
     let req: DecisionRequest = serde_json::from_value(json!({"decision": "approve"})).unwrap();
@@ -1273,7 +1302,7 @@ async fn portal_and_zoho_converge_after_dropped_duplicated_reordered_webhooks_an
     let subject_id = subject.partner_id.clone().unwrap();
     world
         .store
-        .apply(shared::store::Patch::new(&keys::partner(&subject_id)).set("kyc_status", "verified"))
+        .apply(Patch::new(&keys::partner(&subject_id)).set("kyc_status", "verified"))
         .await
         .unwrap();
     let subject_crm = world.zoho_records_for("Vendors", &subject_id)[0]["id"]

@@ -238,6 +238,23 @@ impl Zoho {
         }
     }
 
+    /// Cold-start preparation, so that the first invocation costs about what a warm one
+    /// does: derives the stored token's key (one Secrets Manager read) and takes the
+    /// stored access token, if it is still fresh, into this instance's cache (one
+    /// DynamoDB read, which also opens the table's connection). Never refreshes and never
+    /// fails: whatever it could not do is done on first use, as without it.
+    pub async fn prepare(&self) {
+        let mut cached = self.cached.lock().await;
+        match self.stored().await {
+            Ok(Some(t)) if t.expires_at - EARLY_SECS > now_secs() => *cached = Some(t),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(
+                reason = %e.reason(),
+                "the Zoho token could not be prepared at cold start; it is fetched on first use"
+            ),
+        }
+    }
+
     // ------------------------------------------------------------------ token broker
 
     /// A usable access token. `refused` is a token Zoho just rejected: it is not handed out
