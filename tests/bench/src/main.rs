@@ -11,7 +11,8 @@
 //! - `writes`: concurrent lead creates and commission moves; counters against a recount.
 //! - `scale`: read cost of the dashboards at 10, 1,000 and 10,000 records; export and
 //!   nightly-score time per 1,000 records.
-//! - sizes, build cost and cost on paper come from infra/bench.sh's files and the above.
+//! - sizes, build cost and cost on paper come from infra/bench.sh's files and the above
+//!   (`BENCH_ONLY=sizes`, which names no section, prints only those rows).
 
 // The handlers' futures (CRM worker, store, appliers) nest deeper than the default limit.
 #![recursion_limit = "256"]
