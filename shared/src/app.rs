@@ -90,7 +90,8 @@ pub async fn identity(
     sdk: &aws_config::SdkConfig,
     keys: Keys,
 ) -> Result<Identity, SetupError> {
-    Ok(identity_and_signer(config, sdk, keys).await?.0)
+    let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
+    Ok(identity_and_signer(config, sdk, &secrets, keys).await?.0)
 }
 
 /// [`identity`] and, when the application secret is configured, the link signer made
@@ -99,13 +100,13 @@ pub async fn identity(
 async fn identity_and_signer(
     config: &IdentityConfig,
     sdk: &aws_config::SdkConfig,
+    secrets: &Secrets,
     keys: Keys,
 ) -> Result<(Identity, Option<crate::crypto::Signer>), SetupError> {
-    let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
     let app_secret = async {
         match &config.app_secret {
             Some(app) => {
-                Ok::<_, SetupError>(Some(AppSecret::load(&secrets, &app.app_secret_id).await?))
+                Ok::<_, SetupError>(Some(AppSecret::load(secrets, &app.app_secret_id).await?))
             }
             None => Ok(None),
         }
@@ -316,20 +317,22 @@ pub async fn context(
     };
     let commissions = crate::commissions::CommissionSettings::read(&mut r);
     r.finish()?;
-    // The field key is read alongside the identity's secrets (one round trip of waiting).
+    // The field key is read alongside the identity's secrets (one round trip of waiting),
+    // through the same client.
+    let secrets = Secrets::new(crate::aws::secrets_manager(sdk));
     let field_cipher = async {
         let Some(id) = field_key_id else {
             return Ok::<_, SetupError>(None);
         };
-        let material = Secrets::new(crate::aws::secrets_manager(sdk))
-            .string(&id)
-            .await?;
+        let material = secrets.string(&id).await?;
         let cipher = crate::crypto::FieldCipher::from_secret(material.expose())
             .map_err(|cause| crate::secrets::SecretError::Malformed { id, cause })?;
         Ok(Some(cipher))
     };
-    let ((identity, signer), cipher) =
-        tokio::try_join!(identity_and_signer(&config, sdk, needs.keys), field_cipher)?;
+    let ((identity, signer), cipher) = tokio::try_join!(
+        identity_and_signer(&config, sdk, &secrets, needs.keys),
+        field_cipher
+    )?;
     let documents = bucket.map(|b| crate::storage::Documents::new(crate::aws::s3(sdk), b.bucket));
     let export_queue =
         export_queue_url.map(|url| crate::queue::Queue::new(crate::aws::sqs(sdk), url));

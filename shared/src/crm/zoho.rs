@@ -125,6 +125,13 @@ struct AccessToken {
     expires_at: i64,
 }
 
+impl AccessToken {
+    /// Not within [`EARLY_SECS`] of Zoho's expiry.
+    fn is_fresh(&self) -> bool {
+        self.expires_at - EARLY_SECS > now_secs()
+    }
+}
+
 /// The stored token item.
 #[derive(Deserialize)]
 struct TokenItem {
@@ -246,7 +253,7 @@ impl Zoho {
     pub async fn prepare(&self) {
         let mut cached = self.cached.lock().await;
         match self.stored().await {
-            Ok(Some(t)) if t.expires_at - EARLY_SECS > now_secs() => *cached = Some(t),
+            Ok(Some(t)) if t.is_fresh() => *cached = Some(t),
             Ok(_) => {}
             Err(e) => tracing::warn!(
                 reason = %e.reason(),
@@ -261,9 +268,7 @@ impl Zoho {
     /// again, so the caller gets a fresh one (refreshed by whichever instance takes the lock).
     async fn token(&self, refused: Option<&str>) -> Result<AccessToken, ZohoError> {
         let mut cached = self.cached.lock().await;
-        let fresh = |t: &AccessToken| {
-            t.expires_at - EARLY_SECS > now_secs() && Some(t.token.expose().as_str()) != refused
-        };
+        let fresh = |t: &AccessToken| t.is_fresh() && Some(t.token.expose().as_str()) != refused;
         if let Some(t) = cached.as_ref().filter(|t| fresh(t)) {
             return Ok(t.clone());
         }
